@@ -1,0 +1,9 @@
+/** Public surface of `@gatehouse/core`: pure, synchronous building blocks with no I/O. */
+export * from './cost.js';
+export * from './dialect.js';
+export * from './errors.js';
+export * from './keys.js';
+export * from './sse-event-splitter.js';
+export * from './stream-tap.js';
+export * from './usage.js';
+export * from './usage-extract.js';
