@@ -1,0 +1,160 @@
+import { z } from 'zod';
+
+/**
+ * Server settings, read once from the environment at start. Every value has a documented
+ * default; a bad value stops the process with the setting's name and what was expected.
+ */
+export interface Config {
+  /** TCP port to listen on. `PORT`, default 4600. */
+  port: number;
+  /** Interface to bind. `HOST`, default 127.0.0.1 (loopback only until the operator says otherwise). */
+  host: string;
+  /** Folder for embedded storage and generated secrets. `GATEHOUSE_DATA_DIR`, default `./.gatehouse`. */
+  dataDir: string;
+  /** External PostgreSQL; when unset, embedded PGlite in `dataDir`. `DATABASE_URL`. */
+  databaseUrl: string | undefined;
+  /** Redis for hot state shared by many instances. `REDIS_URL`. */
+  redisUrl: string | undefined;
+  /** Bootstrap bearer with owner rights on the default organisation. `GATEHOUSE_ADMIN_TOKEN`. */
+  adminToken: string | undefined;
+  /** 32-byte master key (base64 or hex) for secrets at rest and key hashing. `GATEHOUSE_SECRET_KEY`. */
+  secretKey: Buffer | undefined;
+  /** The URL people and tools reach this server at. `GATEHOUSE_PUBLIC_URL`, default from host and port. */
+  publicUrl: string;
+  /** Largest accepted request body. `GATEHOUSE_MAX_BODY_BYTES`, default 32 MiB. */
+  maxBodyBytes: number;
+  /** How long in-flight requests may run after SIGTERM. `GATEHOUSE_SHUTDOWN_GRACE_MS`, default 25 s. */
+  shutdownGraceMs: number;
+  /** Time allowed for an upstream to connect. `GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT_MS`, default 10 s. */
+  upstreamConnectTimeoutMs: number;
+  /** Time allowed for an upstream's response headers. `GATEHOUSE_UPSTREAM_HEADERS_TIMEOUT_MS`, default 10 min. */
+  upstreamHeadersTimeoutMs: number;
+  /** Longest silence inside an upstream body. `GATEHOUSE_UPSTREAM_IDLE_TIMEOUT_MS`, default 10 min. */
+  upstreamIdleTimeoutMs: number;
+  /** How long a resolved key stays cached before it is re-read. `GATEHOUSE_KEY_CACHE_TTL_MS`, default 60 s. */
+  keyCacheTtlMs: number;
+  /** Usage events are written in batches at least this often. `GATEHOUSE_USAGE_FLUSH_MS`, default 1 s. */
+  usageFlushMs: number;
+  /** `GATEHOUSE_LOG_LEVEL`: fatal, error, warn, info, debug; default info. */
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug';
+}
+
+const integer = (name: string, fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      if (value === undefined || value === '') return fallback;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+        context.addIssue({
+          code: 'custom',
+          message: `${name} must be a whole number from ${min} to ${max}, got "${value}"`,
+        });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value === '' ? undefined : value));
+
+const environmentSchema = z.object({
+  PORT: integer('PORT', 4600, 0, 65535),
+  HOST: z.string().optional().default('127.0.0.1'),
+  GATEHOUSE_DATA_DIR: z.string().optional().default('./.gatehouse'),
+  DATABASE_URL: optionalString.refine((value) => value === undefined || /^postgres(ql)?:\/\//.test(value), {
+    message: 'DATABASE_URL must be a postgres:// or postgresql:// URL',
+  }),
+  REDIS_URL: optionalString.refine((value) => value === undefined || /^rediss?:\/\//.test(value), {
+    message: 'REDIS_URL must be a redis:// or rediss:// URL',
+  }),
+  GATEHOUSE_ADMIN_TOKEN: optionalString.refine((value) => value === undefined || value.length >= 16, {
+    message: 'GATEHOUSE_ADMIN_TOKEN must be at least 16 characters (try: openssl rand -hex 24)',
+  }),
+  GATEHOUSE_SECRET_KEY: optionalString.transform((value, context) => {
+    if (value === undefined) return undefined;
+    const key = decodeSecretKey(value);
+    if (!key) {
+      context.addIssue({
+        code: 'custom',
+        message:
+          'GATEHOUSE_SECRET_KEY must be 32 bytes, as 64 hex characters or base64 (try: openssl rand -base64 32)',
+      });
+      return z.NEVER;
+    }
+    return key;
+  }),
+  GATEHOUSE_PUBLIC_URL: optionalString.refine((value) => value === undefined || URL.canParse(value), {
+    message: 'GATEHOUSE_PUBLIC_URL must be an absolute URL such as https://gatehouse.example.com',
+  }),
+  GATEHOUSE_MAX_BODY_BYTES: integer('GATEHOUSE_MAX_BODY_BYTES', 32 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  GATEHOUSE_SHUTDOWN_GRACE_MS: integer('GATEHOUSE_SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
+  GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT_MS: integer(
+    'GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT_MS',
+    10_000,
+    100,
+    600_000,
+  ),
+  GATEHOUSE_UPSTREAM_HEADERS_TIMEOUT_MS: integer(
+    'GATEHOUSE_UPSTREAM_HEADERS_TIMEOUT_MS',
+    600_000,
+    100,
+    3_600_000,
+  ),
+  GATEHOUSE_UPSTREAM_IDLE_TIMEOUT_MS: integer('GATEHOUSE_UPSTREAM_IDLE_TIMEOUT_MS', 600_000, 100, 3_600_000),
+  GATEHOUSE_KEY_CACHE_TTL_MS: integer('GATEHOUSE_KEY_CACHE_TTL_MS', 60_000, 0, 3_600_000),
+  GATEHOUSE_USAGE_FLUSH_MS: integer('GATEHOUSE_USAGE_FLUSH_MS', 1_000, 10, 60_000),
+  GATEHOUSE_LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug'], {
+      message: 'GATEHOUSE_LOG_LEVEL must be one of fatal, error, warn, info, debug',
+    })
+    .optional()
+    .default('info'),
+});
+
+function decodeSecretKey(text: string): Buffer | undefined {
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, 'hex');
+  const decoded = Buffer.from(text, 'base64');
+  return decoded.length === 32 ? decoded : undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the settings; throws ConfigError listing every bad value at once. */
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
+  const result = environmentSchema.safeParse(environment);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => issue.message));
+  }
+  const settings = result.data;
+  const displayHost = settings.HOST.includes(':') ? `[${settings.HOST}]` : settings.HOST;
+  return {
+    port: settings.PORT,
+    host: settings.HOST,
+    dataDir: settings.GATEHOUSE_DATA_DIR,
+    databaseUrl: settings.DATABASE_URL,
+    redisUrl: settings.REDIS_URL,
+    adminToken: settings.GATEHOUSE_ADMIN_TOKEN,
+    secretKey: settings.GATEHOUSE_SECRET_KEY,
+    publicUrl: (settings.GATEHOUSE_PUBLIC_URL ?? `http://${displayHost}:${settings.PORT}`).replace(
+      /\/+$/,
+      '',
+    ),
+    maxBodyBytes: settings.GATEHOUSE_MAX_BODY_BYTES,
+    shutdownGraceMs: settings.GATEHOUSE_SHUTDOWN_GRACE_MS,
+    upstreamConnectTimeoutMs: settings.GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT_MS,
+    upstreamHeadersTimeoutMs: settings.GATEHOUSE_UPSTREAM_HEADERS_TIMEOUT_MS,
+    upstreamIdleTimeoutMs: settings.GATEHOUSE_UPSTREAM_IDLE_TIMEOUT_MS,
+    keyCacheTtlMs: settings.GATEHOUSE_KEY_CACHE_TTL_MS,
+    usageFlushMs: settings.GATEHOUSE_USAGE_FLUSH_MS,
+    logLevel: settings.GATEHOUSE_LOG_LEVEL,
+  };
+}

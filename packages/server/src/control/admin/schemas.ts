@@ -1,0 +1,143 @@
+import { z } from 'zod';
+import { providerTypes } from '../../store/schema.js';
+import { usageGroupings } from '../../store/usage-events.js';
+
+/**
+ * The admin API's request and response shapes. The same schemas validate requests and generate
+ * `/api/openapi.json`, so the document cannot drift from what the server accepts.
+ */
+
+const id = z.string().min(1).max(64);
+const name = z.string().trim().min(1).max(200);
+const timestamp = z.string().describe('ISO 8601 timestamp');
+
+export const errorSchema = z
+  .object({ error: z.object({ code: z.string(), message: z.string() }) })
+  .meta({ id: 'AdminError' });
+
+const priceOverride = z.object({
+  inputPerMTok: z.number().nonnegative().describe('USD per million input tokens'),
+  outputPerMTok: z.number().nonnegative().describe('USD per million output tokens'),
+  cacheReadPerMTok: z.number().nonnegative().optional(),
+  cacheWritePerMTok: z.number().nonnegative().optional(),
+});
+
+export const createProviderBody = z
+  .object({
+    name,
+    type: z.enum(providerTypes),
+    baseUrl: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe("The provider's API base, e.g. https://api.openai.com/v1 for any OpenAI-compatible upstream"),
+    apiKey: z.string().min(1).max(4096).optional().describe('Stored encrypted; never returned'),
+    models: z.array(z.string().min(1)).optional().describe('Models this credential serves; omit for any'),
+    priceOverrides: z
+      .record(z.string(), priceOverride)
+      .optional()
+      .describe('Per-model prices that win over the catalogue'),
+  })
+  .strict();
+
+export const providerSchema = z
+  .object({
+    id,
+    name: z.string(),
+    type: z.enum(providerTypes),
+    baseUrl: z.string().nullable(),
+    hasApiKey: z.boolean(),
+    models: z.array(z.string()).nullable(),
+    priceOverrides: z.record(z.string(), priceOverride),
+    createdAt: timestamp,
+  })
+  .meta({ id: 'Provider' });
+
+export const createRoutingPolicyBody = z
+  .object({
+    name,
+    providers: z.array(id).min(1).describe('Provider credential ids, tried in this order'),
+    modelAliases: z.record(z.string().min(1), z.string().min(1)).optional(),
+    isDefault: z.boolean().optional().describe('Projects without a policy of their own inherit the default'),
+  })
+  .strict();
+
+export const routingPolicySchema = z
+  .object({
+    id,
+    name: z.string(),
+    providers: z.array(z.string()),
+    modelAliases: z.record(z.string(), z.string()),
+    isDefault: z.boolean(),
+    createdAt: timestamp,
+  })
+  .meta({ id: 'RoutingPolicy' });
+
+export const createProjectBody = z.object({ name, routingPolicyId: id.optional() }).strict();
+
+export const projectSchema = z
+  .object({
+    id,
+    name: z.string(),
+    isPersonal: z.boolean(),
+    routingPolicyId: z.string().nullable(),
+    createdAt: timestamp,
+  })
+  .meta({ id: 'Project' });
+
+export const createVirtualKeyBody = z
+  .object({
+    projectId: id,
+    name,
+    expiresInSeconds: z
+      .number()
+      .int()
+      .positive()
+      .max(10 * 365 * 24 * 3600)
+      .optional()
+      .describe('Omit for a key that does not expire'),
+  })
+  .strict();
+
+export const virtualKeySchema = z
+  .object({
+    id,
+    projectId: z.string(),
+    name: z.string(),
+    kind: z.enum(['service', 'personal']),
+    hint: z.string().describe('The last characters of the key, to recognise it'),
+    createdAt: timestamp,
+    expiresAt: timestamp.nullable(),
+    revokedAt: timestamp.nullable(),
+  })
+  .meta({ id: 'VirtualKey' });
+
+export const createdVirtualKeySchema = virtualKeySchema
+  .extend({ key: z.string().describe('The key itself: shown this once, stored only as a keyed hash') })
+  .meta({ id: 'CreatedVirtualKey' });
+
+export const usageQuery = z
+  .object({
+    groupBy: z.enum(usageGroupings),
+    from: z.iso.datetime({ offset: true }).optional().describe('Inclusive start (ISO 8601)'),
+    to: z.iso.datetime({ offset: true }).optional().describe('Exclusive end (ISO 8601)'),
+  })
+  .strict();
+
+export const usageResponseSchema = z
+  .object({
+    rows: z.array(
+      z.object({
+        group: z.string().describe('The principal, project or key id, or the model'),
+        requests: z.number().int(),
+        inputTokens: z.number().int().describe('All input tokens, cached ones included'),
+        outputTokens: z.number().int().describe('All output tokens, reasoning included'),
+        cacheReadTokens: z.number().int(),
+        cacheWriteTokens: z.number().int(),
+        costUsd: z.number(),
+      }),
+    ),
+  })
+  .meta({ id: 'UsageReport' });
+
+export const idParams = z.object({ id });
+export const listOf = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item) });

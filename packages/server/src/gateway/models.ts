@@ -1,0 +1,41 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { EffectivePolicy } from './auth.js';
+
+/** Model ids the key's policy can reach: each credential's listed models, then the aliases. */
+export function modelsForPolicy(policy: EffectivePolicy): { id: string; ownedBy: string }[] {
+  const seen = new Map<string, string>();
+  for (const provider of policy.providers) {
+    for (const model of provider.models ?? []) if (!seen.has(model)) seen.set(model, provider.type);
+  }
+  for (const alias of Object.keys(policy.modelAliases)) if (!seen.has(alias)) seen.set(alias, 'gatehouse');
+  return [...seen].map(([id, ownedBy]) => ({ id, ownedBy }));
+}
+
+/**
+ * The list in the shape the asking SDK parses: Anthropic's when it sent `anthropic-version`
+ * (Claude Code does), OpenAI's otherwise.
+ * @see https://platform.openai.com/docs/api-reference/models/list
+ * @see https://docs.anthropic.com/en/api/models-list
+ */
+export function renderModelList(
+  headers: IncomingHttpHeaders,
+  models: { id: string; ownedBy: string }[],
+): unknown {
+  if (headers['anthropic-version'] !== undefined) {
+    return {
+      data: models.map((model) => ({
+        type: 'model',
+        id: model.id,
+        display_name: model.id,
+        created_at: '1970-01-01T00:00:00Z',
+      })),
+      has_more: false,
+      first_id: models[0]?.id ?? null,
+      last_id: models.at(-1)?.id ?? null,
+    };
+  }
+  return {
+    object: 'list',
+    data: models.map((model) => ({ id: model.id, object: 'model', created: 0, owned_by: model.ownedBy })),
+  };
+}

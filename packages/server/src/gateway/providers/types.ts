@@ -1,0 +1,53 @@
+import type { ApiKind } from '@gatehouse/core';
+import type { PriceOverride, ProviderType } from '../../store/schema.js';
+
+/** A provider credential as the gateway holds it in memory: decrypted, ready to call. */
+export interface ProviderTarget {
+  id: string;
+  name: string;
+  type: ProviderType;
+  /** The credential's base URL, or undefined for the provider's public endpoint. */
+  baseUrl: string | undefined;
+  apiKey: string | undefined;
+  /** Models this credential serves; undefined means any model its API accepts. */
+  models: ReadonlySet<string> | undefined;
+  priceOverrides: Readonly<Record<string, PriceOverride>>;
+}
+
+/** What the client sent, reduced to what a provider adapter may use. */
+export interface ClientCall {
+  api: ApiKind;
+  /** The query string of the client's URL, including `?`, or ''. */
+  search: string;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+/** A request ready for the wire: where it goes and with which headers (auth included). */
+export interface UpstreamRequest {
+  origin: string;
+  path: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * Everything provider-specific about calling one provider: URLs, auth and headers. Nothing
+ * outside a provider's folder knows these.
+ */
+export interface ProviderAdapter {
+  readonly type: ProviderType;
+  /** The client APIs this provider speaks natively, so requests pass through untranslated. */
+  readonly nativeApis: readonly ApiKind[];
+  /** The price catalogue's provider id, for cost. */
+  readonly priceCatalogueId: string;
+  buildRequest(target: ProviderTarget, call: ClientCall): UpstreamRequest;
+}
+
+/** Splits a base URL into the origin a connection pool is keyed on and the path prefix. */
+export function splitBaseUrl(baseUrl: string): { origin: string; pathPrefix: string } {
+  const url = new URL(baseUrl);
+  return { origin: url.origin, pathPrefix: url.pathname.replace(/\/+$/, '') };
+}
+
+export function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

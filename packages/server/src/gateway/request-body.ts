@@ -1,0 +1,47 @@
+import { type ApiKind, GatewayError } from '@gatehouse/core';
+
+/** The few fields the gateway reads from a model call; the rest passes through untouched. */
+export interface ParsedCall {
+  /** The parsed JSON body, for the rare cases the gateway must rewrite it. */
+  json: Record<string, unknown>;
+  model: string;
+  stream: boolean;
+  /** OpenAI chat only: whether the client itself asked for the usage chunk. */
+  clientWantsStreamUsage: boolean;
+}
+
+export function parseCallBody(api: ApiKind, body: Buffer | undefined): ParsedCall {
+  if (body === undefined || body.length === 0) {
+    throw new GatewayError('invalid_request', 'The request body is empty; a JSON object is required.');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw new GatewayError(
+      'malformed_json',
+      `The request body is not valid JSON: ${(error as Error).message}`,
+    );
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new GatewayError('invalid_request', 'The request body must be a JSON object.');
+  }
+  const fields = json as Record<string, unknown>;
+  if (typeof fields.model !== 'string' || fields.model.trim() === '') {
+    throw new GatewayError('invalid_request', '`model` is required and must be a non-empty string.');
+  }
+  if (fields.stream !== undefined && typeof fields.stream !== 'boolean') {
+    throw new GatewayError('invalid_request', '`stream` must be a boolean.');
+  }
+  const streamOptions = fields.stream_options;
+  return {
+    json: fields,
+    model: fields.model,
+    stream: fields.stream === true,
+    clientWantsStreamUsage:
+      api === 'openai-chat' &&
+      typeof streamOptions === 'object' &&
+      streamOptions !== null &&
+      (streamOptions as Record<string, unknown>).include_usage === true,
+  };
+}

@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import fastifySwagger from '@fastify/swagger';
+import { GatewayError, renderErrorBody } from '@gatehouse/core';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import type { Config } from '../config.js';
+import { type AdminRouteOptions, adminRoutes } from '../control/admin/routes.js';
+import { type GatewayRouteOptions, gatewayRoutes } from '../gateway/routes.js';
+
+export interface AppParts {
+  config: Pick<Config, 'maxBodyBytes' | 'logLevel' | 'publicUrl'>;
+  admin: AdminRouteOptions;
+  gateway: GatewayRouteOptions;
+  /** Answers /readyz: true once storage answers. */
+  isReady(): Promise<boolean>;
+  logger?: boolean;
+}
+
+/**
+ * The HTTP server: health checks, the admin API with its OpenAPI document, and the gateway
+ * routes. Every response carries `x-gatehouse-request-id`.
+ */
+export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger:
+      parts.logger === false
+        ? false
+        : {
+            level: parts.config.logLevel,
+            // Belt and braces: nothing logs headers today, but if anything ever does, no credential leaks.
+            redact: [
+              'req.headers.authorization',
+              'req.headers["x-api-key"]',
+              'req.headers["x-goog-api-key"]',
+              'req.headers["api-key"]',
+            ],
+          },
+    // Per-request log lines cost time on the hot path and say nothing the usage ledger doesn't.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: parts.config.maxBodyBytes,
+    genReqId: () => `req_${randomUUID().replaceAll('-', '')}`,
+    // Streams can outlive any fixed request timeout; the upstream idle timeout bounds them instead.
+    requestTimeout: 0,
+    keepAliveTimeout: 65_000,
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  app.addHook('onRequest', async (request, reply) => {
+    request.startedAt = performance.now();
+    reply.header('x-gatehouse-request-id', request.id);
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      return reply.code(400).send({
+        error: {
+          code: 'invalid_request',
+          message: error.validation
+            .map((issue) => `${issue.instancePath || 'body'} ${issue.message}`)
+            .join('; '),
+        },
+      });
+    }
+    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ err: error, requestId: request.id }, 'unhandled error');
+      return reply
+        .code(500)
+        .send({ error: { code: 'internal', message: `Internal error (request ${request.id}).` } });
+    }
+    return reply.code(status).send({ error: { code: 'invalid_request', message: (error as Error).message } });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const message = `No route for ${request.method} ${path}`;
+    if (/^(\/api)?\/v1(beta)?\//.test(path)) {
+      // A model API path: answer in the shape the caller's SDK parses.
+      const dialect =
+        request.headers['anthropic-version'] !== undefined
+          ? 'anthropic'
+          : path.includes('/v1beta/')
+            ? 'google'
+            : 'openai';
+      return reply
+        .code(404)
+        .send(renderErrorBody(dialect, new GatewayError('route_not_found', message), request.id));
+    }
+    return reply.code(404).send({ error: { code: 'not_found', message } });
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'Gatehouse admin API',
+        version: '0.1.0',
+        description: 'Providers, routing policies, projects, virtual keys and usage for one organisation.',
+      },
+      servers: [{ url: parts.config.publicUrl }],
+      components: { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } } },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) =>
+    (await parts.isReady()) ? { status: 'ready' } : reply.code(503).send({ status: 'starting' }),
+  );
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(adminRoutes, { ...parts.admin, prefix: '/api/admin' });
+  await app.register(gatewayRoutes, parts.gateway);
+  return app;
+}

@@ -1,0 +1,16 @@
+import { eq } from 'drizzle-orm';
+import type { Database } from './database.js';
+import { organizations } from './schema.js';
+
+export type Organization = typeof organizations.$inferSelect;
+
+/** The organisation that GATEHOUSE_ADMIN_TOKEN owns; created on first start. */
+export async function ensureDefaultOrganization(db: Database): Promise<Organization> {
+  await db
+    .insert(organizations)
+    .values({ id: 'org_default', slug: 'default', name: 'Default organisation' })
+    .onConflictDoNothing();
+  const [organization] = await db.select().from(organizations).where(eq(organizations.slug, 'default'));
+  if (!organization) throw new Error('default organisation is missing after insert');
+  return organization;
+}

@@ -1,0 +1,80 @@
+import { and, asc, eq } from 'drizzle-orm';
+import type { SecretBox } from '../security/secret-box.js';
+import type { Database } from './database.js';
+import { newId } from './ids.js';
+import { type PriceOverride, type ProviderType, providerCredentials } from './schema.js';
+
+export type ProviderRow = typeof providerCredentials.$inferSelect;
+
+/** The secret fields of a credential, decrypted only when a gateway needs to call the provider. */
+export interface ProviderSecret {
+  apiKey?: string | undefined;
+}
+
+export interface NewProvider {
+  name: string;
+  type: ProviderType;
+  baseUrl?: string | undefined;
+  secret: ProviderSecret;
+  models?: string[] | undefined;
+  priceOverrides?: Record<string, PriceOverride> | undefined;
+}
+
+export async function createProvider(
+  db: Database,
+  box: SecretBox,
+  organizationId: string,
+  input: NewProvider,
+): Promise<ProviderRow> {
+  const id = newId('prov');
+  const [row] = await db
+    .insert(providerCredentials)
+    .values({
+      id,
+      organizationId,
+      name: input.name,
+      type: input.type,
+      baseUrl: input.baseUrl ?? null,
+      secretCiphertext: Object.values(input.secret).some((value) => value !== undefined)
+        ? box.seal(JSON.stringify(input.secret), id)
+        : null,
+      models: input.models ?? null,
+      priceOverrides: input.priceOverrides ?? {},
+    })
+    .returning();
+  if (!row) throw new Error('insert returned no row');
+  return row;
+}
+
+export async function listProviders(db: Database, organizationId: string): Promise<ProviderRow[]> {
+  return db
+    .select()
+    .from(providerCredentials)
+    .where(eq(providerCredentials.organizationId, organizationId))
+    .orderBy(asc(providerCredentials.createdAt));
+}
+
+export async function getProvider(
+  db: Database,
+  organizationId: string,
+  id: string,
+): Promise<ProviderRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(providerCredentials)
+    .where(and(eq(providerCredentials.organizationId, organizationId), eq(providerCredentials.id, id)));
+  return row;
+}
+
+export async function deleteProvider(db: Database, organizationId: string, id: string): Promise<boolean> {
+  const deleted = await db
+    .delete(providerCredentials)
+    .where(and(eq(providerCredentials.organizationId, organizationId), eq(providerCredentials.id, id)))
+    .returning({ id: providerCredentials.id });
+  return deleted.length > 0;
+}
+
+export function openProviderSecret(box: SecretBox, row: ProviderRow): ProviderSecret {
+  if (!row.secretCiphertext) return {};
+  return JSON.parse(box.open(row.secretCiphertext, row.id)) as ProviderSecret;
+}

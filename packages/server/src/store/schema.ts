@@ -1,0 +1,187 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+/**
+ * The control store. One schema for embedded PGlite and PostgreSQL alike; drizzle-kit turns it
+ * into the SQL migrations in `packages/server/drizzle`, applied at start.
+ */
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+
+export const organizations = pgTable('organizations', {
+  id: text('id').primaryKey(),
+  slug: text('slug').notNull().unique(),
+  name: text('name').notNull(),
+  createdAt: createdAt(),
+});
+
+export const teams = pgTable('teams', {
+  id: text('id').primaryKey(),
+  organizationId: text('organization_id')
+    .notNull()
+    .references(() => organizations.id),
+  name: text('name').notNull(),
+  createdAt: createdAt(),
+});
+
+export const users = pgTable(
+  'users',
+  {
+    id: text('id').primaryKey(),
+    organizationId: text('organization_id')
+      .notNull()
+      .references(() => organizations.id),
+    email: text('email').notNull(),
+    name: text('name'),
+    /** The identity provider's stable subject, once the user has signed in with SSO. */
+    externalSubject: text('external_subject'),
+    teamId: text('team_id').references(() => teams.id),
+    createdAt: createdAt(),
+    disabledAt: timestamp('disabled_at', { withTimezone: true }),
+  },
+  (table) => [uniqueIndex('users_org_email').on(table.organizationId, table.email)],
+);
+
+export const providerTypes = ['openai', 'anthropic', 'gemini', 'azure', 'bedrock', 'vertex'] as const;
+export type ProviderType = (typeof providerTypes)[number];
+
+/** A connection to one provider account. The secret is an AES-256-GCM envelope, never plaintext. */
+export const providerCredentials = pgTable('provider_credentials', {
+  id: text('id').primaryKey(),
+  organizationId: text('organization_id')
+    .notNull()
+    .references(() => organizations.id),
+  name: text('name').notNull(),
+  type: text('type').$type<ProviderType>().notNull(),
+  baseUrl: text('base_url'),
+  /** Encrypted JSON of the type's secret fields (API key, access keys, service account). */
+  secretCiphertext: text('secret_ciphertext'),
+  /** Models this credential serves; null means whatever its API accepts. */
+  models: jsonb('models').$type<string[] | null>(),
+  /** Per-model prices that win over the catalogue (negotiated rates, fine-tunes). */
+  priceOverrides: jsonb('price_overrides').$type<Record<string, PriceOverride>>().notNull().default({}),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export interface PriceOverride {
+  inputPerMTok: number;
+  outputPerMTok: number;
+  cacheReadPerMTok?: number | undefined;
+  cacheWritePerMTok?: number | undefined;
+}
+
+export const routingPolicies = pgTable(
+  'routing_policies',
+  {
+    id: text('id').primaryKey(),
+    organizationId: text('organization_id')
+      .notNull()
+      .references(() => organizations.id),
+    name: text('name').notNull(),
+    /** Provider credential ids, tried in this order. */
+    providerIds: jsonb('provider_ids').$type<string[]>().notNull(),
+    /** Alias → model id, e.g. `fast` → `claude-haiku-4-5`. */
+    modelAliases: jsonb('model_aliases').$type<Record<string, string>>().notNull().default({}),
+    /** The policy projects without one of their own inherit; at most one per organisation. */
+    isDefault: boolean('is_default').notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    uniqueIndex('routing_policies_one_default').on(table.organizationId).where(sql`${table.isDefault}`),
+  ],
+);
+
+export const projects = pgTable('projects', {
+  id: text('id').primaryKey(),
+  organizationId: text('organization_id')
+    .notNull()
+    .references(() => organizations.id),
+  teamId: text('team_id').references(() => teams.id),
+  name: text('name').notNull(),
+  /** A user's own project, holding their personal keys. */
+  isPersonal: boolean('is_personal').notNull().default(false),
+  ownerUserId: text('owner_user_id').references(() => users.id),
+  routingPolicyId: text('routing_policy_id').references(() => routingPolicies.id),
+  createdAt: createdAt(),
+});
+
+export const virtualKeyKinds = ['service', 'personal'] as const;
+export type VirtualKeyKind = (typeof virtualKeyKinds)[number];
+
+/** Virtual keys are stored only as an HMAC of the key; the key itself is shown once. */
+export const virtualKeys = pgTable(
+  'virtual_keys',
+  {
+    id: text('id').primaryKey(),
+    organizationId: text('organization_id')
+      .notNull()
+      .references(() => organizations.id),
+    projectId: text('project_id')
+      .notNull()
+      .references(() => projects.id),
+    /** The person a personal key acts for; null for service keys. */
+    userId: text('user_id').references(() => users.id),
+    kind: text('kind').$type<VirtualKeyKind>().notNull(),
+    name: text('name').notNull(),
+    keyHash: text('key_hash').notNull(),
+    /** A few trailing characters, enough to recognise a key in a list. */
+    keyHint: text('key_hint').notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (table) => [
+    uniqueIndex('virtual_keys_hash').on(table.keyHash),
+    index('virtual_keys_project').on(table.projectId),
+  ],
+);
+
+/** One row per gateway request, appended in batches off the hot path. */
+export const usageEvents = pgTable(
+  'usage_events',
+  {
+    sequence: bigserial('sequence', { mode: 'number' }).primaryKey(),
+    requestId: text('request_id').notNull(),
+    organizationId: text('organization_id').notNull(),
+    projectId: text('project_id').notNull(),
+    /** The person (user id) or, for service keys, the key id: who spent. */
+    principalId: text('principal_id').notNull(),
+    keyId: text('key_id').notNull(),
+    api: text('api').notNull(),
+    model: text('model').notNull(),
+    providerId: text('provider_id'),
+    providerType: text('provider_type'),
+    status: integer('status').notNull(),
+    errorCode: text('error_code'),
+    streamed: boolean('streamed').notNull(),
+    /** True when tokens were estimated because the stream ended before the provider reported them. */
+    usageEstimated: boolean('usage_estimated').notNull().default(false),
+    inputTokens: integer('input_tokens').notNull().default(0),
+    outputTokens: integer('output_tokens').notNull().default(0),
+    cacheReadTokens: integer('cache_read_tokens').notNull().default(0),
+    cacheWriteTokens: integer('cache_write_tokens').notNull().default(0),
+    reasoningTokens: integer('reasoning_tokens').notNull().default(0),
+    costUsd: doublePrecision('cost_usd').notNull().default(0),
+    priceSource: text('price_source'),
+    latencyMs: integer('latency_ms').notNull(),
+    firstByteMs: integer('first_byte_ms'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  },
+  (table) => [
+    uniqueIndex('usage_events_request').on(table.requestId),
+    index('usage_events_org_time').on(table.organizationId, table.createdAt),
+  ],
+);

@@ -1,0 +1,100 @@
+import { and, asc, eq, isNull } from 'drizzle-orm';
+import type { Database } from './database.js';
+import { newId } from './ids.js';
+import { projects, type VirtualKeyKind, virtualKeys } from './schema.js';
+
+export type VirtualKeyRow = typeof virtualKeys.$inferSelect;
+
+export interface NewVirtualKey {
+  projectId: string;
+  name: string;
+  kind: VirtualKeyKind;
+  userId?: string | undefined;
+  keyHash: string;
+  keyHint: string;
+  expiresAt?: Date | undefined;
+}
+
+export async function insertVirtualKey(
+  db: Database,
+  organizationId: string,
+  input: NewVirtualKey,
+): Promise<VirtualKeyRow> {
+  const [row] = await db
+    .insert(virtualKeys)
+    .values({
+      id: newId('vk'),
+      organizationId,
+      projectId: input.projectId,
+      userId: input.userId ?? null,
+      kind: input.kind,
+      name: input.name,
+      keyHash: input.keyHash,
+      keyHint: input.keyHint,
+      expiresAt: input.expiresAt ?? null,
+    })
+    .returning();
+  if (!row) throw new Error('insert returned no row');
+  return row;
+}
+
+export async function listVirtualKeys(
+  db: Database,
+  organizationId: string,
+  filter: { projectId?: string | undefined },
+): Promise<VirtualKeyRow[]> {
+  const conditions = [eq(virtualKeys.organizationId, organizationId)];
+  if (filter.projectId) conditions.push(eq(virtualKeys.projectId, filter.projectId));
+  return db
+    .select()
+    .from(virtualKeys)
+    .where(and(...conditions))
+    .orderBy(asc(virtualKeys.createdAt));
+}
+
+export async function getVirtualKey(
+  db: Database,
+  organizationId: string,
+  id: string,
+): Promise<VirtualKeyRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(virtualKeys)
+    .where(and(eq(virtualKeys.organizationId, organizationId), eq(virtualKeys.id, id)));
+  return row;
+}
+
+/** Marks the key revoked; revoking twice keeps the first time. Returns the key as it now stands. */
+export async function revokeVirtualKey(
+  db: Database,
+  organizationId: string,
+  id: string,
+  now: Date,
+): Promise<VirtualKeyRow | undefined> {
+  await db
+    .update(virtualKeys)
+    .set({ revokedAt: now })
+    .where(
+      and(
+        eq(virtualKeys.organizationId, organizationId),
+        eq(virtualKeys.id, id),
+        isNull(virtualKeys.revokedAt),
+      ),
+    );
+  return getVirtualKey(db, organizationId, id);
+}
+
+/** A key with the project it belongs to: what the gateway needs to authorise a request. */
+export interface KeyWithProject {
+  key: VirtualKeyRow;
+  project: typeof projects.$inferSelect;
+}
+
+export async function findKeyByHash(db: Database, keyHash: string): Promise<KeyWithProject | undefined> {
+  const [row] = await db
+    .select({ key: virtualKeys, project: projects })
+    .from(virtualKeys)
+    .innerJoin(projects, eq(projects.id, virtualKeys.projectId))
+    .where(eq(virtualKeys.keyHash, keyHash));
+  return row;
+}

@@ -1,0 +1,117 @@
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import { admitEverything } from './gateway/admission.js';
+import { Authenticator } from './gateway/auth.js';
+import { UpstreamClient } from './gateway/upstream.js';
+import { buildApp } from './http/app.js';
+import { resolveMasterKey } from './security/master-key.js';
+import { SecretBox } from './security/secret-box.js';
+import { type OpenDatabase, openDatabase, type StorageTarget } from './store/database.js';
+import { ensureDefaultOrganization } from './store/organizations.js';
+import { UsageLedger } from './store/usage-ledger.js';
+
+/** A running Gatehouse: the HTTP app plus the parts it must close in order. */
+export interface Gatehouse {
+  app: FastifyInstance;
+  storage: OpenDatabase;
+  ledger: UsageLedger;
+  upstream: UpstreamClient;
+  masterKeyOrigin: string;
+  /** Stops accepting, lets in-flight calls finish for up to `graceMs`, then flushes the ledger. */
+  close(graceMs: number): Promise<void>;
+}
+
+export interface AssembleOptions {
+  /** Storage override for tests (in-memory PGlite, a scratch PostgreSQL database). */
+  storage?: StorageTarget;
+  logger?: boolean;
+}
+
+/**
+ * The one place that builds every adapter from the configuration and hands them in. Nothing
+ * else reads the environment or decides which implementation runs.
+ */
+export async function assemble(config: Config, options: AssembleOptions = {}): Promise<Gatehouse> {
+  const embedded = config.databaseUrl === undefined;
+  const target: StorageTarget =
+    options.storage ??
+    (embedded
+      ? { kind: 'pglite', dataDir: config.dataDir }
+      : { kind: 'postgres', url: config.databaseUrl as string });
+  const masterKey = resolveMasterKey({
+    configured: config.secretKey,
+    dataDir: config.dataDir,
+    embedded: target.kind === 'pglite',
+  });
+  const box = new SecretBox(masterKey.key);
+  const storage = await openDatabase(target);
+  const organization = await ensureDefaultOrganization(storage.db);
+
+  let app: FastifyInstance | undefined;
+  const ledger = new UsageLedger(storage.db, {
+    flushIntervalMs: config.usageFlushMs,
+    spoolPath:
+      target.kind === 'pglite' && target.dataDir === undefined
+        ? undefined
+        : join(config.dataDir, 'usage-spool.jsonl'),
+    onError: (error) => app?.log.error({ err: error }, 'usage ledger write failed; will retry'),
+  });
+  await ledger.start();
+  const authenticator = new Authenticator(storage.db, box, { cacheTtlMs: config.keyCacheTtlMs });
+  const upstream = new UpstreamClient({
+    connectMs: config.upstreamConnectTimeoutMs,
+    headersMs: config.upstreamHeadersTimeoutMs,
+    idleMs: config.upstreamIdleTimeoutMs,
+  });
+
+  app = await buildApp({
+    config,
+    logger: options.logger,
+    isReady: async () => {
+      try {
+        await storage.db.execute(sql`select 1`);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    admin: {
+      db: storage.db,
+      box,
+      adminToken: config.adminToken,
+      defaultOrganizationId: organization.id,
+      onPolicyChange: () => authenticator.invalidateAll(),
+      now: () => new Date(),
+    },
+    gateway: {
+      maxBodyBytes: config.maxBodyBytes,
+      dependencies: {
+        authenticator,
+        admission: admitEverything,
+        upstream,
+        ledger,
+        reportFault: (error, requestId) => app?.log.error({ err: error, requestId }, 'gateway fault'),
+      },
+    },
+  });
+
+  const running = app;
+  return {
+    app: running,
+    storage,
+    ledger,
+    upstream,
+    masterKeyOrigin: masterKey.origin,
+    async close(graceMs: number) {
+      const closing = running.close();
+      const timer = setTimeout(() => running.server.closeAllConnections(), graceMs);
+      await closing;
+      clearTimeout(timer);
+      await ledger.close();
+      await upstream.close();
+      await storage.close();
+    },
+  };
+}
