@@ -37,6 +37,11 @@ export interface MockUpstream {
    */
   enqueue(...scenarios: MockScenario[]): void;
   setDefault(scenario: MockScenario): void;
+  /**
+   * Responses whose connection closed before the mock finished writing them: a client (the
+   * gateway) that went away, or the mock's own `cutAfterEvents`.
+   */
+  readonly unfinishedResponses: number;
   /** Clear requests, queue and default. */
   reset(): void;
   close(): Promise<void>;
@@ -138,7 +143,11 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     }
   }
 
+  let unfinishedResponses = 0;
   const server = createServer({ keepAliveTimeout: 120_000, requestTimeout: 0 }, (req, res) => {
+    res.once('close', () => {
+      if (!res.writableEnded) unfinishedResponses += 1;
+    });
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('error', () => res.destroy());
@@ -189,6 +198,9 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     },
     setDefault(scenario) {
       fallback = scenario;
+    },
+    get unfinishedResponses() {
+      return unfinishedResponses;
     },
     reset() {
       requests.length = 0;

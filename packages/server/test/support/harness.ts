@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { loadConfig } from '../../src/config.js';
+import type { StorageTarget } from '../../src/store/database.js';
+import { assemble, type Gatehouse } from '../../src/wiring.js';
+import { MOCK_UPSTREAM_API_KEY, type MockUpstream } from '../mock-upstream/mock-upstream.js';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+/**
+ * Where the suite's databases live. Unset: embedded PGlite in memory, one per server. Set
+ * (CI does, for a second pass): a real PostgreSQL, with a scratch database per server.
+ */
+const postgresUrl = process.env.GATEHOUSE_TEST_POSTGRES_URL;
+
+export interface TestGatehouse {
+  gatehouse: Gatehouse;
+  /** e.g. http://127.0.0.1:PORT */
+  url: string;
+  /** Calls the admin API with the admin token; throws on an unexpected status. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever fields the endpoint under test returns.
+  admin<T = any>(method: string, path: string, body?: unknown): Promise<T>;
+  /** Writes pending usage events now, instead of waiting for the batch timer. */
+  flushUsage(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startTestGatehouse(environment: Record<string, string> = {}): Promise<TestGatehouse> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    GATEHOUSE_DATA_DIR: dataDir,
+    GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN,
+    GATEHOUSE_SECRET_KEY: randomBytes(32).toString('base64'),
+    GATEHOUSE_USAGE_FLUSH_MS: '50',
+    GATEHOUSE_LOG_LEVEL: 'fatal',
+    ...environment,
+  });
+  const scratch = postgresUrl ? await createScratchDatabase(postgresUrl) : undefined;
+  const storage: StorageTarget = scratch
+    ? { kind: 'postgres', url: scratch.url }
+    : { kind: 'pglite', dataDir: undefined };
+  const gatehouse = await assemble(config, { storage, logger: false });
+  const address = await gatehouse.app.listen({ port: 0, host: '127.0.0.1' });
+
+  return {
+    gatehouse,
+    url: address,
+    async admin(method, path, body) {
+      const response = await fetch(`${address}/api/admin${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${ADMIN_TOKEN}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      if (!response.ok) throw new Error(`${method} ${path} → ${response.status}: ${text}`);
+      return text === '' ? undefined : JSON.parse(text);
+    },
+    flushUsage: () => gatehouse.ledger.flush(),
+    async close() {
+      await gatehouse.close(1_000);
+      await scratch?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function createScratchDatabase(baseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `gatehouse_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: baseUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+export interface QuickStart {
+  openAiProviderId: string;
+  anthropicProviderId: string;
+  policyId: string;
+  projectId: string;
+  keyId: string;
+  key: string;
+}
+
+/** The README's quick start: two providers on the mock, a default policy, a project and a key. */
+export async function quickStart(
+  server: TestGatehouse,
+  mock: MockUpstream,
+  keyOptions: Record<string, unknown> = {},
+): Promise<QuickStart> {
+  const openAi = await server.admin('POST', '/providers', {
+    name: 'mock-openai',
+    type: 'openai',
+    baseUrl: `${mock.url}/v1`,
+    apiKey: MOCK_UPSTREAM_API_KEY,
+    models: ['gpt-4o-mini', 'gpt-4o'],
+  });
+  const anthropic = await server.admin('POST', '/providers', {
+    name: 'mock-anthropic',
+    type: 'anthropic',
+    baseUrl: mock.url,
+    apiKey: MOCK_UPSTREAM_API_KEY,
+    models: ['claude-sonnet-4-6', 'claude-haiku-4-5'],
+  });
+  const policy = await server.admin('POST', '/routing-policies', {
+    name: 'default',
+    providers: [openAi.id, anthropic.id],
+    isDefault: true,
+  });
+  const project = await server.admin('POST', '/projects', { name: 'quick start' });
+  const key = await server.admin('POST', '/virtual-keys', {
+    projectId: project.id,
+    name: 'laptop',
+    ...keyOptions,
+  });
+  return {
+    openAiProviderId: openAi.id,
+    anthropicProviderId: anthropic.id,
+    policyId: policy.id,
+    projectId: project.id,
+    keyId: key.id,
+    key: key.key,
+  };
+}
+
+/** Polls until `check` passes; usage events are written in batches, after the response ends. */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  check: (value: T) => boolean,
+  timeoutMs = 5_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (check(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
