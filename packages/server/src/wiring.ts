@@ -106,9 +106,13 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
     masterKeyOrigin: masterKey.origin,
     async close(graceMs: number) {
       const closing = running.close();
-      const timer = setTimeout(() => running.server.closeAllConnections(), graceMs);
+      // A connection whose last response just finished stays open for keep-alive; close those as
+      // they go idle, so the drain ends when the last in-flight call does, not a minute later.
+      const reaper = setInterval(() => running.server.closeIdleConnections(), 50);
+      const deadline = setTimeout(() => running.server.closeAllConnections(), graceMs);
       await closing;
-      clearTimeout(timer);
+      clearInterval(reaper);
+      clearTimeout(deadline);
       await ledger.close();
       await upstream.close();
       await storage.close();

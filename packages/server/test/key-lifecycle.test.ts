@@ -110,7 +110,11 @@ describe('virtual key lifecycle', () => {
   });
 
   it('refuses an unknown key in the OpenAI SDK error shape, and a missing one too', async () => {
-    const openai = new OpenAI({ apiKey: generateVirtualKey(), baseURL: `${server.url}/api/v1`, maxRetries: 0 });
+    const openai = new OpenAI({
+      apiKey: generateVirtualKey(),
+      baseURL: `${server.url}/api/v1`,
+      maxRetries: 0,
+    });
     const error = await openai.chat.completions
       .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] })
       .catch((caught: unknown) => caught);
@@ -123,7 +127,10 @@ describe('virtual key lifecycle', () => {
       body: JSON.stringify({ model: 'gpt-4o-mini', messages: [] }),
     });
     expect(missing.status).toBe(401);
-    expect((await missing.json()).error).toMatchObject({ code: 'missing_key', type: 'invalid_request_error' });
+    expect((await missing.json()).error).toMatchObject({
+      code: 'missing_key',
+      type: 'invalid_request_error',
+    });
   });
 
   it('accepts the key in every header the wire contract names', async () => {
@@ -143,7 +150,11 @@ describe('virtual key lifecycle', () => {
       });
       expect(response.status).toBe(200);
     }
-    const query = await fetch(`${url}?key=${key}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    const query = await fetch(`${url}?key=${key}`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(query.status).toBe(200);
   });
 });

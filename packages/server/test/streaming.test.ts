@@ -3,8 +3,18 @@ import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { usageEvents } from '../src/store/schema.js';
-import { MOCK_UPSTREAM_API_KEY, type MockUpstream, startMockUpstream } from './mock-upstream/mock-upstream.js';
-import { eventually, type QuickStart, quickStart, startTestGatehouse, type TestGatehouse } from './support/harness.js';
+import {
+  MOCK_UPSTREAM_API_KEY,
+  type MockUpstream,
+  startMockUpstream,
+} from './mock-upstream/mock-upstream.js';
+import {
+  eventually,
+  type QuickStart,
+  quickStart,
+  startTestGatehouse,
+  type TestGatehouse,
+} from './support/harness.js';
 
 let mock: MockUpstream;
 let server: TestGatehouse;
@@ -39,7 +49,9 @@ function streamThroughGateway(key = setup.key, signal?: AbortSignal) {
 
 /** Ids and timestamps differ per response; everything else must match byte for byte. */
 function normalise(stream: string): string {
-  return stream.replace(/(msg|chatcmpl|toolu|call)_?[-A-Za-z0-9]+/g, '$1_ID').replace(/"created":\d+/g, '"created":0');
+  return stream
+    .replace(/(msg|chatcmpl|toolu|call)_?[-A-Za-z0-9]+/g, '$1_ID')
+    .replace(/"created":\d+/g, '"created":0');
 }
 
 async function usageRowsFor(keyId: string) {
@@ -49,10 +61,17 @@ async function usageRowsFor(keyId: string) {
 
 describe('streams pass through', () => {
   it('delivers every Anthropic event, ping included, unchanged and in order', async () => {
-    mock.setDefault({ toolCall: { name: 'lookup', arguments: { q: 'gatehouse' } }, thinking: 'Let me look.' });
+    mock.setDefault({
+      toolCall: { name: 'lookup', arguments: { q: 'gatehouse' } },
+      thinking: 'Let me look.',
+    });
     const direct = await fetch(`${mock.url}/v1/messages`, {
       method: 'POST',
-      headers: { 'x-api-key': MOCK_UPSTREAM_API_KEY, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+      headers: {
+        'x-api-key': MOCK_UPSTREAM_API_KEY,
+        'anthropic-version': '2023-06-01',
+        'content-type': 'application/json',
+      },
       body: anthropicBody,
     });
     const viaGateway = await streamThroughGateway();
@@ -107,7 +126,10 @@ describe('streams pass through', () => {
 
 describe('streams cut short', () => {
   it('aborts the upstream when the client disconnects, and still meters what was delivered', async () => {
-    const key = await server.admin('POST', '/virtual-keys', { projectId: setup.projectId, name: 'disconnect' });
+    const key = await server.admin('POST', '/virtual-keys', {
+      projectId: setup.projectId,
+      name: 'disconnect',
+    });
     mock.enqueue({ eventDelayMs: 300 });
     const before = mock.unfinishedResponses;
     const controller = new AbortController();
@@ -136,7 +158,10 @@ describe('streams cut short', () => {
   });
 
   it('charges an Anthropic stream whose upstream dies mid-way for what was delivered', async () => {
-    const key = await server.admin('POST', '/virtual-keys', { projectId: setup.projectId, name: 'upstream-dies' });
+    const key = await server.admin('POST', '/virtual-keys', {
+      projectId: setup.projectId,
+      name: 'upstream-dies',
+    });
     mock.enqueue({ cutAfterEvents: 6, text: 'one two three four five six seven eight' });
     const anthropic = new Anthropic({ apiKey: key.key, baseURL: `${server.url}/api`, maxRetries: 0 });
     let delivered = '';
@@ -164,7 +189,10 @@ describe('streams cut short', () => {
   });
 
   it('charges an OpenAI stream whose upstream dies before its usage chunk', async () => {
-    const key = await server.admin('POST', '/virtual-keys', { projectId: setup.projectId, name: 'openai-dies' });
+    const key = await server.admin('POST', '/virtual-keys', {
+      projectId: setup.projectId,
+      name: 'openai-dies',
+    });
     mock.enqueue({ cutAfterEvents: 4 });
     const openai = new OpenAI({ apiKey: key.key, baseURL: `${server.url}/api/v1`, maxRetries: 0 });
     let delivered = '';

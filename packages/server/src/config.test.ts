@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('settings from the environment', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 4600,
+      host: '127.0.0.1',
+      dataDir: './.gatehouse',
+      databaseUrl: undefined,
+      adminToken: undefined,
+      publicUrl: 'http://127.0.0.1:4600',
+      maxBodyBytes: 32 * 1024 * 1024,
+    });
+  });
+
+  it('reports every bad value at once, each with its name', () => {
+    let caught: unknown;
+    try {
+      loadConfig({
+        PORT: '70000',
+        DATABASE_URL: 'mysql://localhost/db',
+        GATEHOUSE_SECRET_KEY: 'too-short',
+        GATEHOUSE_PUBLIC_URL: 'not a url',
+        GATEHOUSE_MAX_BODY_BYTES: '1.5',
+        GATEHOUSE_LOG_LEVEL: 'loud',
+      });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    const problems = (caught as ConfigError).problems.join('\n');
+    for (const name of [
+      'PORT',
+      'DATABASE_URL',
+      'GATEHOUSE_SECRET_KEY',
+      'GATEHOUSE_PUBLIC_URL',
+      'GATEHOUSE_MAX_BODY_BYTES',
+      'GATEHOUSE_LOG_LEVEL',
+    ]) {
+      expect(problems).toContain(name);
+    }
+  });
+
+  it('accepts a secret key as hex or base64, and a public URL without its trailing slash', () => {
+    const hex = 'ab'.repeat(32);
+    expect(loadConfig({ GATEHOUSE_SECRET_KEY: hex }).secretKey?.toString('hex')).toBe(hex);
+    const base64 = Buffer.alloc(32, 7).toString('base64');
+    expect(loadConfig({ GATEHOUSE_SECRET_KEY: base64 }).secretKey).toEqual(Buffer.alloc(32, 7));
+    expect(loadConfig({ GATEHOUSE_PUBLIC_URL: 'https://gatehouse.example.com/' }).publicUrl).toBe(
+      'https://gatehouse.example.com',
+    );
+  });
+});
