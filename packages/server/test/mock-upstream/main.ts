@@ -7,8 +7,6 @@ const mock = await startMockUpstream({
   record: process.env.MOCK_RECORD !== '0',
   ...(process.env.MOCK_API_KEY ? { apiKey: process.env.MOCK_API_KEY } : {}),
 });
-console.log(`mock upstream listening on ${mock.url}`);
-
 const stop = (): void => {
   mock.close().then(
     () => process.exit(0),
@@ -17,3 +15,5 @@ const stop = (): void => {
 };
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);
+// Announce only once the signal handlers are in place, so a SIGTERM right after it is handled.
+console.log(`mock upstream listening on ${mock.url}`);

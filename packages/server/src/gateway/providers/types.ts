@@ -51,3 +51,15 @@ export function splitBaseUrl(baseUrl: string): { origin: string; pathPrefix: str
 export function firstHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
+
+/**
+ * The client's query string minus the gateway key (`?key=` is one of the places a client may put
+ * it): the rest (Claude Code's `?beta=true`) goes upstream as it came.
+ */
+export function queryWithoutKey(search: string): string {
+  if (search === '' || !/[?&]key=/.test(search)) return search;
+  const params = new URLSearchParams(search);
+  params.delete('key');
+  const rest = params.toString();
+  return rest === '' ? '' : `?${rest}`;
+}

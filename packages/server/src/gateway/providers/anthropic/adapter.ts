@@ -4,6 +4,7 @@ import {
   firstHeader,
   type ProviderAdapter,
   type ProviderTarget,
+  queryWithoutKey,
   splitBaseUrl,
   type UpstreamRequest,
 } from '../types.js';
@@ -34,7 +35,6 @@ export const anthropicAdapter: ProviderAdapter = {
     const beta = call.headers['anthropic-beta'];
     if (beta !== undefined) headers['anthropic-beta'] = Array.isArray(beta) ? beta.join(',') : beta;
     if (target.apiKey) headers['x-api-key'] = target.apiKey;
-    // Claude Code posts to `/v1/messages?beta=true`: the query goes upstream as it came.
-    return { origin, path: `${pathPrefix}${path}${call.search}`, headers };
+    return { origin, path: `${pathPrefix}${path}${queryWithoutKey(call.search)}`, headers };
   },
 };
