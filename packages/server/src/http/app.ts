@@ -98,6 +98,8 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
 
   await app.register(fastifySwagger, {
     openapi: {
+      // 3.1: the schemas zod emits are JSON Schema 2020-12 (nullable as a type list), which 3.0 lacks.
+      openapi: '3.1.0',
       info: {
         title: 'Gatehouse admin API',
         version: '0.1.0',

@@ -63,7 +63,8 @@ const notFound = (what: string) => ({ error: { code: 'not_found', message: `${wh
 export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOptions): Promise<void> {
   const app = parent.withTypeProvider<ZodTypeProvider>();
   const { db, box } = options;
-  app.addHook('preHandler', requireAdminToken(options.adminToken, options.defaultOrganizationId));
+  // onRequest, not preHandler: an anonymous caller is refused before its body is even validated.
+  app.addHook('onRequest', requireAdminToken(options.adminToken, options.defaultOrganizationId));
   const security = [{ adminToken: [] }];
 
   app.post(
@@ -256,7 +257,11 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
     async (request, reply) => {
       const organizationId = request.admin.organizationId;
       const project = await getProject(db, organizationId, request.body.projectId);
-      if (!project) return reply.code(404).send(notFound('project'));
+      if (!project) {
+        return reply
+          .code(400)
+          .send({ error: { code: 'unknown_project', message: `No project ${request.body.projectId}.` } });
+      }
       const key = generateVirtualKey();
       const expiresInSeconds = request.body.expiresInSeconds;
       const row = await insertVirtualKey(db, organizationId, {
