@@ -1,0 +1,197 @@
+/**
+ * Gateway overhead benchmark (`npm run bench`): the same requests straight to the mock upstream and
+ * through the gateway, in the same run, and the difference between the two. See bench/README.md.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { configureGateway } from './gateway-setup.js';
+import {
+  type Bounds,
+  emptySamples,
+  mergeSamples,
+  openPool,
+  type RequestShape,
+  runLoad,
+  type Samples,
+  summarise,
+} from './measure.js';
+import { type RunningService, startService } from './processes.js';
+import { judgeTargets, renderResults, renderVerdicts, type ScenarioResult } from './report.js';
+import { directRequest, gatewayRequest, SCENARIOS, type Scenario } from './scenarios.js';
+
+const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const RESULTS_FILE = fileURLToPath(new URL('./results/overhead-latest.json', import.meta.url));
+
+/** Warm-up lets the JIT, the key cache and keep-alive connections settle before anything counts. */
+const WARM_UP: Bounds = { maxRequests: 2_000, maxMilliseconds: 2_000 };
+/**
+ * Each target is measured in several short rounds, alternating which target goes first, so a burst
+ * of machine noise lands on both sides instead of skewing one.
+ */
+const ROUNDS = 4;
+const ROUND: Bounds = { maxRequests: 20_000, maxMilliseconds: 1_000 };
+
+/** Undo steps, run newest first, on success, error and Ctrl-C alike. */
+const cleanups: (() => Promise<unknown>)[] = [];
+
+function registerForCleanup(service: RunningService): RunningService {
+  cleanups.push(() => service.stop());
+  return service;
+}
+
+interface Target {
+  name: 'direct' | 'gateway';
+  origin: string;
+  shape: RequestShape;
+}
+
+interface Services {
+  mock: RunningService;
+  gateway: RunningService;
+  dataDirectory: string;
+  adminToken: string;
+}
+
+async function startServices(): Promise<Services> {
+  const dataDirectory = await mkdtemp(join(tmpdir(), 'gatehouse-bench-'));
+  cleanups.push(() => rm(dataDirectory, { recursive: true, force: true }));
+  const adminToken = randomBytes(24).toString('hex');
+  // One after the other: if the first fails to start, nothing is left running unregistered.
+  const mock = registerForCleanup(
+    await startService({
+      name: 'mock-upstream',
+      args: ['--import', 'tsx', 'packages/server/test/mock-upstream/main.ts'],
+      workingDirectory: REPOSITORY_ROOT,
+      environment: { PORT: '0', HOST: '127.0.0.1', MOCK_RECORD: '0' },
+      listeningLine: /mock upstream listening on (http:\/\/\S+)/,
+      startTimeoutMs: 30_000,
+    }),
+  );
+  const gateway = registerForCleanup(
+    await startService({
+      name: 'gateway',
+      args: [...gatewayNodeFlags(), 'packages/cli/dist/bin.js', 'serve'],
+      workingDirectory: REPOSITORY_ROOT,
+      environment: {
+        PORT: '0',
+        HOST: '127.0.0.1',
+        GATEHOUSE_DATA_DIR: dataDirectory,
+        GATEHOUSE_ADMIN_TOKEN: adminToken,
+        GATEHOUSE_LOG_LEVEL: 'warn',
+      },
+      listeningLine: /Gatehouse is listening on (http:\/\/\S+)/,
+      startTimeoutMs: 60_000,
+    }),
+  );
+  return { mock, gateway, dataDirectory, adminToken };
+}
+
+/** `BENCH_GATEWAY_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` profiles the gateway during a run. */
+function gatewayNodeFlags(): string[] {
+  const flags = process.env.BENCH_GATEWAY_NODE_FLAGS;
+  return flags ? flags.split(/\s+/).filter(Boolean) : [];
+}
+
+/** Fails fast with the response text when a target is misconfigured, instead of timing errors. */
+async function checkTargetAnswers(target: Target): Promise<void> {
+  const response = await fetch(`${target.origin}${target.shape.path}`, {
+    method: 'POST',
+    headers: target.shape.headers,
+    body: target.shape.body,
+  });
+  const text = await response.text();
+  if (response.status !== 200) {
+    throw new Error(`${target.name} ${target.shape.path} answered ${response.status}: ${text.slice(0, 500)}`);
+  }
+}
+
+async function measureScenario(scenario: Scenario, targets: Target[]): Promise<ScenarioResult> {
+  const pools = new Map(
+    targets.map((target) => [target.name, openPool(target.origin, scenario.concurrency)]),
+  );
+  const merged = new Map<Target['name'], Samples>(targets.map((target) => [target.name, emptySamples()]));
+  const load = (target: Target, bounds: Bounds): Promise<Samples> => {
+    const pool = pools.get(target.name);
+    if (!pool) throw new Error(`no pool for ${target.name}`);
+    return runLoad(pool, target.shape, scenario.concurrency, bounds);
+  };
+  try {
+    for (const target of targets) {
+      await checkTargetAnswers(target);
+      await load(target, WARM_UP);
+    }
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const ordered = round % 2 === 0 ? targets : [...targets].reverse();
+      for (const target of ordered) {
+        const samples = merged.get(target.name);
+        if (samples) mergeSamples(samples, await load(target, ROUND));
+      }
+    }
+  } finally {
+    await Promise.all([...pools.values()].map((pool) => pool.close()));
+  }
+  const summaryOf = (name: Target['name']) =>
+    summarise(merged.get(name) ?? emptySamples(), scenario.streaming);
+  return { scenario, direct: summaryOf('direct'), gateway: summaryOf('gateway') };
+}
+
+async function runBenchmark(): Promise<void> {
+  const startedAt = new Date();
+  const services = await startServices();
+  const virtualKey = await configureGateway(services.gateway.url, services.adminToken, services.mock.url);
+  console.log(`mock upstream ${services.mock.url}, gateway ${services.gateway.url}`);
+
+  const results: ScenarioResult[] = [];
+  for (const scenario of SCENARIOS) {
+    console.log(`measuring ${scenario.name} ...`);
+    const targets: Target[] = [
+      { name: 'direct', origin: services.mock.url, shape: directRequest(scenario) },
+      { name: 'gateway', origin: services.gateway.url, shape: gatewayRequest(scenario, virtualKey) },
+    ];
+    results.push(await measureScenario(scenario, targets));
+  }
+
+  const verdicts = judgeTargets(results);
+  console.log(`\n${renderResults(results)}\n\n${renderVerdicts(verdicts)}`);
+  await writeResults({ startedAt, results, verdicts });
+  console.log(`\nresults written to ${RESULTS_FILE}`);
+}
+
+async function writeResults(report: {
+  startedAt: Date;
+  results: ScenarioResult[];
+  verdicts: ReturnType<typeof judgeTargets>;
+}): Promise<void> {
+  const machine = { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown' };
+  const settings = { warmUp: WARM_UP, rounds: ROUNDS, round: ROUND };
+  const { startedAt, results, verdicts } = report;
+  const document = { startedAt: startedAt.toISOString(), machine, settings, results, verdicts };
+  await mkdir(join(RESULTS_FILE, '..'), { recursive: true });
+  await writeFile(RESULTS_FILE, `${JSON.stringify(document, null, 2)}\n`);
+}
+
+async function cleanUp(): Promise<void> {
+  while (cleanups.length > 0) {
+    const undo = cleanups.pop();
+    await undo?.().catch((error: unknown) => console.error('cleanup failed:', error));
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping the mock upstream and the gateway`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+try {
+  await runBenchmark();
+} catch (error) {
+  console.error(error);
+  process.exitCode = 1;
+} finally {
+  await cleanUp();
+}
