@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { Database } from './database.js';
 import { insertUsageEvents, type UsageEventRow } from './usage-events.js';
 
@@ -29,7 +29,7 @@ export class UsageLedger {
   constructor(db: Database, options: UsageLedgerOptions) {
     this.#db = db;
     this.#options = {
-      batchSize: 500,
+      batchSize: 200,
       onError: () => {},
       ...options,
       spoolPath: options.spoolPath,
@@ -62,6 +62,8 @@ export class UsageLedger {
 
   async #drain(): Promise<void> {
     while (this.#pending.length > 0) {
+      // Let requests run between batches: embedded PGlite works on this thread.
+      await new Promise((resolve) => setImmediate(resolve));
       const batch = this.#pending.splice(0, this.#options.batchSize);
       try {
         await insertUsageEvents(this.#db, batch);
@@ -87,10 +89,19 @@ export class UsageLedger {
 
   async #replaySpool(): Promise<void> {
     const path = this.#options.spoolPath;
-    if (!path || !existsSync(path)) return;
-    // Move it aside first so a crash mid-replay cannot replay a half-written file twice over.
+    if (!path) return;
+    // Move the spool aside first, so events spooled while replaying land in a new file; a replay
+    // left over from a crash is read again (request ids make a second insert a no-op).
     const replaying = `${path}.replaying`;
-    renameSync(path, replaying);
+    if (existsSync(path)) {
+      if (existsSync(replaying)) {
+        appendFileSync(replaying, readFileSync(path));
+        unlinkSync(path);
+      } else {
+        renameSync(path, replaying);
+      }
+    }
+    if (!existsSync(replaying)) return;
     const events = readFileSync(replaying, 'utf8')
       .split('\n')
       .filter((line) => line.trim() !== '')

@@ -1,0 +1,81 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type OpenDatabase, openDatabase } from './database.js';
+import { aggregateUsage, type UsageEventRow } from './usage-events.js';
+import { UsageLedger } from './usage-ledger.js';
+
+function event(requestId: string, inputTokens: number): UsageEventRow {
+  return {
+    requestId,
+    organizationId: 'org_default',
+    projectId: 'proj_1',
+    principalId: 'vk_1',
+    keyId: 'vk_1',
+    api: 'openai-chat',
+    model: 'gpt-4o',
+    status: 200,
+    streamed: false,
+    inputTokens,
+    outputTokens: 1,
+    costUsd: 0.5,
+    latencyMs: 3,
+    createdAt: new Date(),
+  };
+}
+
+const opened: OpenDatabase[] = [];
+const folders: string[] = [];
+async function freshDatabase(): Promise<OpenDatabase> {
+  const storage = await openDatabase({ kind: 'pglite', dataDir: undefined });
+  opened.push(storage);
+  return storage;
+}
+afterEach(async () => {
+  for (const storage of opened.splice(0)) await storage.close().catch(() => {});
+  for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
+});
+
+describe('usage ledger', () => {
+  it('writes events in batches and never twice for one request id', async () => {
+    const storage = await freshDatabase();
+    const ledger = new UsageLedger(storage.db, { flushIntervalMs: 60_000, batchSize: 3 });
+    await ledger.start();
+    for (let index = 0; index < 7; index++) ledger.record(event(`req_${index}`, 10));
+    ledger.record(event('req_0', 10)); // a retried flush must not count it again
+    await ledger.close();
+    const [row] = await aggregateUsage(storage.db, 'org_default', { groupBy: 'model' });
+    expect(row).toMatchObject({ group: 'gpt-4o', requests: 7, inputTokens: 70, costUsd: 3.5 });
+  });
+
+  it('spools what the database could not take at shutdown and replays it at the next start', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'gatehouse-ledger-'));
+    folders.push(folder);
+    const spoolPath = join(folder, 'usage-spool.jsonl');
+    const errors: unknown[] = [];
+
+    const failing = await freshDatabase();
+    const ledger = new UsageLedger(failing.db, {
+      flushIntervalMs: 60_000,
+      spoolPath,
+      onError: (error) => errors.push(error),
+    });
+    await ledger.start();
+    await failing.close(); // the database goes away with events still pending
+    ledger.record(event('req_a', 5));
+    ledger.record(event('req_b', 6));
+    await ledger.close();
+    expect(errors.length).toBeGreaterThan(0);
+    expect(existsSync(spoolPath)).toBe(true);
+
+    const healthy = await freshDatabase();
+    const next = new UsageLedger(healthy.db, { flushIntervalMs: 60_000, spoolPath });
+    await next.start();
+    const [row] = await aggregateUsage(healthy.db, 'org_default', { groupBy: 'key' });
+    expect(row).toMatchObject({ group: 'vk_1', requests: 2, inputTokens: 11 });
+    expect(existsSync(spoolPath)).toBe(false);
+    expect(existsSync(`${spoolPath}.replaying`)).toBe(false);
+    await next.close();
+  });
+});
