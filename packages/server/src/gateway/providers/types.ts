@@ -42,10 +42,21 @@ export interface ProviderAdapter {
   buildRequest(target: ProviderTarget, call: ClientCall): UpstreamRequest;
 }
 
-/** Splits a base URL into the origin a connection pool is keyed on and the path prefix. */
+const splitBaseUrls = new Map<string, { origin: string; pathPrefix: string }>();
+
+/**
+ * Splits a base URL into the origin a connection pool is keyed on and the path prefix. Memoised:
+ * it runs on every request, and a deployment has a handful of base URLs.
+ */
 export function splitBaseUrl(baseUrl: string): { origin: string; pathPrefix: string } {
-  const url = new URL(baseUrl);
-  return { origin: url.origin, pathPrefix: url.pathname.replace(/\/+$/, '') };
+  let split = splitBaseUrls.get(baseUrl);
+  if (!split) {
+    const url = new URL(baseUrl);
+    split = { origin: url.origin, pathPrefix: url.pathname.replace(/\/+$/, '') };
+    if (splitBaseUrls.size > 1_000) splitBaseUrls.clear();
+    splitBaseUrls.set(baseUrl, split);
+  }
+  return split;
 }
 
 export function firstHeader(value: string | string[] | undefined): string | undefined {
