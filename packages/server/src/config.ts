@@ -31,6 +31,12 @@ export interface Config {
   upstreamHeadersTimeoutMs: number;
   /** Longest silence inside an upstream body. `GATEHOUSE_UPSTREAM_IDLE_TIMEOUT_MS`, default 10 min. */
   upstreamIdleTimeoutMs: number;
+  /**
+   * Extra tries on the last credential of a chain after a 429/5xx whose retry-after is at most
+   * 2 s. `GATEHOUSE_UPSTREAM_RETRIES`, default 0: the coding tools retry on their own, and every
+   * gateway retry multiplies the load on a provider that is already refusing.
+   */
+  upstreamRetries: number;
   /** How long a resolved key stays cached before it is re-read. `GATEHOUSE_KEY_CACHE_TTL_MS`, default 60 s. */
   keyCacheTtlMs: number;
   /** Usage events are written in batches at least this often. `GATEHOUSE_USAGE_FLUSH_MS`, default 1 s. */
@@ -105,6 +111,7 @@ const environmentSchema = z.object({
     3_600_000,
   ),
   GATEHOUSE_UPSTREAM_IDLE_TIMEOUT_MS: integer('GATEHOUSE_UPSTREAM_IDLE_TIMEOUT_MS', 600_000, 100, 3_600_000),
+  GATEHOUSE_UPSTREAM_RETRIES: integer('GATEHOUSE_UPSTREAM_RETRIES', 0, 0, 5),
   GATEHOUSE_KEY_CACHE_TTL_MS: integer('GATEHOUSE_KEY_CACHE_TTL_MS', 60_000, 0, 3_600_000),
   GATEHOUSE_USAGE_FLUSH_MS: integer('GATEHOUSE_USAGE_FLUSH_MS', 1_000, 10, 60_000),
   GATEHOUSE_LOG_LEVEL: z
@@ -153,6 +160,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     upstreamConnectTimeoutMs: settings.GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT_MS,
     upstreamHeadersTimeoutMs: settings.GATEHOUSE_UPSTREAM_HEADERS_TIMEOUT_MS,
     upstreamIdleTimeoutMs: settings.GATEHOUSE_UPSTREAM_IDLE_TIMEOUT_MS,
+    upstreamRetries: settings.GATEHOUSE_UPSTREAM_RETRIES,
     keyCacheTtlMs: settings.GATEHOUSE_KEY_CACHE_TTL_MS,
     usageFlushMs: settings.GATEHOUSE_USAGE_FLUSH_MS,
     logLevel: settings.GATEHOUSE_LOG_LEVEL,

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { admitEverything } from './gateway/admission.js';
 import { Authenticator } from './gateway/auth.js';
+import { CircuitBreakers } from './gateway/circuit-breaker.js';
 import { UpstreamClient } from './gateway/upstream.js';
 import { buildApp } from './http/app.js';
 import { resolveMasterKey } from './security/master-key.js';
@@ -91,6 +92,9 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
         authenticator,
         admission: admitEverything,
         upstream,
+        breakers: new CircuitBreakers(),
+        lastCredentialRetries: config.upstreamRetries,
+        maxRetryDelayMs: 2_000,
         ledger,
         reportFault: (error, requestId) => app?.log.error({ err: error, requestId }, 'gateway fault'),
       },

@@ -217,6 +217,16 @@ describe('the documented request shapes match what validation enforces', () => {
         apiKey: 'sk-full',
         models: ['gpt-4o-mini'],
         priceOverrides: { 'gpt-4o-mini': { inputPerMTok: 0.1, outputPerMTok: 0.4 } },
+        // Other types' fields are accepted on any type; each adapter reads only its own.
+        apiVersion: '2024-10-21',
+        deployments: { 'gpt-4o-mini': 'mini-deployment' },
+        region: 'us-east-1',
+        accessKeyId: 'AKIAFULL',
+        secretAccessKey: 'full-secret',
+        sessionToken: 'full-session',
+        projectId: 'full-project',
+        location: 'us-east5',
+        serviceAccountJson: '{"type":"service_account"}',
       },
       '/api/admin/routing-policies': {
         name: 'full',

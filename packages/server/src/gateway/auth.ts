@@ -165,6 +165,8 @@ export class Authenticator {
       type: row.type,
       baseUrl: row.baseUrl ?? undefined,
       apiKey: secret.apiKey,
+      secret,
+      settings: row.settings,
       models: row.models ? new Set(row.models) : undefined,
       priceOverrides: row.priceOverrides,
     };

@@ -1,6 +1,7 @@
 import { type ApiKind, costOf, emptyUsage, type Usage } from '@gatehouse/core';
 import type { UsageLedger } from '../store/usage-ledger.js';
 import type { ResolvedKey } from './auth.js';
+import type { Attempt } from './dispatch.js';
 import type { RouteCandidate } from './routing.js';
 
 export interface MeteredCall {
@@ -12,6 +13,8 @@ export interface MeteredCall {
   /** The model the provider says answered; priced when known, since it is the most exact. */
   upstreamModel: string | undefined;
   servedBy: RouteCandidate | undefined;
+  /** Every credential tried, in order. */
+  attempts: Attempt[];
   status: number;
   errorCode: string | undefined;
   streamed: boolean;
@@ -50,6 +53,7 @@ export function meter(ledger: UsageLedger, call: MeteredCall): void {
     costUsd: cost.costUsd,
     priceSource: cost.source,
     latencyMs: Math.round(call.latencyMs),
+    attempts: call.attempts,
     firstByteMs: call.firstByteMs === undefined ? null : Math.round(call.firstByteMs),
     createdAt: call.receivedAt,
   });

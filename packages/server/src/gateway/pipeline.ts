@@ -1,14 +1,29 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import { type ApiKind, type Dialect, dialectOfApi, GatewayError, renderErrorBody } from '@gatehouse/core';
-import type { Dispatcher } from 'undici';
+import {
+  type ApiKind,
+  type Dialect,
+  type DialectCodec,
+  dialectOfApi,
+  GatewayError,
+  renderErrorBody,
+  type StreamRenderer,
+  type TranslationWarning,
+  type WireDialect,
+  wireDialectOfApi,
+} from '@gatehouse/core';
 import type { UsageLedger } from '../store/usage-ledger.js';
 import type { Admission } from './admission.js';
 import type { Authenticator, ResolvedKey } from './auth.js';
+import { CallPreparation } from './call-preparation.js';
+import type { CircuitBreakers } from './circuit-breaker.js';
 import { keyFromRequest } from './credentials.js';
+import { type Attempt, dispatchWithFallback } from './dispatch.js';
 import { meter } from './metering.js';
 import { relayResponse } from './relay.js';
 import { type ParsedCall, parseCallBody } from './request-body.js';
 import { type RouteCandidate, resolveRoute } from './routing.js';
+import { codecFor, createGeminiJsonArrayRenderer } from './translation/codecs.js';
+import { relayTranslated, type TranslatedRelayContext } from './translation/relay-translated.js';
 import type { UpstreamClient } from './upstream.js';
 
 /** What the pipeline is built from; assembled once in the wiring. */
@@ -16,7 +31,11 @@ export interface GatewayDependencies {
   authenticator: Authenticator;
   admission: Admission;
   upstream: UpstreamClient;
+  breakers: CircuitBreakers;
   ledger: UsageLedger;
+  /** Extra tries on the last credential of a chain for a 429/5xx with a short retry-after. */
+  lastCredentialRetries: number;
+  maxRetryDelayMs: number;
   /** Where platform faults are reported; upstream and client errors are not logged per request. */
   reportFault(error: unknown, requestId: string): void;
 }
@@ -29,6 +48,8 @@ export interface GatewayCall {
   /** The URL's query string including `?`, or ''. */
   search: string;
   body: Buffer | undefined;
+  /** Model and streaming mode named in the URL (Gemini's `models/{model}:streamGenerateContent`). */
+  fromPath?: { model: string; stream: boolean } | undefined;
   response: ServerResponse;
   /** `performance.now()` when the request arrived. */
   startedAt: number;
@@ -50,34 +71,53 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
   let identity: ResolvedKey | undefined;
   let parsed: ParsedCall | undefined;
   let model: string | undefined;
+  let attempts: Attempt[] = [];
   let servedBy: RouteCandidate | undefined;
   try {
     identity = await dependencies.authenticator.authenticate(
       keyFromRequest(call.headers, searchParams(call.search)),
     );
-    parsed = parseCallBody(call.api, call.body);
+    parsed = parseCallBody(call.api, call.body, call.fromPath);
     const route = resolveRoute(identity.policy, call.api, parsed.model);
     model = route.model;
     await dependencies.admission.admit(identity, parsed);
 
-    servedBy = route.candidates[0];
-    if (!servedBy) throw new GatewayError('no_provider', 'No provider can serve this request.');
-    const { body, stripUsageChunk } = upstreamBody(call, parsed, route.model);
-    const abort = abortOnClientClose(call.response);
-    const request = servedBy.adapter.buildRequest(servedBy.target, {
+    const preparation = new CallPreparation({
       api: call.api,
       search: call.search,
       headers: call.headers,
+      body: call.body as Buffer,
+      parsed,
+      model,
     });
-    const upstream = await sendUpstream(dependencies.upstream, request, body, abort.signal);
-    const outcome = await relayResponse(upstream, {
-      api: call.api,
-      response: call.response,
-      ownHeaders: ownHeaders(call.requestId, servedBy),
-      startedAt: call.startedAt,
-      stripUsageChunk,
-      estimatedInputTokens: Math.ceil(body.length / 4),
+    const abort = abortOnClientClose(call.response);
+    const dispatched = await dispatchWithFallback(route.candidates, {
+      upstream: dependencies.upstream,
+      breakers: dependencies.breakers,
+      signal: abort.signal,
+      lastCredentialRetries: dependencies.lastCredentialRetries,
+      maxRetryDelayMs: dependencies.maxRetryDelayMs,
+      prepare: (candidate) => preparation.requestFor(candidate),
+    }).catch((error: unknown) => {
+      attempts = (error as { attempts?: Attempt[] }).attempts ?? attempts;
+      throw error;
     });
+    attempts = dispatched.attempts;
+    servedBy = dispatched.servedBy;
+    const estimatedInputTokens = Math.ceil(preparation.bodyLengthFor(servedBy) / 4);
+    const outcome = servedBy.translated
+      ? await relayTranslated(
+          dispatched.response,
+          translationContext(call, servedBy, preparation.warningsFor(servedBy), estimatedInputTokens),
+        )
+      : await relayResponse(dispatched.response, {
+          api: call.api,
+          response: call.response,
+          ownHeaders: ownHeaders(call.requestId, servedBy),
+          startedAt: call.startedAt,
+          stripUsageChunk: preparation.stripUsageChunk,
+          estimatedInputTokens,
+        });
     meter(dependencies.ledger, {
       requestId: call.requestId,
       api: call.api,
@@ -85,6 +125,7 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
       model,
       upstreamModel: outcome.upstreamModel,
       servedBy,
+      attempts,
       status: outcome.status,
       errorCode: outcome.interruption,
       streamed: outcome.streamed,
@@ -101,6 +142,9 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
     }
     if (!call.response.headersSent && !call.response.destroyed) {
       sendGatewayError(call.response, dialectOfApi[call.api], gatewayError, call.requestId);
+    } else if (!call.response.destroyed && !call.response.writableEnded) {
+      // Failed after the headers went out: all that can still be said is that the stream broke.
+      call.response.destroy();
     }
     if (identity && parsed) {
       meter(dependencies.ledger, {
@@ -110,6 +154,7 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
         model: model ?? parsed.model,
         upstreamModel: undefined,
         servedBy,
+        attempts,
         status: call.response.destroyed && !call.response.headersSent ? 499 : gatewayError.status,
         errorCode: gatewayError.code,
         streamed: parsed.stream,
@@ -123,28 +168,52 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
   }
 }
 
-function searchParams(search: string): URLSearchParams | undefined {
-  return search === '' ? undefined : new URLSearchParams(search);
+/** Anthropic clients (Claude Code) give up on a stream that is silent for long; providers like Bedrock send no pings. */
+const ANTHROPIC_KEEPALIVE_MS = 5_000;
+
+function translationContext(
+  call: GatewayCall,
+  servedBy: RouteCandidate,
+  requestWarnings: TranslationWarning[],
+  estimatedInputTokens: number,
+): TranslatedRelayContext {
+  const clientCodec = codecFor(wireDialectOfApi[call.api] as WireDialect) as DialectCodec;
+  const providerCodec = codecFor(servedBy.dialect as WireDialect) as DialectCodec;
+  const warnings = [...requestWarnings];
+  if (call.headers['anthropic-beta'] !== undefined && servedBy.dialect !== 'anthropic-messages') {
+    warnings.push({ kind: 'dropped', feature: `anthropic-beta:${String(call.headers['anthropic-beta'])}` });
+  }
+  const clientStream = clientStreamShape(call);
+  return {
+    response: call.response,
+    ownHeaders: ownHeaders(call.requestId, servedBy),
+    startedAt: call.startedAt,
+    requestId: call.requestId,
+    clientDialect: dialectOfApi[call.api],
+    clientCodec,
+    providerCodec,
+    createRenderer: clientStream.createRenderer ?? (() => clientCodec.createStreamRenderer()),
+    streamContentType: clientStream.contentType,
+    createDecoder: servedBy.adapter.createStreamDecoder?.bind(servedBy.adapter),
+    requestWarnings: warnings,
+    estimatedInputTokens,
+    keepAliveMs: call.api === 'anthropic-messages' ? ANTHROPIC_KEEPALIVE_MS : undefined,
+  };
 }
 
-/**
- * The body as the provider should get it: the client's own bytes unless the gateway must change
- * something — a model alias, or OpenAI's usage chunk that metering needs on every stream.
- */
-function upstreamBody(
-  call: GatewayCall,
-  parsed: ParsedCall,
-  model: string,
-): { body: Buffer; stripUsageChunk: boolean } {
-  const original = call.body as Buffer;
-  const addUsageChunk = call.api === 'openai-chat' && parsed.stream && !parsed.clientWantsStreamUsage;
-  if (!addUsageChunk && model === parsed.model) return { body: original, stripUsageChunk: false };
-  const rewritten: Record<string, unknown> = { ...parsed.json, model };
-  if (addUsageChunk) {
-    const options = typeof parsed.json.stream_options === 'object' ? parsed.json.stream_options : {};
-    rewritten.stream_options = { ...options, include_usage: true };
+/** Gemini streams as SSE only with `alt=sse`; without it, as one JSON array written piece by piece. */
+function clientStreamShape(call: GatewayCall): {
+  contentType: string;
+  createRenderer?: () => StreamRenderer;
+} {
+  if (call.api === 'gemini-generate' && !new URLSearchParams(call.search).has('alt', 'sse')) {
+    return { contentType: 'application/json; charset=UTF-8', createRenderer: createGeminiJsonArrayRenderer };
   }
-  return { body: Buffer.from(JSON.stringify(rewritten)), stripUsageChunk: addUsageChunk };
+  return { contentType: 'text/event-stream; charset=utf-8' };
+}
+
+function searchParams(search: string): URLSearchParams | undefined {
+  return search === '' ? undefined : new URLSearchParams(search);
 }
 
 function ownHeaders(requestId: string, servedBy: RouteCandidate): Record<string, string> {
@@ -157,28 +226,6 @@ function abortOnClientClose(response: ServerResponse): AbortController {
     if (!response.writableFinished) controller.abort();
   });
   return controller;
-}
-
-async function sendUpstream(
-  upstream: UpstreamClient,
-  request: Parameters<UpstreamClient['send']>[0],
-  body: Buffer,
-  signal: AbortSignal,
-): Promise<Dispatcher.ResponseData> {
-  try {
-    return await upstream.send(request, body, signal);
-  } catch (error) {
-    throw upstreamFailure(error);
-  }
-}
-
-/** Maps a transport failure to our error codes, without echoing upstream addresses or details. */
-function upstreamFailure(error: unknown): GatewayError {
-  const code = (error as { code?: string }).code ?? '';
-  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') {
-    return new GatewayError('upstream_timeout', 'The provider did not answer in time.', { cause: error });
-  }
-  return new GatewayError('upstream_unreachable', 'The provider could not be reached.', { cause: error });
 }
 
 export function toGatewayError(error: unknown): GatewayError {

@@ -132,7 +132,7 @@ function createTap(context: RelayContext): StreamTap {
 }
 
 /** Waits for the client to take more data, or to go away; never hangs on a vanished client. */
-function drainedOrClosed(response: ServerResponse): Promise<void> {
+export function drainedOrClosed(response: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       response.off('drain', done);

@@ -10,7 +10,15 @@ export interface ParsedCall {
   clientWantsStreamUsage: boolean;
 }
 
-export function parseCallBody(api: ApiKind, body: Buffer | undefined): ParsedCall {
+/**
+ * @param fromPath the model and streaming mode named by the URL, for APIs that put them there
+ *   (Gemini's `models/{model}:streamGenerateContent`); the body's `model` is not required then.
+ */
+export function parseCallBody(
+  api: ApiKind,
+  body: Buffer | undefined,
+  fromPath?: { model: string; stream: boolean },
+): ParsedCall {
   if (body === undefined || body.length === 0) {
     throw new GatewayError('invalid_request', 'The request body is empty; a JSON object is required.');
   }
@@ -27,6 +35,9 @@ export function parseCallBody(api: ApiKind, body: Buffer | undefined): ParsedCal
     throw new GatewayError('invalid_request', 'The request body must be a JSON object.');
   }
   const fields = json as Record<string, unknown>;
+  if (fromPath !== undefined) {
+    return { json: fields, model: fromPath.model, stream: fromPath.stream, clientWantsStreamUsage: false };
+  }
   if (typeof fields.model !== 'string' || fields.model.trim() === '') {
     throw new GatewayError('invalid_request', '`model` is required and must be a non-empty string.');
   }

@@ -1,11 +1,16 @@
-import { type ApiKind, GatewayError } from '@gatehouse/core';
+import { type ApiKind, GatewayError, wireDialectOfApi } from '@gatehouse/core';
 import type { EffectivePolicy } from './auth.js';
 import { adapterFor } from './providers/registry.js';
-import type { ProviderAdapter, ProviderTarget } from './providers/types.js';
+import type { ProviderAdapter, ProviderDialect, ProviderTarget } from './providers/types.js';
+import { canTranslate } from './translation/codecs.js';
 
 export interface RouteCandidate {
   target: ProviderTarget;
   adapter: ProviderAdapter;
+  /** What the provider is spoken to in. */
+  dialect: ProviderDialect;
+  /** False: the client's own API, bytes passed through. True: translated through the neutral model. */
+  translated: boolean;
 }
 
 export interface ResolvedRoute {
@@ -17,7 +22,8 @@ export interface ResolvedRoute {
 
 /**
  * Resolves the model through the policy's aliases and keeps only the credentials that can serve
- * it, so no attempt is ever spent on a provider that would refuse the model.
+ * it, natively or through translation, so no fallback attempt is spent on a provider that would
+ * refuse the model.
  */
 export function resolveRoute(policy: EffectivePolicy, api: ApiKind, requestedModel: string): ResolvedRoute {
   if (policy.providers.length === 0) {
@@ -27,12 +33,20 @@ export function resolveRoute(policy: EffectivePolicy, api: ApiKind, requestedMod
     );
   }
   const model = policy.modelAliases[requestedModel] ?? requestedModel;
+  const clientDialect = wireDialectOfApi[api];
   const candidates: RouteCandidate[] = [];
   for (const target of policy.providers) {
     const adapter = adapterFor(target.type);
-    if (!adapter?.nativeApis.includes(api)) continue;
-    if (target.models && !target.models.has(model)) continue;
-    candidates.push({ target, adapter });
+    if (!adapter) continue;
+    if (target.models ? !target.models.has(model) : !adapter.servesModel(target, model)) continue;
+    if (adapter.nativeApis.includes(api)) {
+      candidates.push({ target, adapter, dialect: api, translated: false });
+      continue;
+    }
+    const providerDialect = adapter.translationDialect(model);
+    if (clientDialect && providerDialect && canTranslate(clientDialect, providerDialect)) {
+      candidates.push({ target, adapter, dialect: providerDialect, translated: true });
+    }
   }
   if (candidates.length === 0) {
     throw new GatewayError(

@@ -20,16 +20,12 @@ export class UpstreamClient {
     this.#timeouts = timeouts;
   }
 
-  send(
-    request: UpstreamRequest,
-    body: string | Buffer,
-    signal: AbortSignal,
-  ): Promise<Dispatcher.ResponseData> {
+  send(request: UpstreamRequest, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
     return this.#pool(request.origin).request({
-      method: 'POST',
+      method: request.method,
       path: request.path,
       headers: request.headers,
-      body,
+      body: request.body,
       signal,
       headersTimeout: this.#timeouts.headersMs,
       bodyTimeout: this.#timeouts.idleMs,

@@ -9,6 +9,12 @@ export type ProviderRow = typeof providerCredentials.$inferSelect;
 /** The secret fields of a credential, decrypted only when a gateway needs to call the provider. */
 export interface ProviderSecret {
   apiKey?: string | undefined;
+  /** AWS (Bedrock). */
+  accessKeyId?: string | undefined;
+  secretAccessKey?: string | undefined;
+  sessionToken?: string | undefined;
+  /** Google service account key file, as JSON text (Vertex AI). */
+  serviceAccountJson?: string | undefined;
 }
 
 export interface NewProvider {
@@ -16,6 +22,7 @@ export interface NewProvider {
   type: ProviderType;
   baseUrl?: string | undefined;
   secret: ProviderSecret;
+  settings?: Record<string, unknown> | undefined;
   models?: string[] | undefined;
   priceOverrides?: Record<string, PriceOverride> | undefined;
 }
@@ -38,6 +45,7 @@ export async function createProvider(
       secretCiphertext: Object.values(input.secret).some((value) => value !== undefined)
         ? box.seal(JSON.stringify(input.secret), id)
         : null,
+      settings: input.settings ?? {},
       models: input.models ?? null,
       priceOverrides: input.priceOverrides ?? {},
     })

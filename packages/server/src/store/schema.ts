@@ -67,6 +67,8 @@ export const providerCredentials = pgTable('provider_credentials', {
   baseUrl: text('base_url'),
   /** Encrypted JSON of the type's secret fields (API key, access keys, service account). */
   secretCiphertext: text('secret_ciphertext'),
+  /** Type-specific settings that are not secret: region, project, API version, deployments. */
+  settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
   /** Models this credential serves; null means whatever its API accepts. */
   models: jsonb('models').$type<string[] | null>(),
   /** Per-model prices that win over the catalogue (negotiated rates, fine-tunes). */
@@ -74,6 +76,13 @@ export const providerCredentials = pgTable('provider_credentials', {
   createdAt: createdAt(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+export interface UsageAttempt {
+  providerId: string;
+  status: number | undefined;
+  errorCode: string | undefined;
+  latencyMs: number;
+}
 
 export interface PriceOverride {
   inputPerMTok: number;
@@ -177,6 +186,8 @@ export const usageEvents = pgTable(
     costUsd: doublePrecision('cost_usd').notNull().default(0),
     priceSource: text('price_source'),
     latencyMs: integer('latency_ms').notNull(),
+    /** Every provider tried for the request, in order: fallbacks show here. */
+    attempts: jsonb('attempts').$type<UsageAttempt[]>().notNull().default([]),
     firstByteMs: integer('first_byte_ms'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   },

@@ -79,7 +79,9 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
       },
     },
     async (request, reply) => {
-      const { apiKey, ...rest } = request.body;
+      const { apiKey, accessKeyId, secretAccessKey, sessionToken, serviceAccountJson, ...rest } =
+        request.body;
+      const { apiVersion, deployments, region, projectId, location, ...common } = rest;
       if (!providerAdapters[rest.type]) {
         return reply.code(400).send({
           error: {
@@ -88,9 +90,16 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
           },
         });
       }
+      // Secret fields are sealed together; the rest of the type-specific fields are plain settings.
+      const settings = Object.fromEntries(
+        Object.entries({ apiVersion, deployments, region, projectId, location }).filter(
+          ([, value]) => value !== undefined,
+        ),
+      );
       const row = await createProvider(db, box, request.admin.organizationId, {
-        ...rest,
-        secret: { apiKey },
+        ...common,
+        settings,
+        secret: { apiKey, accessKeyId, secretAccessKey, sessionToken, serviceAccountJson },
       });
       return reply.code(201).send(providerView(row));
     },
@@ -352,6 +361,7 @@ function providerView(row: ProviderRow) {
     type: row.type,
     baseUrl: row.baseUrl,
     hasApiKey: row.secretCiphertext !== null,
+    settings: row.settings,
     models: row.models ?? null,
     priceOverrides: row.priceOverrides,
     createdAt: row.createdAt.toISOString(),

@@ -31,6 +31,38 @@ export const createProviderBody = z
       .optional()
       .describe("The provider's API base, e.g. https://api.openai.com/v1 for any OpenAI-compatible upstream"),
     apiKey: z.string().min(1).max(4096).optional().describe('Stored encrypted; never returned'),
+    apiVersion: z
+      .string()
+      .min(1)
+      .max(40)
+      .optional()
+      .describe('Azure OpenAI: the api-version query parameter'),
+    deployments: z
+      .record(z.string().min(1), z.string().min(1))
+      .optional()
+      .describe('Azure OpenAI: model name → deployment name'),
+    region: z.string().min(1).max(40).optional().describe('Bedrock: AWS region, e.g. us-east-1'),
+    accessKeyId: z.string().min(1).max(256).optional().describe('Bedrock: stored encrypted; never returned'),
+    secretAccessKey: z
+      .string()
+      .min(1)
+      .max(256)
+      .optional()
+      .describe('Bedrock: stored encrypted; never returned'),
+    sessionToken: z
+      .string()
+      .min(1)
+      .max(4096)
+      .optional()
+      .describe('Bedrock: stored encrypted; never returned'),
+    projectId: z.string().min(1).max(100).optional().describe('Vertex AI: Google Cloud project id'),
+    location: z.string().min(1).max(40).optional().describe('Vertex AI: region, e.g. us-east5 or global'),
+    serviceAccountJson: z
+      .string()
+      .min(2)
+      .max(16_384)
+      .optional()
+      .describe('Vertex AI: the service account key file, as JSON text; stored encrypted, never returned'),
     models: z.array(z.string().min(1)).optional().describe('Models this credential serves; omit for any'),
     priceOverrides: z
       .record(z.string(), priceOverride)
@@ -46,6 +78,7 @@ export const providerSchema = z
     type: z.enum(providerTypes),
     baseUrl: z.string().nullable(),
     hasApiKey: z.boolean(),
+    settings: z.record(z.string(), z.unknown()).describe('Type-specific settings that are not secret'),
     models: z.array(z.string()).nullable(),
     priceOverrides: z.record(z.string(), priceOverride),
     createdAt: timestamp,

@@ -1,4 +1,5 @@
-import type { ApiKind } from '@gatehouse/core';
+import type { ApiKind, WireDialect, WireEvent } from '@gatehouse/core';
+import type { ProviderSecret } from '../../store/providers.js';
 import type { PriceOverride, ProviderType } from '../../store/schema.js';
 
 /** A provider credential as the gateway holds it in memory: decrypted, ready to call. */
@@ -9,37 +10,70 @@ export interface ProviderTarget {
   /** The credential's base URL, or undefined for the provider's public endpoint. */
   baseUrl: string | undefined;
   apiKey: string | undefined;
+  /** Every secret field of the credential (API key, AWS keys, service account JSON), decrypted. */
+  secret: Readonly<ProviderSecret>;
+  /** Type-specific settings that are not secret (region, project, API version, deployments). */
+  settings: Readonly<Record<string, unknown>>;
   /** Models this credential serves; undefined means any model its API accepts. */
   models: ReadonlySet<string> | undefined;
   priceOverrides: Readonly<Record<string, PriceOverride>>;
 }
 
-/** What the client sent, reduced to what a provider adapter may use. */
-export interface ClientCall {
+/** One call to a provider, as the pipeline hands it to the provider's adapter. */
+export interface UpstreamCall {
+  /** The API the client called. */
   api: ApiKind;
+  /** The wire dialect the provider is spoken to in: the client's own API, or a translation target. */
+  dialect: ProviderDialect;
+  /** The model to ask for, after aliases. */
+  model: string;
+  stream: boolean;
   /** The query string of the client's URL, including `?`, or ''. */
   search: string;
   headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The body for the provider, already in its dialect. */
+  body: Buffer;
 }
 
-/** A request ready for the wire: where it goes and with which headers (auth included). */
+/** A request ready for the wire: where it goes, with which headers (auth included) and body. */
 export interface UpstreamRequest {
   origin: string;
   path: string;
+  method: 'POST' | 'GET';
   headers: Record<string, string>;
+  body: Buffer | undefined;
 }
 
+/** What a provider can be spoken to in: a client API passed through, or a translation dialect. */
+export type ProviderDialect = ApiKind | WireDialect;
+
 /**
- * Everything provider-specific about calling one provider: URLs, auth and headers. Nothing
- * outside a provider's folder knows these.
+ * Everything provider-specific about calling one provider: URLs, auth, signing, stream framing.
+ * Nothing outside a provider's folder knows these, and no shared code branches on a provider.
  */
 export interface ProviderAdapter {
   readonly type: ProviderType;
-  /** The client APIs this provider speaks natively, so requests pass through untranslated. */
+  /** The client APIs this provider speaks natively: such calls pass through byte for byte. */
   readonly nativeApis: readonly ApiKind[];
   /** The price catalogue's provider id, for cost. */
   readonly priceCatalogueId: string;
-  buildRequest(target: ProviderTarget, call: ClientCall): UpstreamRequest;
+  /**
+   * Whether a credential without an explicit model list serves this model: a Claude model is
+   * never sent to OpenAI's own endpoint, so a fallback attempt is never spent on it.
+   */
+  servesModel(target: ProviderTarget, model: string): boolean;
+  /**
+   * The dialect to translate a call into for this model when the client's API is not native;
+   * undefined when this provider cannot serve the model through translation.
+   */
+  translationDialect(model: string): WireDialect | undefined;
+  /** URL, auth and signing for one call. May be async (OAuth tokens, request signing). */
+  buildRequest(target: ProviderTarget, call: UpstreamCall): UpstreamRequest | Promise<UpstreamRequest>;
+  /**
+   * Splits a streamed body into wire events when the provider does not frame with SSE (Bedrock's
+   * AWS event-stream). Undefined means SSE.
+   */
+  createStreamDecoder?(): (chunk: Uint8Array) => WireEvent[];
 }
 
 const splitBaseUrls = new Map<string, { origin: string; pathPrefix: string }>();

@@ -1,31 +1,32 @@
-import type { ApiKind } from '@gatehouse/core';
-import {
-  type ClientCall,
-  firstHeader,
-  type ProviderAdapter,
-  type ProviderTarget,
-  queryWithoutKey,
-  splitBaseUrl,
-  type UpstreamRequest,
+import type {
+  ProviderAdapter,
+  ProviderDialect,
+  ProviderTarget,
+  UpstreamCall,
+  UpstreamRequest,
 } from '../types.js';
+import { firstHeader, queryWithoutKey, splitBaseUrl } from '../types.js';
 
 /** @see https://docs.anthropic.com/en/api/messages */
 const DEFAULT_BASE_URL = 'https://api.anthropic.com';
 /** Sent only when the client named no version; clients that do are forwarded verbatim. */
-const DEFAULT_ANTHROPIC_VERSION = '2023-06-01';
+export const DEFAULT_ANTHROPIC_VERSION = '2023-06-01';
 
-const pathOf: Partial<Record<ApiKind, string>> = {
+const pathOf: Partial<Record<ProviderDialect, string>> = {
   'anthropic-messages': '/v1/messages',
+  'anthropic-count-tokens': '/v1/messages/count_tokens',
 };
 
 /** Anthropic's Messages API: `x-api-key`, `anthropic-version` and `anthropic-beta` headers. */
 export const anthropicAdapter: ProviderAdapter = {
   type: 'anthropic',
-  nativeApis: ['anthropic-messages'],
+  nativeApis: ['anthropic-messages', 'anthropic-count-tokens'],
   priceCatalogueId: 'anthropic',
-  buildRequest(target: ProviderTarget, call: ClientCall): UpstreamRequest {
-    const path = pathOf[call.api];
-    if (!path) throw new Error(`anthropic adapter cannot serve ${call.api}`);
+  servesModel: (target, model) => target.baseUrl !== undefined || model.startsWith('claude'),
+  translationDialect: () => 'anthropic-messages',
+  buildRequest(target: ProviderTarget, call: UpstreamCall): UpstreamRequest {
+    const path = pathOf[call.dialect];
+    if (!path) throw new Error(`anthropic adapter cannot speak ${call.dialect}`);
     const { origin, pathPrefix } = splitBaseUrl(target.baseUrl ?? DEFAULT_BASE_URL);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
@@ -35,6 +36,7 @@ export const anthropicAdapter: ProviderAdapter = {
     const beta = call.headers['anthropic-beta'];
     if (beta !== undefined) headers['anthropic-beta'] = Array.isArray(beta) ? beta.join(',') : beta;
     if (target.apiKey) headers['x-api-key'] = target.apiKey;
-    return { origin, path: `${pathPrefix}${path}${queryWithoutKey(call.search)}`, headers };
+    const query = call.api === call.dialect ? queryWithoutKey(call.search) : '';
+    return { origin, path: `${pathPrefix}${path}${query}`, method: 'POST', headers, body: call.body };
   },
 };

@@ -1,30 +1,37 @@
-import type { ApiKind } from '@gatehouse/core';
-import {
-  type ClientCall,
-  type ProviderAdapter,
-  type ProviderTarget,
-  splitBaseUrl,
-  type UpstreamRequest,
+import type {
+  ProviderAdapter,
+  ProviderDialect,
+  ProviderTarget,
+  UpstreamCall,
+  UpstreamRequest,
 } from '../types.js';
+import { splitBaseUrl } from '../types.js';
 
-/** @see https://platform.openai.com/docs/api-reference/chat/create */
+/** @see https://platform.openai.com/docs/api-reference */
 const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
-const pathOf: Partial<Record<ApiKind, string>> = {
+const pathOf: Partial<Record<ProviderDialect, string>> = {
   'openai-chat': '/chat/completions',
+  'openai-responses': '/responses',
+  'openai-embeddings': '/embeddings',
 };
 
 /**
  * OpenAI and any OpenAI-compatible upstream (the base URL is configurable): bearer auth,
- * `{base}/chat/completions`.
+ * `{base}/chat/completions`, `/responses`, `/embeddings`. Other dialects' clients reach it
+ * through chat completions, which every compatible server has.
  */
 export const openAiAdapter: ProviderAdapter = {
   type: 'openai',
-  nativeApis: ['openai-chat'],
+  nativeApis: ['openai-chat', 'openai-responses', 'openai-embeddings'],
   priceCatalogueId: 'openai',
-  buildRequest(target: ProviderTarget, call: ClientCall): UpstreamRequest {
-    const path = pathOf[call.api];
-    if (!path) throw new Error(`openai adapter cannot serve ${call.api}`);
+  // OpenAI's own endpoint serves only OpenAI's models; a compatible server at another base URL
+  // (vLLM, OpenRouter, a proxy) may serve anything, so it is asked.
+  servesModel: (target, model) => target.baseUrl !== undefined || !/^(claude|gemini|gemma|anthropic\.)/.test(model),
+  translationDialect: () => 'openai-chat',
+  buildRequest(target: ProviderTarget, call: UpstreamCall): UpstreamRequest {
+    const path = pathOf[call.dialect];
+    if (!path) throw new Error(`openai adapter cannot speak ${call.dialect}`);
     const { origin, pathPrefix } = splitBaseUrl(target.baseUrl ?? DEFAULT_BASE_URL);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
@@ -32,6 +39,6 @@ export const openAiAdapter: ProviderAdapter = {
       'accept-encoding': 'identity',
     };
     if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`;
-    return { origin, path: `${pathPrefix}${path}`, headers };
+    return { origin, path: `${pathPrefix}${path}`, method: 'POST', headers, body: call.body };
   },
 };

@@ -1,0 +1,2 @@
+ALTER TABLE "provider_credentials" ADD COLUMN "settings" jsonb DEFAULT '{}'::jsonb NOT NULL;--> statement-breakpoint
+ALTER TABLE "usage_events" ADD COLUMN "attempts" jsonb DEFAULT '[]'::jsonb NOT NULL;

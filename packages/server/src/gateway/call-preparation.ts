@@ -1,0 +1,127 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import {
+  type ApiKind,
+  GatewayError,
+  type NeutralRequest,
+  type TranslationWarning,
+  type WireDialect,
+  wireDialectOfApi,
+} from '@gatehouse/core';
+import type { UpstreamRequest } from './providers/types.js';
+import type { ParsedCall } from './request-body.js';
+import type { RouteCandidate } from './routing.js';
+import { codecFor } from './translation/codecs.js';
+
+export interface PreparationInput {
+  api: ApiKind;
+  search: string;
+  headers: IncomingHttpHeaders;
+  /** The client's body bytes. */
+  body: Buffer;
+  parsed: ParsedCall;
+  /** The model after aliases. */
+  model: string;
+}
+
+/**
+ * Builds the request for each credential the dispatcher tries. The client's request is parsed
+ * into the neutral model at most once, and rendered at most once per provider dialect, however
+ * many credentials the fallback walks through.
+ */
+export class CallPreparation {
+  readonly #input: PreparationInput;
+  #neutral: { value: NeutralRequest; warnings: TranslationWarning[] } | undefined;
+  readonly #rendered = new Map<WireDialect, { body: Buffer; warnings: TranslationWarning[] }>();
+  #native: { body: Buffer; stripUsageChunk: boolean } | undefined;
+
+  constructor(input: PreparationInput) {
+    this.#input = input;
+  }
+
+  /** Whether the gateway added OpenAI's usage chunk to a passed-through stream for metering. */
+  get stripUsageChunk(): boolean {
+    return this.#nativeBody().stripUsageChunk;
+  }
+
+  /** The request translation's warnings for a candidate (empty when passed through). */
+  warningsFor(candidate: RouteCandidate): TranslationWarning[] {
+    return candidate.translated ? (this.#rendered.get(candidate.dialect as WireDialect)?.warnings ?? []) : [];
+  }
+
+  /** Size of what the provider receives, for estimating input tokens when none are reported. */
+  bodyLengthFor(candidate: RouteCandidate): number {
+    return candidate.translated
+      ? (this.#rendered.get(candidate.dialect as WireDialect)?.body.length ?? this.#input.body.length)
+      : this.#nativeBody().body.length;
+  }
+
+  async requestFor(candidate: RouteCandidate): Promise<UpstreamRequest> {
+    const body = candidate.translated
+      ? this.#translatedBody(candidate.dialect as WireDialect)
+      : this.#nativeBody().body;
+    return candidate.adapter.buildRequest(candidate.target, {
+      api: this.#input.api,
+      dialect: candidate.dialect,
+      model: this.#input.model,
+      stream: this.#input.parsed.stream,
+      search: this.#input.search,
+      headers: this.#input.headers,
+      body,
+    });
+  }
+
+  /**
+   * The client's own bytes unless the gateway must change something: a model alias, or OpenAI's
+   * usage chunk that metering needs on every chat stream.
+   */
+  #nativeBody(): { body: Buffer; stripUsageChunk: boolean } {
+    if (this.#native) return this.#native;
+    const { api, body, parsed, model } = this.#input;
+    const addUsageChunk = api === 'openai-chat' && parsed.stream && !parsed.clientWantsStreamUsage;
+    const modelInBody = parsed.json.model !== undefined;
+    if (!addUsageChunk && (!modelInBody || model === parsed.model)) {
+      this.#native = { body, stripUsageChunk: false };
+      return this.#native;
+    }
+    const rewritten: Record<string, unknown> = { ...parsed.json };
+    if (modelInBody) rewritten.model = model;
+    if (addUsageChunk) {
+      const options = typeof parsed.json.stream_options === 'object' ? parsed.json.stream_options : {};
+      rewritten.stream_options = { ...options, include_usage: true };
+    }
+    this.#native = { body: Buffer.from(JSON.stringify(rewritten)), stripUsageChunk: addUsageChunk };
+    return this.#native;
+  }
+
+  #translatedBody(dialect: WireDialect): Buffer {
+    const cached = this.#rendered.get(dialect);
+    if (cached) return cached.body;
+    const neutral = this.#neutralRequest();
+    const codec = codecFor(dialect);
+    if (!codec) throw new GatewayError('invalid_request', `Requests cannot be translated to ${dialect}.`);
+    const rendered = codec.renderRequest({
+      ...neutral.value,
+      model: this.#input.model,
+      stream: this.#input.parsed.stream,
+    });
+    const body = rendered.value;
+    // Metering needs the usage chunk on translated OpenAI streams too.
+    if (dialect === 'openai-chat' && this.#input.parsed.stream) body.stream_options = { include_usage: true };
+    const entry = {
+      body: Buffer.from(JSON.stringify(body)),
+      warnings: [...neutral.warnings, ...rendered.warnings],
+    };
+    this.#rendered.set(dialect, entry);
+    return entry.body;
+  }
+
+  #neutralRequest(): { value: NeutralRequest; warnings: TranslationWarning[] } {
+    if (this.#neutral) return this.#neutral;
+    const clientDialect = wireDialectOfApi[this.#input.api];
+    const codec = clientDialect ? codecFor(clientDialect) : undefined;
+    if (!codec)
+      throw new GatewayError('invalid_request', `Requests to ${this.#input.api} cannot be translated.`);
+    this.#neutral = codec.parseRequest(this.#input.parsed.json);
+    return this.#neutral;
+  }
+}
