@@ -7,9 +7,13 @@ import {
   type Usage,
   usageFromAnthropicBody,
   usageFromOpenAiChatBody,
+  type WireDialect,
+  wireDialectOfApi,
 } from '@gatehouse/core';
 import type { Dispatcher } from 'undici';
 import { passThroughHeaders } from './response-headers.js';
+import { createCodecTap } from './translation/codec-tap.js';
+import { codecFor } from './translation/codecs.js';
 
 /** What happened on the wire, for metering. */
 export interface RelayOutcome {
@@ -122,13 +126,48 @@ async function relayStream(
   };
 }
 
+/**
+ * The usage tap for a passed-through stream: the fast purpose-built taps for the two dialects
+ * most traffic speaks, the codec's own stream parser for the others.
+ */
 function createTap(context: RelayContext): StreamTap {
-  return context.api === 'anthropic-messages'
-    ? createAnthropicMessagesTap({ estimatedInputTokens: context.estimatedInputTokens })
-    : createOpenAiChatTap({
-        stripUsageChunk: context.stripUsageChunk,
-        estimatedInputTokens: context.estimatedInputTokens,
-      });
+  if (context.api === 'anthropic-messages') {
+    return createAnthropicMessagesTap({ estimatedInputTokens: context.estimatedInputTokens });
+  }
+  if (context.api === 'openai-chat') {
+    return createOpenAiChatTap({
+      stripUsageChunk: context.stripUsageChunk,
+      estimatedInputTokens: context.estimatedInputTokens,
+    });
+  }
+  const dialect = wireDialectOfApi[context.api];
+  const codec = dialect ? codecFor(dialect) : undefined;
+  return codec
+    ? createCodecTap(codec, context.estimatedInputTokens)
+    : createOpenAiChatTap({ stripUsageChunk: false, estimatedInputTokens: context.estimatedInputTokens });
+}
+
+/** Usage of a non-streamed answer, read the way its API reports it. */
+function usageFromBody(api: ApiKind, json: unknown): Usage | undefined {
+  switch (api) {
+    case 'anthropic-messages':
+      return usageFromAnthropicBody(json);
+    case 'openai-chat':
+    case 'openai-embeddings':
+      return usageFromOpenAiChatBody(json);
+    case 'anthropic-count-tokens':
+    case 'gemini-count-tokens':
+      return undefined; // counting tokens is free
+    case 'openai-responses':
+    case 'gemini-generate': {
+      const codec = codecFor(wireDialectOfApi[api] as WireDialect);
+      try {
+        return codec?.parseResponse(json).value.usage;
+      } catch {
+        return undefined;
+      }
+    }
+  }
 }
 
 /** Waits for the client to take more data, or to go away; never hangs on a vanished client. */

@@ -7,7 +7,10 @@ import { type GatewayDependencies, handleModelCall, sendGatewayError, toGatewayE
 /** Each model-call route, by the API it speaks. Served under `/api` and at the origin alike. */
 const modelCallRoutes: { path: string; api: ApiKind }[] = [
   { path: '/v1/chat/completions', api: 'openai-chat' },
+  { path: '/v1/responses', api: 'openai-responses' },
+  { path: '/v1/embeddings', api: 'openai-embeddings' },
   { path: '/v1/messages', api: 'anthropic-messages' },
+  { path: '/v1/messages/count_tokens', api: 'anthropic-count-tokens' },
 ];
 
 declare module 'fastify' {

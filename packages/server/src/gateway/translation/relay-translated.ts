@@ -3,7 +3,6 @@ import {
   createSseDecoder,
   type Dialect,
   type DialectCodec,
-  type NeutralStreamEvent,
   type StreamRenderer,
   type TranslationWarning,
   type Usage,
@@ -12,6 +11,7 @@ import {
 import type { Dispatcher } from 'undici';
 import { drainedOrClosed, type RelayOutcome } from '../relay.js';
 import { passThroughHeaders } from '../response-headers.js';
+import { NeutralMeter } from './neutral-meter.js';
 import { translateUpstreamError } from './upstream-errors.js';
 import { WARNINGS_HEADER, warningsHeaderValue } from './warnings.js';
 
@@ -187,48 +187,6 @@ async function relayTranslatedStream(
     firstByteMs,
     interruption,
   );
-}
-
-/** Reads usage off neutral events, estimating from what was delivered when no finish came. */
-class NeutralMeter {
-  finished = false;
-  model: string | undefined;
-  #reported: Usage | undefined;
-  #startUsage: Usage | undefined;
-  #deliveredCharacters = 0;
-  readonly #estimatedInputTokens: number;
-
-  constructor(estimatedInputTokens: number) {
-    this.#estimatedInputTokens = estimatedInputTokens;
-  }
-
-  observe(event: NeutralStreamEvent): void {
-    if (event.type === 'start') {
-      this.model = event.model || undefined;
-      this.#startUsage = event.usage;
-    } else if (
-      event.type === 'text-delta' ||
-      event.type === 'reasoning-delta' ||
-      event.type === 'tool-input-delta'
-    ) {
-      this.#deliveredCharacters += event.delta.length;
-    } else if (event.type === 'finish') {
-      this.finished = true;
-      this.#reported = event.usage;
-    }
-  }
-
-  usage(): Usage {
-    if (this.#reported) return this.#reported;
-    const input = this.#startUsage?.input ?? {
-      total: this.#estimatedInputTokens,
-      noCache: this.#estimatedInputTokens,
-      cacheRead: 0,
-      cacheWrite: 0,
-    };
-    const output = Math.ceil(this.#deliveredCharacters / 4);
-    return { input, output: { total: output, text: output, reasoning: 0 } };
-  }
 }
 
 function outcome(
