@@ -42,12 +42,16 @@ export async function configureGateway(
     type: 'openai',
     baseUrl: `${mockUrl}/v1`,
     apiKey: MOCK_UPSTREAM_API_KEY,
+    // Explicit model lists, so each model reaches its own dialect's provider: claude-* passes
+    // through to Anthropic, and gpt-* asked in Anthropic's dialect is translated to OpenAI.
+    models: ['gpt-4o-mini'],
   });
   const anthropic = await admin.post('/providers', {
     name: 'bench-anthropic',
     type: 'anthropic',
     baseUrl: mockUrl,
     apiKey: MOCK_UPSTREAM_API_KEY,
+    models: ['claude-sonnet-4-5'],
   });
   await admin.post('/routing-policies', {
     name: 'default',

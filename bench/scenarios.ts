@@ -11,6 +11,11 @@ export type Provider = 'openai' | 'anthropic';
 export interface Scenario {
   name: string;
   provider: Provider;
+  /**
+   * The client speaks Anthropic's dialect to the gateway, which translates to the OpenAI upstream;
+   * the direct baseline is the OpenAI request the upstream would get anyway.
+   */
+  translated?: boolean;
   streaming: boolean;
   concurrency: number;
 }
@@ -22,6 +27,20 @@ export const SCENARIOS: Scenario[] = [
   { name: 'openai chat, non-streaming, c=50', provider: 'openai', streaming: false, concurrency: 50 },
   { name: 'openai chat, streaming, c=50', provider: 'openai', streaming: true, concurrency: 50 },
   { name: 'anthropic messages, streaming, c=50', provider: 'anthropic', streaming: true, concurrency: 50 },
+  {
+    name: 'anthropic client → openai upstream (translated), non-streaming, c=1',
+    provider: 'openai',
+    translated: true,
+    streaming: false,
+    concurrency: 1,
+  },
+  {
+    name: 'anthropic client → openai upstream (translated), streaming, c=1',
+    provider: 'openai',
+    translated: true,
+    streaming: true,
+    concurrency: 1,
+  },
 ];
 
 function openaiBody(streaming: boolean): string {
@@ -34,9 +53,9 @@ function openaiBody(streaming: boolean): string {
   });
 }
 
-function anthropicBody(streaming: boolean): string {
+function anthropicBody(streaming: boolean, model = 'claude-sonnet-4-5'): string {
   return JSON.stringify({
-    model: 'claude-sonnet-4-5',
+    model,
     max_tokens: 100,
     messages: [{ role: 'user', content: 'Say hello.' }],
     ...(streaming ? { stream: true } : {}),
@@ -61,6 +80,13 @@ export function directRequest(scenario: Scenario): RequestShape {
 }
 
 export function gatewayRequest(scenario: Scenario, virtualKey: string): RequestShape {
+  if (scenario.translated) {
+    return {
+      path: '/api/v1/messages',
+      headers: { ...JSON_CONTENT, 'x-api-key': virtualKey, 'anthropic-version': '2023-06-01' },
+      body: anthropicBody(scenario.streaming, 'gpt-4o-mini'),
+    };
+  }
   if (scenario.provider === 'openai') {
     return {
       path: '/api/v1/chat/completions',

@@ -10,3 +10,6 @@ export * from './translate/dialects.js';
 export * from './translate/neutral.js';
 export * from './usage.js';
 export * from './usage-extract.js';
+export { bedrockConverseCodec } from './translate/bedrock-converse/index.js';
+export { createGeminiJsonArrayRenderer, geminiCodec } from './translate/gemini/index.js';
+export { openAiResponsesCodec } from './translate/openai-responses/index.js';

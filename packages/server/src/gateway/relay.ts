@@ -63,8 +63,7 @@ export async function relayResponse(
   if (upstream.statusCode < 300 && contentType.includes('json')) {
     try {
       const json = JSON.parse(body.toString('utf8')) as { model?: unknown };
-      usage =
-        context.api === 'anthropic-messages' ? usageFromAnthropicBody(json) : usageFromOpenAiChatBody(json);
+      usage = usageFromBody(context.api, json);
       if (typeof json.model === 'string') upstreamModel = json.model;
     } catch {
       // A provider that answers 200 with broken JSON still had its answer delivered verbatim.

@@ -2,6 +2,7 @@
  * Mock of the OpenAI and Anthropic HTTP APIs (exact wire formats, streaming included) for tests and the
  * benchmark baseline. OpenAI base URL: `${url}/v1`; Anthropic base URL: `${url}`.
  */
+
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import {
@@ -12,6 +13,7 @@ import {
   anthropicModels,
 } from './anthropic.js';
 import { openaiAuthFails, openaiChat, openaiError, openaiModels } from './openai.js';
+import { openaiEmbeddings, openaiResponses } from './openai-responses.js';
 import { isGone, type JsonBody, type MockScenario, sleep } from './shared.js';
 
 export type { MockScenario, MockUsage } from './shared.js';
@@ -96,6 +98,17 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     const h = req.headers;
     const anthropicFlavour = h['anthropic-version'] !== undefined || h['x-api-key'] !== undefined;
 
+    if (post && (path === '/v1/responses' || path === '/v1/embeddings')) {
+      if (openaiAuthFails(req, res, apiKey)) return;
+      if (malformed || body === undefined || typeof body !== 'object' || Array.isArray(body)) {
+        openaiError(res, 400, undefined, { message: 'We could not parse the JSON body of your request.' });
+        return;
+      }
+      const scenario = next();
+      if (path === '/v1/embeddings') openaiEmbeddings(res, body, scenario);
+      else await openaiResponses(res, body, scenario);
+      return;
+    }
     if (post && path === '/v1/chat/completions') {
       if (openaiAuthFails(req, res, apiKey)) return;
       if (malformed || body === undefined || typeof body !== 'object' || Array.isArray(body)) {

@@ -1,7 +1,19 @@
-import { type DialectCodec, GatewayError, type StreamRenderer, type WireDialect } from '@gatehouse/core';
+import {
+  bedrockConverseCodec,
+  type DialectCodec,
+  geminiCodec,
+  openAiResponsesCodec,
+  type WireDialect,
+} from '@gatehouse/core';
+
+export { createGeminiJsonArrayRenderer } from '@gatehouse/core';
 
 /** The translation codecs the gateway has, by wire dialect. */
-const codecs: Partial<Record<WireDialect, DialectCodec>> = {};
+const codecs: Partial<Record<WireDialect, DialectCodec>> = {
+  'openai-responses': openAiResponsesCodec,
+  gemini: geminiCodec,
+  'bedrock-converse': bedrockConverseCodec,
+};
 
 export function codecFor(dialect: WireDialect): DialectCodec | undefined {
   return codecs[dialect];
@@ -9,9 +21,4 @@ export function codecFor(dialect: WireDialect): DialectCodec | undefined {
 
 export function canTranslate(from: WireDialect, to: WireDialect): boolean {
   return codecs[from] !== undefined && codecs[to] !== undefined;
-}
-
-/** Gemini's streamGenerateContent without `alt=sse` streams one JSON array. */
-export function createGeminiJsonArrayRenderer(): StreamRenderer {
-  throw new GatewayError('invalid_request', 'Streaming without alt=sse is not available yet; add ?alt=sse.');
 }

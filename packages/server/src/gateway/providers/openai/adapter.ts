@@ -27,7 +27,8 @@ export const openAiAdapter: ProviderAdapter = {
   priceCatalogueId: 'openai',
   // OpenAI's own endpoint serves only OpenAI's models; a compatible server at another base URL
   // (vLLM, OpenRouter, a proxy) may serve anything, so it is asked.
-  servesModel: (target, model) => target.baseUrl !== undefined || !/^(claude|gemini|gemma|anthropic\.)/.test(model),
+  servesModel: (target, model) =>
+    target.baseUrl !== undefined || !/^(claude|gemini|gemma|anthropic\.)/.test(model),
   translationDialect: () => 'openai-chat',
   buildRequest(target: ProviderTarget, call: UpstreamCall): UpstreamRequest {
     const path = pathOf[call.dialect];
