@@ -22,7 +22,11 @@ import { meter } from './metering.js';
 import { relayResponse } from './relay.js';
 import { type ParsedCall, parseCallBody } from './request-body.js';
 import { type RouteCandidate, resolveRoute } from './routing.js';
-import { codecFor, createGeminiJsonArrayRenderer } from './translation/codecs.js';
+import {
+  codecFor,
+  createGeminiJsonArrayRenderer,
+  createOpenAiChatStreamRendererWith,
+} from './translation/codecs.js';
 import { relayTranslated, type TranslatedRelayContext } from './translation/relay-translated.js';
 import type { UpstreamClient } from './upstream.js';
 
@@ -108,7 +112,7 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
     const outcome = servedBy.translated
       ? await relayTranslated(
           dispatched.response,
-          translationContext(call, servedBy, preparation.warningsFor(servedBy), estimatedInputTokens),
+          translationContext(call, parsed, servedBy, preparation.warningsFor(servedBy), estimatedInputTokens),
         )
       : await relayResponse(dispatched.response, {
           api: call.api,
@@ -173,6 +177,7 @@ const ANTHROPIC_KEEPALIVE_MS = 5_000;
 
 function translationContext(
   call: GatewayCall,
+  parsed: ParsedCall,
   servedBy: RouteCandidate,
   requestWarnings: TranslationWarning[],
   estimatedInputTokens: number,
@@ -183,7 +188,7 @@ function translationContext(
   if (call.headers['anthropic-beta'] !== undefined && servedBy.dialect !== 'anthropic-messages') {
     warnings.push({ kind: 'dropped', feature: `anthropic-beta:${String(call.headers['anthropic-beta'])}` });
   }
-  const clientStream = clientStreamShape(call);
+  const clientStream = clientStreamShape(call, parsed);
   return {
     response: call.response,
     ownHeaders: ownHeaders(call.requestId, servedBy),
@@ -201,13 +206,23 @@ function translationContext(
   };
 }
 
-/** Gemini streams as SSE only with `alt=sse`; without it, as one JSON array written piece by piece. */
-function clientStreamShape(call: GatewayCall): {
-  contentType: string;
-  createRenderer?: () => StreamRenderer;
-} {
+/**
+ * How the client's stream is written: Gemini streams as SSE only with `alt=sse`, otherwise as
+ * one JSON array written piece by piece; OpenAI chat carries the usage chunk only if asked for.
+ */
+function clientStreamShape(
+  call: GatewayCall,
+  parsed: ParsedCall,
+): { contentType: string; createRenderer?: () => StreamRenderer } {
   if (call.api === 'gemini-generate' && !new URLSearchParams(call.search).has('alt', 'sse')) {
     return { contentType: 'application/json; charset=UTF-8', createRenderer: createGeminiJsonArrayRenderer };
+  }
+  if (call.api === 'openai-chat') {
+    const includeUsage = parsed.clientWantsStreamUsage;
+    return {
+      contentType: 'text/event-stream; charset=utf-8',
+      createRenderer: () => createOpenAiChatStreamRendererWith({ includeUsage }),
+    };
   }
   return { contentType: 'text/event-stream; charset=utf-8' };
 }

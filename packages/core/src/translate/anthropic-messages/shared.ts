@@ -1,0 +1,90 @@
+/**
+ * Pieces the Anthropic Messages request, response and stream mappers share: type guards,
+ * warnings, stop reasons and usage in both directions.
+ * @see https://docs.anthropic.com/en/api/messages
+ */
+import { GatewayError } from '../../errors.js';
+import { emptyUsage, type Usage } from '../../usage.js';
+import type { NeutralFinishReason, TranslationWarning } from '../neutral.js';
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function optionalString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function optionalNumber(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+export function invalid(message: string): GatewayError {
+  return new GatewayError('invalid_request', message);
+}
+
+/** Collects warnings, once per feature: a long conversation should not repeat one drop fifty times. */
+export class Warnings {
+  readonly list: TranslationWarning[] = [];
+  readonly #seen = new Set<string>();
+
+  add(kind: TranslationWarning['kind'], feature: string, detail?: string): void {
+    const key = `${kind}:${feature}`;
+    if (this.#seen.has(key)) return;
+    this.#seen.add(key);
+    this.list.push(detail === undefined ? { kind, feature } : { kind, feature, detail });
+  }
+}
+
+/**
+ * Anthropic's stop reasons and what they mean neutrally. `pause_turn` (a server tool paused a
+ * long turn) has no neutral equivalent and stays `other`, with the raw value kept.
+ * @see https://docs.anthropic.com/en/api/messages#response-stop-reason
+ */
+const unifiedByStopReason: Record<string, NeutralFinishReason['unified']> = {
+  end_turn: 'stop',
+  stop_sequence: 'stop',
+  max_tokens: 'length',
+  model_context_window_exceeded: 'length',
+  tool_use: 'tool-calls',
+  refusal: 'content-filter',
+  pause_turn: 'other',
+};
+
+const stopReasonByUnified: Record<NeutralFinishReason['unified'], string> = {
+  stop: 'end_turn',
+  length: 'max_tokens',
+  'tool-calls': 'tool_use',
+  'content-filter': 'refusal',
+  // Anthropic has no word for these; the turn simply ended.
+  error: 'end_turn',
+  other: 'end_turn',
+};
+
+export function finishReasonFromStopReason(stopReason: unknown): NeutralFinishReason {
+  const raw = optionalString(stopReason);
+  if (raw === undefined) return { unified: 'other', raw: undefined };
+  return { unified: unifiedByStopReason[raw] ?? 'other', raw };
+}
+
+/** The raw reason when it is Anthropic's own and agrees with the unified one; else the unified mapping. */
+export function stopReasonFromFinishReason(finishReason: NeutralFinishReason): string {
+  const raw = finishReason.raw;
+  if (raw !== undefined && unifiedByStopReason[raw] === finishReason.unified) return raw;
+  return stopReasonByUnified[finishReason.unified];
+}
+
+/**
+ * Neutral usage as Anthropic reports it: `input_tokens` is only the uncached part. Reasoning
+ * tokens have no field of their own; they are part of `output_tokens`.
+ * @see https://docs.anthropic.com/en/api/messages#response-usage
+ */
+export function renderUsage(usage: Usage | undefined): Record<string, number> {
+  const value = usage ?? emptyUsage();
+  return {
+    input_tokens: value.input.noCache,
+    cache_creation_input_tokens: value.input.cacheWrite,
+    cache_read_input_tokens: value.input.cacheRead,
+    output_tokens: value.output.total,
+  };
+}

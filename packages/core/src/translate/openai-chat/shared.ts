@@ -1,0 +1,128 @@
+/**
+ * Pieces the OpenAI Chat Completions request, response and stream mappers share: type guards,
+ * warnings, tool arguments, finish reasons and usage in both directions.
+ * @see https://platform.openai.com/docs/api-reference/chat
+ */
+import { GatewayError } from '../../errors.js';
+import { emptyUsage, type Usage } from '../../usage.js';
+import type { NeutralFinishReason, TranslationWarning } from '../neutral.js';
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function optionalString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function optionalNumber(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+export function invalid(message: string): GatewayError {
+  return new GatewayError('invalid_request', message);
+}
+
+/** Collects warnings, once per feature: a long conversation should not repeat one drop fifty times. */
+export class Warnings {
+  readonly list: TranslationWarning[] = [];
+  readonly #seen = new Set<string>();
+
+  add(kind: TranslationWarning['kind'], feature: string, detail?: string): void {
+    const key = `${kind}:${feature}`;
+    if (this.#seen.has(key)) return;
+    this.#seen.add(key);
+    this.list.push(detail === undefined ? { kind, feature } : { kind, feature, detail });
+  }
+}
+
+/**
+ * A function call's `arguments` text as the neutral parsed object. Models do emit broken JSON
+ * now and then; the call still goes through with `{}`, and the raw text travels in the warning.
+ */
+export function parseArguments(text: unknown, warnings: Warnings): unknown {
+  if (typeof text !== 'string' || text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    warnings.add(
+      'approximated',
+      'tool_calls.arguments',
+      `invalid JSON replaced by {}: ${text.slice(0, 200)}`,
+    );
+    return {};
+  }
+}
+
+/** Neutral input back to `arguments` text; a string input is taken as already-serialised JSON. */
+export function stringifyArguments(input: unknown): string {
+  return typeof input === 'string' ? input : JSON.stringify(input ?? {});
+}
+
+/**
+ * `function_call` is the legacy name for `tool_calls`.
+ * @see https://platform.openai.com/docs/api-reference/chat/object#chat/object-choices
+ */
+const unifiedByFinishReason: Record<string, NeutralFinishReason['unified']> = {
+  stop: 'stop',
+  length: 'length',
+  tool_calls: 'tool-calls',
+  function_call: 'tool-calls',
+  content_filter: 'content-filter',
+};
+
+const finishReasonByUnified: Record<NeutralFinishReason['unified'], string> = {
+  stop: 'stop',
+  length: 'length',
+  'tool-calls': 'tool_calls',
+  'content-filter': 'content_filter',
+  // Chat Completions has no word for these; the answer simply ended.
+  error: 'stop',
+  other: 'stop',
+};
+
+export function finishReasonFromOpenAi(value: unknown): NeutralFinishReason {
+  const raw = optionalString(value);
+  if (raw === undefined) return { unified: 'other', raw: undefined };
+  return { unified: unifiedByFinishReason[raw] ?? 'other', raw };
+}
+
+/** The raw reason when it is OpenAI's own and agrees with the unified one; else the unified mapping. */
+export function finishReasonToOpenAi(finishReason: NeutralFinishReason): string {
+  const raw = finishReason.raw;
+  if (raw !== undefined && unifiedByFinishReason[raw] === finishReason.unified) return raw;
+  return finishReasonByUnified[finishReason.unified];
+}
+
+/**
+ * Neutral usage as a Chat Completions `usage` object. `prompt_tokens` includes cached tokens and
+ * `completion_tokens` includes reasoning; cache writes have no field and stay in the total.
+ * @see https://platform.openai.com/docs/api-reference/chat/object#chat/object-usage
+ */
+export function renderUsage(usage: Usage | undefined): Record<string, unknown> {
+  const value = usage ?? emptyUsage();
+  return {
+    prompt_tokens: value.input.total,
+    completion_tokens: value.output.total,
+    total_tokens: value.input.total + value.output.total,
+    prompt_tokens_details: { cached_tokens: value.input.cacheRead },
+    completion_tokens_details: { reasoning_tokens: value.output.reasoning },
+  };
+}
+
+/** `data:` URLs carry inline images in Chat Completions; the neutral model keeps the bytes apart. */
+export function parseImageUrl(
+  url: string,
+): { kind: 'base64'; mediaType: string; data: string } | { kind: 'url'; url: string } {
+  const match = /^data:([^;,]+);base64,(.*)$/s.exec(url);
+  if (match?.[1] !== undefined && match[2] !== undefined)
+    return { kind: 'base64', mediaType: match[1], data: match[2] };
+  return { kind: 'url', url };
+}
+
+/** Clock injected so renderers stay pure; `created` is Unix seconds. */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
