@@ -226,7 +226,11 @@ describe('the documented request shapes match what validation enforces', () => {
         sessionToken: 'full-session',
         projectId: 'full-project',
         location: 'us-east5',
-        serviceAccountJson: '{"type":"service_account"}',
+        serviceAccountJson: JSON.stringify({
+          type: 'service_account',
+          client_email: 'full@example.iam.gserviceaccount.com',
+          private_key: 'not checked until used',
+        }),
       },
       '/api/admin/routing-policies': {
         name: 'full',

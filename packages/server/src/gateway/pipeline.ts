@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import {
   type ApiKind,
+  createSseDecoder,
   type Dialect,
   type DialectCodec,
   dialectOfApi,
@@ -109,19 +110,33 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
     attempts = dispatched.attempts;
     servedBy = dispatched.servedBy;
     const estimatedInputTokens = Math.ceil(preparation.bodyLengthFor(servedBy) / 4);
-    const outcome = servedBy.translated
-      ? await relayTranslated(
-          dispatched.response,
-          translationContext(call, parsed, servedBy, preparation.warningsFor(servedBy), estimatedInputTokens),
-        )
-      : await relayResponse(dispatched.response, {
-          api: call.api,
-          response: call.response,
-          ownHeaders: ownHeaders(call.requestId, servedBy),
-          startedAt: call.startedAt,
-          stripUsageChunk: preparation.stripUsageChunk,
-          estimatedInputTokens,
-        });
+    // A Gemini client streaming without alt=sse wants Google's JSON array; providers are asked for
+    // SSE (what the stream parsers read), so that answer is re-rendered like a translated one.
+    const reRendered =
+      !servedBy.translated &&
+      call.api === 'gemini-generate' &&
+      parsed.stream &&
+      !new URLSearchParams(call.search).has('alt', 'sse');
+    const outcome =
+      servedBy.translated || reRendered
+        ? await relayTranslated(
+            dispatched.response,
+            translationContext(
+              call,
+              parsed,
+              servedBy,
+              preparation.warningsFor(servedBy),
+              estimatedInputTokens,
+            ),
+          )
+        : await relayResponse(dispatched.response, {
+            api: call.api,
+            response: call.response,
+            ownHeaders: ownHeaders(call.requestId, servedBy),
+            startedAt: call.startedAt,
+            stripUsageChunk: preparation.stripUsageChunk,
+            estimatedInputTokens,
+          });
     meter(dependencies.ledger, {
       requestId: call.requestId,
       api: call.api,
@@ -183,7 +198,8 @@ function translationContext(
   estimatedInputTokens: number,
 ): TranslatedRelayContext {
   const clientCodec = codecFor(wireDialectOfApi[call.api] as WireDialect) as DialectCodec;
-  const providerCodec = codecFor(servedBy.dialect as WireDialect) as DialectCodec;
+  const providerDialect = servedBy.translated ? servedBy.dialect : wireDialectOfApi[call.api];
+  const providerCodec = codecFor(providerDialect as WireDialect) as DialectCodec;
   const warnings = [...requestWarnings];
   if (call.headers['anthropic-beta'] !== undefined && servedBy.dialect !== 'anthropic-messages') {
     warnings.push({ kind: 'dropped', feature: `anthropic-beta:${String(call.headers['anthropic-beta'])}` });
@@ -199,7 +215,9 @@ function translationContext(
     providerCodec,
     createRenderer: clientStream.createRenderer ?? (() => clientCodec.createStreamRenderer()),
     streamContentType: clientStream.contentType,
-    createDecoder: servedBy.adapter.createStreamDecoder?.bind(servedBy.adapter),
+    createDecoder: servedBy.adapter.createStreamDecoder
+      ? () => servedBy.adapter.createStreamDecoder?.(servedBy.dialect) ?? createSseDecoder()
+      : undefined,
     requestWarnings: warnings,
     estimatedInputTokens,
     keepAliveMs: call.api === 'anthropic-messages' ? ANTHROPIC_KEEPALIVE_MS : undefined,

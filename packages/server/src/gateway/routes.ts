@@ -1,6 +1,7 @@
 import { type ApiKind, type Dialect, dialectOfApi, GatewayError } from '@gatehouse/core';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { keyFromRequest } from './credentials.js';
+import { registerGeminiRoutes } from './gemini-routes.js';
 import { modelsForPolicy, renderModelList } from './models.js';
 import { type GatewayDependencies, handleModelCall, sendGatewayError, toGatewayError } from './pipeline.js';
 
@@ -45,6 +46,7 @@ export async function gatewayRoutes(app: FastifyInstance, options: GatewayRouteO
     sendGatewayError(reply.raw, dialect, fastifyErrorToGatewayError(error, options.maxBodyBytes), request.id);
   });
 
+  registerGeminiRoutes(app, dependencies);
   for (const prefix of ['/api', '']) {
     for (const route of modelCallRoutes) {
       app.post(

@@ -39,7 +39,8 @@ export function resolveRoute(policy: EffectivePolicy, api: ApiKind, requestedMod
     const adapter = adapterFor(target.type);
     if (!adapter) continue;
     if (target.models ? !target.models.has(model) : !adapter.servesModel(target, model)) continue;
-    if (adapter.nativeApis.includes(api)) {
+    const native = adapter.nativeApis.includes(api) && (adapter.isNativeFor?.(api, model) ?? true);
+    if (native) {
       candidates.push({ target, adapter, dialect: api, translated: false });
       continue;
     }

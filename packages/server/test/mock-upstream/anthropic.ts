@@ -109,40 +109,21 @@ function frame(type: string, data: unknown): string {
   return `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-/** POST /v1/messages, after auth and JSON parsing succeeded. */
-export async function anthropicMessages(
-  res: ServerResponse,
-  body: JsonBody,
-  scenario: MockScenario,
-): Promise<void> {
-  const missing =
-    typeof body.model !== 'string'
-      ? 'model'
-      : !Array.isArray(body.messages)
-        ? 'messages'
-        : typeof body.max_tokens !== 'number'
-          ? 'max_tokens'
-          : undefined;
-  if (missing) {
-    anthropicError(res, 400, undefined, { message: `${missing}: Field required` });
-    return;
-  }
-  const model = body.model as string;
-  if (scenario.body !== undefined) {
-    sendJson(
-      res,
-      scenario.status ?? 200,
-      scenario.body,
-      { 'request-id': `req_${nextId()}` },
-      scenario.headers,
-    );
-    return;
-  }
-  if (scenario.status !== undefined && scenario.status >= 400) {
-    anthropicError(res, scenario.status, scenario.headers);
-    return;
-  }
+/** One Anthropic stream event, as it goes in an SSE `data:` line (Bedrock wraps the same JSON). */
+export type AnthropicStreamEvent = { type: string } & JsonBody;
 
+interface Reply {
+  usage: MockUsage;
+  tool: MockScenario['toolCall'];
+  text: string | undefined;
+  thinking: string | undefined;
+  signature: string;
+  toolId: string;
+  id: string;
+  stopReason: string;
+}
+
+function replyOf(body: JsonBody, scenario: MockScenario): Reply {
   const usage = scenario.usage ?? defaultUsage(body);
   const tool = scenario.toolCall;
   const text = tool ? scenario.text : (scenario.text ?? DEFAULT_TEXT);
@@ -152,29 +133,35 @@ export async function anthropicMessages(
   const toolId = `toolu_${nextId()}`;
   const id = `msg_${nextId()}`;
   const stopReason = tool ? 'tool_use' : 'end_turn';
-  const headers = { 'request-id': `req_${nextId()}` };
+  return { usage, tool, text, thinking, signature, toolId, id, stopReason };
+}
 
-  if (body.stream !== true) {
-    const content: unknown[] = [];
-    if (thinking !== undefined) content.push({ type: 'thinking', thinking, signature });
-    if (text !== undefined) content.push({ type: 'text', text });
-    if (tool) content.push({ type: 'tool_use', id: toolId, name: tool.name, input: tool.arguments });
-    const message = {
-      id,
-      type: 'message',
-      role: 'assistant',
-      model,
-      content,
-      stop_reason: stopReason,
-      stop_sequence: null,
-      usage: usageObject(usage, usage.outputTokens),
-    };
-    sendJson(res, 200, message, headers, scenario.headers);
-    return;
-  }
+/** The message a scenario answers a validated request with, unstreamed. */
+export function anthropicMessage(body: JsonBody, scenario: MockScenario): JsonBody {
+  const { usage, tool, text, thinking, signature, toolId, id, stopReason } = replyOf(body, scenario);
+  const model = body.model as string;
+  const content: unknown[] = [];
+  if (thinking !== undefined) content.push({ type: 'thinking', thinking, signature });
+  if (text !== undefined) content.push({ type: 'text', text });
+  if (tool) content.push({ type: 'tool_use', id: toolId, name: tool.name, input: tool.arguments });
+  return {
+    id,
+    type: 'message',
+    role: 'assistant',
+    model,
+    content,
+    stop_reason: stopReason,
+    stop_sequence: null,
+    usage: usageObject(usage, usage.outputTokens),
+  };
+}
 
-  const frames: string[] = [
-    frame('message_start', {
+/** The events a scenario streams for a validated request (`streamError` applied). */
+export function anthropicStreamEvents(body: JsonBody, scenario: MockScenario): AnthropicStreamEvent[] {
+  const { usage, tool, text, thinking, signature, toolId, id, stopReason } = replyOf(body, scenario);
+  const model = body.model as string;
+  const events: AnthropicStreamEvent[] = [
+    {
       type: 'message_start',
       message: {
         id,
@@ -186,17 +173,17 @@ export async function anthropicMessages(
         stop_sequence: null,
         usage: usageObject(usage, 1),
       },
-    }),
+    },
   ];
   let index = 0;
   const block = (start: unknown, deltas: unknown[]): void => {
-    frames.push(frame('content_block_start', { type: 'content_block_start', index, content_block: start }));
+    events.push({ type: 'content_block_start', index, content_block: start });
     // Anthropic sends its first ping right after the first content_block_start.
-    if (index === 0) frames.push(frame('ping', { type: 'ping' }));
+    if (index === 0) events.push({ type: 'ping' });
     for (const delta of deltas) {
-      frames.push(frame('content_block_delta', { type: 'content_block_delta', index, delta }));
+      events.push({ type: 'content_block_delta', index, delta });
     }
-    frames.push(frame('content_block_stop', { type: 'content_block_stop', index }));
+    events.push({ type: 'content_block_stop', index });
     index++;
   };
   if (thinking !== undefined) {
@@ -220,20 +207,62 @@ export async function anthropicMessages(
       })),
     );
   }
-  frames.push(
-    frame('message_delta', {
+  events.push(
+    {
       type: 'message_delta',
       delta: { stop_reason: stopReason, stop_sequence: null },
       usage: { output_tokens: usage.outputTokens },
-    }),
-    frame('message_stop', { type: 'message_stop' }),
+    },
+    { type: 'message_stop' },
   );
 
   const se = scenario.streamError;
   if (se) {
-    frames.length = Math.min(se.afterEvents, frames.length);
+    events.length = Math.min(se.afterEvents, events.length);
     const error = { type: se.type ?? 'overloaded_error', message: se.message ?? 'Overloaded' };
-    frames.push(frame('error', { type: 'error', error }));
+    events.push({ type: 'error', error });
   }
+  return events;
+}
+
+/** POST /v1/messages, after auth and JSON parsing succeeded. */
+export async function anthropicMessages(
+  res: ServerResponse,
+  body: JsonBody,
+  scenario: MockScenario,
+): Promise<void> {
+  const missing =
+    typeof body.model !== 'string'
+      ? 'model'
+      : !Array.isArray(body.messages)
+        ? 'messages'
+        : typeof body.max_tokens !== 'number'
+          ? 'max_tokens'
+          : undefined;
+  if (missing) {
+    anthropicError(res, 400, undefined, { message: `${missing}: Field required` });
+    return;
+  }
+  if (scenario.body !== undefined) {
+    sendJson(
+      res,
+      scenario.status ?? 200,
+      scenario.body,
+      { 'request-id': `req_${nextId()}` },
+      scenario.headers,
+    );
+    return;
+  }
+  if (scenario.status !== undefined && scenario.status >= 400) {
+    anthropicError(res, scenario.status, scenario.headers);
+    return;
+  }
+
+  const headers = { 'request-id': `req_${nextId()}` };
+  if (body.stream !== true) {
+    sendJson(res, 200, anthropicMessage(body, scenario), headers, scenario.headers);
+    return;
+  }
+  const frames = anthropicStreamEvents(body, scenario).map((event) => frame(event.type, event));
   await sendSse(res, frames, scenario, headers);
 }

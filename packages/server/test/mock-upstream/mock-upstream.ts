@@ -12,9 +12,13 @@ import {
   anthropicMessages,
   anthropicModels,
 } from './anthropic.js';
+import { azureRoute } from './azure.js';
+import { bedrockRoute } from './bedrock.js';
+import { geminiRoute } from './gemini.js';
 import { openaiAuthFails, openaiChat, openaiError, openaiModels } from './openai.js';
 import { openaiEmbeddings, openaiResponses } from './openai-responses.js';
 import { isGone, type JsonBody, type MockScenario, sleep } from './shared.js';
+import { vertexRoute, vertexToken } from './vertex.js';
 
 export type { MockScenario, MockUsage } from './shared.js';
 
@@ -98,6 +102,26 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     const h = req.headers;
     const anthropicFlavour = h['anthropic-version'] !== undefined || h['x-api-key'] !== undefined;
 
+    if (post && path.startsWith('/model/')) {
+      await bedrockRoute(req, res, path, raw, next);
+      return;
+    }
+    if (post && path === '/token') {
+      vertexToken(res, raw);
+      return;
+    }
+    if (post && path.startsWith('/v1/projects/')) {
+      await vertexRoute(req, res, path, q < 0 ? '' : url.slice(q), raw, next);
+      return;
+    }
+    if (path.startsWith('/v1beta/')) {
+      await geminiRoute(req, res, path, q < 0 ? '' : url.slice(q), raw, apiKey, next);
+      return;
+    }
+    if (post && path.startsWith('/openai/')) {
+      await azureRoute(req, res, path, q < 0 ? '' : url.slice(q), raw, apiKey, next);
+      return;
+    }
     if (post && (path === '/v1/responses' || path === '/v1/embeddings')) {
       if (openaiAuthFails(req, res, apiKey)) return;
       if (malformed || body === undefined || typeof body !== 'object' || Array.isArray(body)) {

@@ -20,6 +20,7 @@ import {
   type RoutingPolicyRow,
   UnknownProvidersError,
 } from '../../store/routing-policies.js';
+import type { ProviderType } from '../../store/schema.js';
 import { aggregateUsage } from '../../store/usage-events.js';
 import {
   getVirtualKey,
@@ -56,6 +57,25 @@ export interface AdminRouteOptions {
   now(): Date;
 }
 
+/** What each provider type cannot be called without; the rest have usable defaults. */
+const requiredFieldsByType: Record<ProviderType, string[]> = {
+  openai: [],
+  anthropic: [],
+  gemini: [],
+  azure: ['baseUrl'],
+  bedrock: ['region', 'accessKeyId', 'secretAccessKey'],
+  vertex: ['projectId', 'location', 'serviceAccountJson'],
+};
+
+function isServiceAccountKey(text: string): boolean {
+  try {
+    const key = JSON.parse(text) as Record<string, unknown>;
+    return typeof key.client_email === 'string' && typeof key.private_key === 'string';
+  } catch {
+    return false;
+  }
+}
+
 const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema };
 const notFound = (what: string) => ({ error: { code: 'not_found', message: `${what} not found` } });
 
@@ -87,6 +107,26 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
           error: {
             code: 'unsupported_provider',
             message: `Provider type '${rest.type}' is not supported by this version yet.`,
+          },
+        });
+      }
+      const missing = requiredFieldsByType[rest.type].filter(
+        (field) => request.body[field as keyof typeof request.body] === undefined,
+      );
+      if (missing.length > 0) {
+        return reply.code(400).send({
+          error: {
+            code: 'invalid_request',
+            message: `A provider of type ${rest.type} needs ${missing.join(', ')}.`,
+          },
+        });
+      }
+      if (serviceAccountJson !== undefined && !isServiceAccountKey(serviceAccountJson)) {
+        return reply.code(400).send({
+          error: {
+            code: 'invalid_request',
+            message:
+              'serviceAccountJson must be a service account key file (JSON with client_email and private_key).',
           },
         });
       }

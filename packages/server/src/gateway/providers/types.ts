@@ -55,6 +55,11 @@ export interface ProviderAdapter {
   readonly type: ProviderType;
   /** The client APIs this provider speaks natively: such calls pass through byte for byte. */
   readonly nativeApis: readonly ApiKind[];
+  /**
+   * Narrows `nativeApis` per model, for providers that host several families behind one API
+   * (Vertex serves Gemini natively but Claude only through Anthropic's dialect).
+   */
+  isNativeFor?(api: ApiKind, model: string): boolean;
   /** The price catalogue's provider id, for cost. */
   readonly priceCatalogueId: string;
   /**
@@ -71,9 +76,10 @@ export interface ProviderAdapter {
   buildRequest(target: ProviderTarget, call: UpstreamCall): UpstreamRequest | Promise<UpstreamRequest>;
   /**
    * Splits a streamed body into wire events when the provider does not frame with SSE (Bedrock's
-   * AWS event-stream). Undefined means SSE.
+   * AWS event-stream). Undefined means SSE. `dialect` is what the call was spoken in, so in-stream
+   * errors come out the way that dialect's stream parser reads them.
    */
-  createStreamDecoder?(): (chunk: Uint8Array) => WireEvent[];
+  createStreamDecoder?(dialect?: ProviderDialect): (chunk: Uint8Array) => WireEvent[];
 }
 
 const splitBaseUrls = new Map<string, { origin: string; pathPrefix: string }>();

@@ -1,0 +1,133 @@
+import type { WireDialect } from '@gatehouse/core';
+import type {
+  ProviderAdapter,
+  ProviderDialect,
+  ProviderTarget,
+  UpstreamCall,
+  UpstreamRequest,
+} from '../types.js';
+import { queryWithoutKey, splitBaseUrl } from '../types.js';
+import { accessTokenFor } from './access-token.js';
+
+/**
+ * Vertex AI's endpoints: regional, or one global host for the `global` location.
+ * @see https://cloud.google.com/vertex-ai/docs/reference/rest#service-endpoint
+ */
+const defaultOrigin = (location: string) =>
+  location === 'global'
+    ? 'https://aiplatform.googleapis.com'
+    : `https://${location}-aiplatform.googleapis.com`;
+
+/**
+ * The Messages API version Claude on Vertex takes in the body (there is no header).
+ * @see https://cloud.google.com/vertex-ai/generative-ai/docs/partner-models/claude/use-claude
+ */
+export const VERTEX_ANTHROPIC_VERSION = 'vertex-2023-10-16';
+
+function isClaude(model: string): boolean {
+  return model.startsWith('claude');
+}
+
+function isGemini(model: string): boolean {
+  return model.startsWith('gemini');
+}
+
+function requiredSetting(target: ProviderTarget, name: 'projectId' | 'location'): string {
+  const value = target.settings[name];
+  if (typeof value !== 'string' || value === '') {
+    throw new Error(`Vertex credential '${target.name}' has no ${name}.`);
+  }
+  return value;
+}
+
+/**
+ * A Messages body the way rawPredict takes it: the model is in the URL and the version in the
+ * body; `stream` stays (it picks SSE on `streamRawPredict`).
+ * @see https://cloud.google.com/vertex-ai/generative-ai/docs/partner-models/claude/use-claude#anthropic-claude-request-body
+ */
+export function rawPredictBody(body: Buffer): Buffer {
+  const json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+  delete json.model;
+  json.anthropic_version = VERTEX_ANTHROPIC_VERSION;
+  return Buffer.from(JSON.stringify(json));
+}
+
+/**
+ * A countTokens body for Vertex: the Gemini API also takes `{generateContentRequest: {model, …}}`,
+ * which Vertex does not, so its fields are lifted up (the model is in the URL).
+ * @see https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/count-tokens
+ */
+export function countTokensBody(body: Buffer): Buffer {
+  const json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+  const inner = json.generateContentRequest;
+  if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) return body;
+  const { model: _model, ...fields } = inner as Record<string, unknown>;
+  const { generateContentRequest: _request, ...rest } = json;
+  return Buffer.from(JSON.stringify({ ...rest, ...fields }));
+}
+
+/** The method after `models/{model}:` and the query, for a Gemini call. */
+function geminiMethod(call: UpstreamCall): string {
+  if (call.dialect === 'gemini-count-tokens') return 'countTokens';
+  if (!call.stream) return 'generateContent';
+  // Always SSE: it is what the gateway's stream parsers read; a Gemini client that asked for
+  // the JSON-array form gets its answer re-rendered into that form.
+  return 'streamGenerateContent?alt=sse';
+}
+
+/**
+ * Google Vertex AI: Gemini models through their Gemini API paths (spoken natively: the body is the
+ * Gemini API's), Claude models through Anthropic's Messages format on rawPredict. OAuth bearer
+ * tokens minted from the credential's service account key.
+ */
+export const vertexAdapter: ProviderAdapter = {
+  type: 'vertex',
+  nativeApis: ['gemini-generate', 'gemini-count-tokens'],
+  // Claude on Vertex speaks Anthropic's dialect, so a Gemini client asking for it is translated.
+  isNativeFor: (_api, model) => !isClaude(model),
+  // The catalogue prices Claude under `google` too (same prices as Anthropic's own).
+  priceCatalogueId: 'google',
+  servesModel: (target, model) => target.baseUrl !== undefined || isClaude(model) || isGemini(model),
+  translationDialect: (model): WireDialect | undefined =>
+    isClaude(model) ? 'anthropic-messages' : isGemini(model) ? 'gemini' : undefined,
+  async buildRequest(target: ProviderTarget, call: UpstreamCall): Promise<UpstreamRequest> {
+    const projectId = requiredSetting(target, 'projectId');
+    const location = requiredSetting(target, 'location');
+    const { origin, pathPrefix } = splitBaseUrl(target.baseUrl ?? defaultOrigin(location));
+    const base = `${pathPrefix}/v1/projects/${encodeURIComponent(projectId)}/locations/${encodeURIComponent(location)}/publishers`;
+    const model = encodeURIComponent(call.model);
+    let path: string;
+    let body: Buffer;
+    switch (call.dialect as ProviderDialect) {
+      case 'anthropic-messages':
+        // @see https://cloud.google.com/vertex-ai/generative-ai/docs/partner-models/claude/stream-response
+        path = `${base}/anthropic/models/${model}:${call.stream ? 'streamRawPredict' : 'rawPredict'}`;
+        body = rawPredictBody(call.body);
+        break;
+      case 'gemini':
+      case 'gemini-generate':
+        // @see https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/inference
+        path = `${base}/google/models/${model}:${geminiMethod(call)}`;
+        body = call.body;
+        break;
+      case 'gemini-count-tokens':
+        path = `${base}/google/models/${model}:${geminiMethod(call)}`;
+        body = countTokensBody(call.body);
+        break;
+      default:
+        throw new Error(`vertex adapter cannot speak ${call.dialect}`);
+    }
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      // Metering reads the body, so ask for it uncompressed.
+      'accept-encoding': 'identity',
+      authorization: `Bearer ${await accessTokenFor(target)}`,
+    };
+    // Vertex reads Anthropic betas from the header, as Anthropic's API does.
+    const beta = call.headers['anthropic-beta'];
+    if (call.dialect === 'anthropic-messages' && beta !== undefined) {
+      headers['anthropic-beta'] = Array.isArray(beta) ? beta.join(',') : beta;
+    }
+    return { origin, path, method: 'POST', headers, body };
+  },
+};
