@@ -37,6 +37,12 @@ export interface Config {
    * gateway retry multiplies the load on a provider that is already refusing.
    */
   upstreamRetries: number;
+  /**
+   * Silence after which a translated stream to an Anthropic client gets a `ping` (providers like
+   * Bedrock send none, and Claude Code gives up on a quiet stream).
+   * `GATEHOUSE_STREAM_KEEPALIVE_MS`, default 5 s.
+   */
+  streamKeepAliveMs: number;
   /** How long a resolved key stays cached before it is re-read. `GATEHOUSE_KEY_CACHE_TTL_MS`, default 60 s. */
   keyCacheTtlMs: number;
   /** Usage events are written in batches at least this often. `GATEHOUSE_USAGE_FLUSH_MS`, default 1 s. */
@@ -112,6 +118,7 @@ const environmentSchema = z.object({
   ),
   GATEHOUSE_UPSTREAM_IDLE_TIMEOUT_MS: integer('GATEHOUSE_UPSTREAM_IDLE_TIMEOUT_MS', 600_000, 100, 3_600_000),
   GATEHOUSE_UPSTREAM_RETRIES: integer('GATEHOUSE_UPSTREAM_RETRIES', 0, 0, 5),
+  GATEHOUSE_STREAM_KEEPALIVE_MS: integer('GATEHOUSE_STREAM_KEEPALIVE_MS', 5_000, 100, 600_000),
   GATEHOUSE_KEY_CACHE_TTL_MS: integer('GATEHOUSE_KEY_CACHE_TTL_MS', 60_000, 0, 3_600_000),
   GATEHOUSE_USAGE_FLUSH_MS: integer('GATEHOUSE_USAGE_FLUSH_MS', 1_000, 10, 60_000),
   GATEHOUSE_LOG_LEVEL: z
@@ -161,6 +168,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     upstreamHeadersTimeoutMs: settings.GATEHOUSE_UPSTREAM_HEADERS_TIMEOUT_MS,
     upstreamIdleTimeoutMs: settings.GATEHOUSE_UPSTREAM_IDLE_TIMEOUT_MS,
     upstreamRetries: settings.GATEHOUSE_UPSTREAM_RETRIES,
+    streamKeepAliveMs: settings.GATEHOUSE_STREAM_KEEPALIVE_MS,
     keyCacheTtlMs: settings.GATEHOUSE_KEY_CACHE_TTL_MS,
     usageFlushMs: settings.GATEHOUSE_USAGE_FLUSH_MS,
     logLevel: settings.GATEHOUSE_LOG_LEVEL,

@@ -95,6 +95,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
         breakers: new CircuitBreakers(),
         lastCredentialRetries: config.upstreamRetries,
         maxRetryDelayMs: 2_000,
+        streamKeepAliveMs: config.streamKeepAliveMs,
         ledger,
         reportFault: (error, requestId) => app?.log.error({ err: error, requestId }, 'gateway fault'),
       },

@@ -29,6 +29,8 @@ export interface DispatchOptions {
 
 export interface Dispatched {
   response: Dispatcher.ResponseData;
+  /** The request that got this response (its adapter's warnings included). */
+  request: UpstreamRequest;
   servedBy: RouteCandidate;
   attempts: Attempt[];
 }
@@ -64,8 +66,9 @@ export async function dispatchWithFallback(
     for (;;) {
       const started = performance.now();
       let response: Dispatcher.ResponseData;
+      let request: UpstreamRequest;
       try {
-        const request = await options.prepare(candidate);
+        request = await options.prepare(candidate);
         response = await options.upstream.send(request, options.signal);
       } catch (error) {
         if (options.signal.aborted) throw error;
@@ -79,7 +82,7 @@ export async function dispatchWithFallback(
       if (!isRetryableStatus(status)) {
         options.breakers.recordSuccess(candidate.target.id);
         attempts.push(attemptOf(candidate, status, undefined, started));
-        return { response, servedBy: candidate, attempts };
+        return { response, request, servedBy: candidate, attempts };
       }
       options.breakers.recordFailure(candidate.target.id);
       attempts.push(attemptOf(candidate, status, undefined, started));
@@ -94,7 +97,7 @@ export async function dispatchWithFallback(
         break;
       }
       // The last credential failed: its own answer (status, retry-after, body) is the most useful one.
-      return { response, servedBy: candidate, attempts };
+      return { response, request, servedBy: candidate, attempts };
     }
   }
   throw Object.assign(upstreamFailure(lastFailure, attempts), { attempts });

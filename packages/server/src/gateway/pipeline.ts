@@ -41,6 +41,8 @@ export interface GatewayDependencies {
   /** Extra tries on the last credential of a chain for a 429/5xx with a short retry-after. */
   lastCredentialRetries: number;
   maxRetryDelayMs: number;
+  /** Silence after which a translated stream to an Anthropic client gets a ping. */
+  streamKeepAliveMs: number;
   /** Where platform faults are reported; upstream and client errors are not logged per request. */
   reportFault(error: unknown, requestId: string): void;
 }
@@ -122,10 +124,11 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
         ? await relayTranslated(
             dispatched.response,
             translationContext(
+              dependencies.streamKeepAliveMs,
               call,
               parsed,
               servedBy,
-              preparation.warningsFor(servedBy),
+              [...preparation.warningsFor(servedBy), ...(dispatched.request.warnings ?? [])],
               estimatedInputTokens,
             ),
           )
@@ -187,10 +190,8 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
   }
 }
 
-/** Anthropic clients (Claude Code) give up on a stream that is silent for long; providers like Bedrock send no pings. */
-const ANTHROPIC_KEEPALIVE_MS = 5_000;
-
 function translationContext(
+  keepAliveMs: number,
   call: GatewayCall,
   parsed: ParsedCall,
   servedBy: RouteCandidate,
@@ -220,7 +221,8 @@ function translationContext(
       : undefined,
     requestWarnings: warnings,
     estimatedInputTokens,
-    keepAliveMs: call.api === 'anthropic-messages' ? ANTHROPIC_KEEPALIVE_MS : undefined,
+    // Anthropic clients (Claude Code) give up on a quiet stream; providers like Bedrock send no pings.
+    keepAliveMs: call.api === 'anthropic-messages' ? keepAliveMs : undefined,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { ApiKind, WireDialect, WireEvent } from '@gatehouse/core';
+import type { ApiKind, TranslationWarning, WireDialect, WireEvent } from '@gatehouse/core';
 import type { ProviderSecret } from '../../store/providers.js';
 import type { PriceOverride, ProviderType } from '../../store/schema.js';
 
@@ -42,6 +42,8 @@ export interface UpstreamRequest {
   method: 'POST' | 'GET';
   headers: Record<string, string>;
   body: Buffer | undefined;
+  /** What the provider cannot take and was left out (e.g. Anthropic betas it does not offer). */
+  warnings?: TranslationWarning[];
 }
 
 /** What a provider can be spoken to in: a client API passed through, or a translation dialect. */
@@ -113,4 +115,17 @@ export function queryWithoutKey(search: string): string {
   params.delete('key');
   const rest = params.toString();
   return rest === '' ? '' : `?${rest}`;
+}
+
+/** The comma-separated `anthropic-beta` header as a list. */
+export function requestedBetas(header: string | string[] | undefined): string[] {
+  return (Array.isArray(header) ? header.join(',') : (header ?? ''))
+    .split(',')
+    .map((beta) => beta.trim())
+    .filter((beta) => beta !== '');
+}
+
+/** A warning per Anthropic beta a provider does not offer and that was therefore left out. */
+export function droppedBetaWarnings(dropped: readonly string[]): TranslationWarning[] {
+  return dropped.map((beta) => ({ kind: 'dropped', feature: `anthropic-beta:${beta}` }));
 }

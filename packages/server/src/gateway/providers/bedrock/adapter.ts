@@ -6,7 +6,7 @@ import type {
   UpstreamCall,
   UpstreamRequest,
 } from '../types.js';
-import { splitBaseUrl } from '../types.js';
+import { droppedBetaWarnings, requestedBetas, splitBaseUrl } from '../types.js';
 import { createEventStreamDecoder } from './event-stream.js';
 import { signedHeaders } from './signing.js';
 
@@ -82,22 +82,28 @@ function regionOf(target: ProviderTarget): string {
  * Bedrock knows (never the header, which Bedrock does not read).
  * @see https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-anthropic-claude-messages-request-response.html
  */
-export function invokeModelBody(body: Buffer, betaHeader: string | string[] | undefined): Buffer {
+export function invokeModelBody(
+  body: Buffer,
+  betaHeader: string | string[] | undefined,
+): { body: Buffer; droppedBetas: string[] } {
   const json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
   delete json.model;
   delete json.stream;
   json.anthropic_version = BEDROCK_ANTHROPIC_VERSION;
-  const requested = (Array.isArray(betaHeader) ? betaHeader.join(',') : (betaHeader ?? ''))
-    .split(',')
-    .map((beta) => beta.trim())
-    .filter((beta) => beta !== '');
   const existing = Array.isArray(json.anthropic_beta) ? (json.anthropic_beta as unknown[]) : [];
-  const betas = [...new Set([...existing.filter((beta) => typeof beta === 'string'), ...requested])].filter(
-    (beta) => BEDROCK_ANTHROPIC_BETAS.has(beta),
-  );
+  const wanted = [
+    ...new Set([
+      ...existing.filter((beta): beta is string => typeof beta === 'string'),
+      ...requestedBetas(betaHeader),
+    ]),
+  ];
+  const betas = wanted.filter((beta) => BEDROCK_ANTHROPIC_BETAS.has(beta));
   if (betas.length > 0) json.anthropic_beta = betas;
   else delete json.anthropic_beta;
-  return Buffer.from(JSON.stringify(json));
+  return {
+    body: Buffer.from(JSON.stringify(json)),
+    droppedBetas: wanted.filter((beta) => !BEDROCK_ANTHROPIC_BETAS.has(beta)),
+  };
 }
 
 const pathSuffix: Partial<Record<ProviderDialect, { plain: string; streamed: string }>> = {
@@ -125,10 +131,11 @@ export const bedrockAdapter: ProviderAdapter = {
     const region = regionOf(target);
     const { origin, pathPrefix } = splitBaseUrl(target.baseUrl ?? defaultOrigin(region));
     const path = `${pathPrefix}/model/${encodeModelId(call.model)}/${call.stream ? suffix.streamed : suffix.plain}`;
-    const body =
+    const invoke =
       call.dialect === 'anthropic-messages'
         ? invokeModelBody(call.body, call.headers['anthropic-beta'])
-        : call.body;
+        : undefined;
+    const body = invoke?.body ?? call.body;
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       // Metering reads the body, so ask for it uncompressed.
@@ -142,6 +149,7 @@ export const bedrockAdapter: ProviderAdapter = {
       method: 'POST',
       headers: await signedHeaders(target, region, { origin, path, headers, body }),
       body,
+      warnings: droppedBetaWarnings(invoke?.droppedBetas ?? []),
     };
   },
   createStreamDecoder: (dialect?: ProviderDialect) =>

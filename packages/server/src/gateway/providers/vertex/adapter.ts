@@ -6,7 +6,7 @@ import type {
   UpstreamCall,
   UpstreamRequest,
 } from '../types.js';
-import { queryWithoutKey, splitBaseUrl } from '../types.js';
+import { droppedBetaWarnings, requestedBetas, splitBaseUrl } from '../types.js';
 import { accessTokenFor } from './access-token.js';
 
 /**
@@ -76,6 +76,22 @@ function geminiMethod(call: UpstreamCall): string {
 }
 
 /**
+ * Anthropic betas Claude on Vertex accepts in the header.
+ * TODO: keep in step with Google's Claude-on-Vertex feature list.
+ * @see https://cloud.google.com/vertex-ai/generative-ai/docs/partner-models/claude
+ */
+const VERTEX_ANTHROPIC_BETAS: ReadonlySet<string> = new Set([
+  'computer-use-2024-10-22',
+  'computer-use-2025-01-24',
+  'token-efficient-tools-2025-02-19',
+  'interleaved-thinking-2025-05-14',
+  'output-128k-2025-02-19',
+  'context-1m-2025-08-07',
+  'fine-grained-tool-streaming-2025-05-14',
+  'context-management-2025-06-27',
+]);
+
+/**
  * Google Vertex AI: Gemini models through their Gemini API paths (spoken natively: the body is the
  * Gemini API's), Claude models through Anthropic's Messages format on rawPredict. OAuth bearer
  * tokens minted from the credential's service account key.
@@ -123,11 +139,12 @@ export const vertexAdapter: ProviderAdapter = {
       'accept-encoding': 'identity',
       authorization: `Bearer ${await accessTokenFor(target)}`,
     };
-    // Vertex reads Anthropic betas from the header, as Anthropic's API does.
-    const beta = call.headers['anthropic-beta'];
-    if (call.dialect === 'anthropic-messages' && beta !== undefined) {
-      headers['anthropic-beta'] = Array.isArray(beta) ? beta.join(',') : beta;
-    }
-    return { origin, path, method: 'POST', headers, body };
+    // Vertex reads Anthropic betas from the header, as Anthropic's API does, but refuses the
+    // Anthropic-API-only ones Claude Code sends (OAuth, Claude Code's own): those are left out.
+    const betas = call.dialect === 'anthropic-messages' ? requestedBetas(call.headers['anthropic-beta']) : [];
+    const forwarded = betas.filter((beta) => VERTEX_ANTHROPIC_BETAS.has(beta));
+    if (forwarded.length > 0) headers['anthropic-beta'] = forwarded.join(',');
+    const droppedBetas = betas.filter((beta) => !VERTEX_ANTHROPIC_BETAS.has(beta));
+    return { origin, path, method: 'POST', headers, body, warnings: droppedBetaWarnings(droppedBetas) };
   },
 };
