@@ -236,6 +236,8 @@ describe('the documented request shapes match what validation enforces', () => {
         name: 'full',
         providers: [provider.json.id],
         modelAliases: { fast: 'gpt-4o-mini' },
+        allowedModels: ['gpt-*'],
+        deniedModels: ['gpt-4o'],
         isDefault: false,
       },
       '/api/admin/projects': { name: 'full', routingPolicyId: policy.json.id },

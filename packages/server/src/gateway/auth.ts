@@ -14,6 +14,9 @@ export interface EffectivePolicy {
   /** Credentials in the policy's order, already decrypted. */
   providers: readonly ProviderTarget[];
   modelAliases: Readonly<Record<string, string>>;
+  /** What keys under the policy may ask for; undefined allows every model. */
+  allowedModels: readonly string[] | undefined;
+  deniedModels: readonly string[];
 }
 
 /** Who a key acts for and what it may reach: the claims every usage event is labelled with. */
@@ -141,7 +144,8 @@ export class Authenticator {
     const policy = routingPolicyId
       ? await getRoutingPolicy(this.#db, organizationId, routingPolicyId)
       : await getDefaultRoutingPolicy(this.#db, organizationId);
-    if (!policy) return { id: undefined, providers: [], modelAliases: {} };
+    if (!policy)
+      return { id: undefined, providers: [], modelAliases: {}, allowedModels: undefined, deniedModels: [] };
     const rows =
       policy.providerIds.length === 0
         ? []
@@ -154,7 +158,13 @@ export class Authenticator {
       .map((id) => byId.get(id))
       .filter((row): row is ProviderRow => row !== undefined)
       .map((row) => this.#target(row));
-    return { id: policy.id, providers, modelAliases: policy.modelAliases };
+    return {
+      id: policy.id,
+      providers,
+      modelAliases: policy.modelAliases,
+      allowedModels: policy.allowedModels ?? undefined,
+      deniedModels: policy.deniedModels,
+    };
   }
 
   #target(row: ProviderRow): ProviderTarget {

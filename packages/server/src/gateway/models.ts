@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EffectivePolicy } from './auth.js';
+import { isModelAllowed } from './model-access.js';
 
 /** Model ids the key's policy can reach: each credential's listed models, then the aliases. */
 export function modelsForPolicy(policy: EffectivePolicy): { id: string; ownedBy: string }[] {
@@ -8,7 +9,9 @@ export function modelsForPolicy(policy: EffectivePolicy): { id: string; ownedBy:
     for (const model of provider.models ?? []) if (!seen.has(model)) seen.set(model, provider.type);
   }
   for (const alias of Object.keys(policy.modelAliases)) if (!seen.has(alias)) seen.set(alias, 'gatehouse');
-  return [...seen].map(([id, ownedBy]) => ({ id, ownedBy }));
+  return [...seen]
+    .filter(([id]) => isModelAllowed(policy, id, policy.modelAliases[id] ?? id))
+    .map(([id, ownedBy]) => ({ id, ownedBy }));
 }
 
 /**

@@ -1,5 +1,6 @@
 import { type ApiKind, GatewayError, wireDialectOfApi } from '@gatehouse/core';
 import type { EffectivePolicy } from './auth.js';
+import { isModelAllowed } from './model-access.js';
 import { adapterFor } from './providers/registry.js';
 import type { ProviderAdapter, ProviderDialect, ProviderTarget } from './providers/types.js';
 import { canTranslate } from './translation/codecs.js';
@@ -33,6 +34,9 @@ export function resolveRoute(policy: EffectivePolicy, api: ApiKind, requestedMod
     );
   }
   const model = policy.modelAliases[requestedModel] ?? requestedModel;
+  if (!isModelAllowed(policy, requestedModel, model)) {
+    throw new GatewayError('model_not_allowed', `The model '${requestedModel}' is not allowed for this key.`);
+  }
   const clientDialect = wireDialectOfApi[api];
   const candidates: RouteCandidate[] = [];
   for (const target of policy.providers) {

@@ -9,6 +9,8 @@ export interface NewRoutingPolicy {
   name: string;
   providerIds: string[];
   modelAliases?: Record<string, string> | undefined;
+  allowedModels?: string[] | undefined;
+  deniedModels?: string[] | undefined;
   isDefault?: boolean | undefined;
 }
 
@@ -40,6 +42,8 @@ export async function createRoutingPolicy(
         name: input.name,
         providerIds: input.providerIds,
         modelAliases: input.modelAliases ?? {},
+        allowedModels: input.allowedModels ?? null,
+        deniedModels: input.deniedModels ?? [],
         isDefault: input.isDefault ?? false,
       })
       .returning();

@@ -103,6 +103,10 @@ export const routingPolicies = pgTable(
     providerIds: jsonb('provider_ids').$type<string[]>().notNull(),
     /** Alias → model id, e.g. `fast` → `claude-haiku-4-5`. */
     modelAliases: jsonb('model_aliases').$type<Record<string, string>>().notNull().default({}),
+    /** Models (or `*` patterns) keys under this policy may use; null allows every model. */
+    allowedModels: jsonb('allowed_models').$type<string[] | null>(),
+    /** Models (or `*` patterns) refused even when allowed. */
+    deniedModels: jsonb('denied_models').$type<string[]>().notNull().default([]),
     /** The policy projects without one of their own inherit; at most one per organisation. */
     isDefault: boolean('is_default').notNull().default(false),
     createdAt: createdAt(),

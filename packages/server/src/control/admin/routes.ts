@@ -212,6 +212,8 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
           name: request.body.name,
           providerIds: request.body.providers,
           modelAliases: request.body.modelAliases,
+          allowedModels: request.body.allowedModels,
+          deniedModels: request.body.deniedModels,
           isDefault: request.body.isDefault,
         });
         options.onPolicyChange();
@@ -414,6 +416,8 @@ function policyView(row: RoutingPolicyRow) {
     name: row.name,
     providers: row.providerIds,
     modelAliases: row.modelAliases,
+    allowedModels: row.allowedModels ?? null,
+    deniedModels: row.deniedModels,
     isDefault: row.isDefault,
     createdAt: row.createdAt.toISOString(),
   };

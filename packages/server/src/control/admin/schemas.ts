@@ -90,6 +90,16 @@ export const createRoutingPolicyBody = z
     name,
     providers: z.array(id).min(1).describe('Provider credential ids, tried in this order'),
     modelAliases: z.record(z.string().min(1), z.string().min(1)).optional(),
+    allowedModels: z
+      .array(z.string().min(1))
+      .optional()
+      .describe(
+        'Models keys may use (`*` matches any run of characters, e.g. `claude-*`); omit to allow all',
+      ),
+    deniedModels: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Models refused even when allowed (`*` patterns)'),
     isDefault: z.boolean().optional().describe('Projects without a policy of their own inherit the default'),
   })
   .strict();
@@ -100,6 +110,8 @@ export const routingPolicySchema = z
     name: z.string(),
     providers: z.array(z.string()),
     modelAliases: z.record(z.string(), z.string()),
+    allowedModels: z.array(z.string()).nullable(),
+    deniedModels: z.array(z.string()),
     isDefault: z.boolean(),
     createdAt: timestamp,
   })
