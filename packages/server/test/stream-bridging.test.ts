@@ -98,3 +98,30 @@ describe('bridging Anthropic clients to other providers', () => {
     expect(sent?.headers['anthropic-beta']).toBeUndefined();
   });
 });
+
+describe('counting tokens without a provider that counts', () => {
+  it('answers Claude Code with an estimate, flagged as approximated, for a model served on Bedrock', async () => {
+    const response = await fetch(`${server.url}/v1/messages/count_tokens?beta=true`, {
+      method: 'POST',
+      headers: { 'x-api-key': key, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: CLAUDE_ON_BEDROCK,
+        messages: [{ role: 'user', content: 'x'.repeat(400) }],
+      }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-gatehouse-warnings')).toBe('approximated:count_tokens');
+    const { input_tokens: inputTokens } = (await response.json()) as { input_tokens: number };
+    expect(inputTokens).toBeGreaterThanOrEqual(100);
+    expect(mock.requests).toHaveLength(0);
+  });
+
+  it('still refuses a model nothing serves', async () => {
+    const response = await fetch(`${server.url}/v1/messages/count_tokens`, {
+      method: 'POST',
+      headers: { 'x-api-key': key, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(response.status).toBe(404);
+  });
+});

@@ -17,12 +17,13 @@ import type { Admission } from './admission.js';
 import type { Authenticator, ResolvedKey } from './auth.js';
 import { CallPreparation } from './call-preparation.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
+import { answerEstimatedCount, isCountTokensApi } from './count-tokens.js';
 import { keyFromRequest } from './credentials.js';
 import { type Attempt, dispatchWithFallback } from './dispatch.js';
 import { meter } from './metering.js';
 import { relayResponse } from './relay.js';
 import { type ParsedCall, parseCallBody } from './request-body.js';
-import { type RouteCandidate, resolveRoute } from './routing.js';
+import { type ResolvedRoute, type RouteCandidate, resolveRoute } from './routing.js';
 import {
   codecFor,
   createGeminiJsonArrayRenderer,
@@ -85,7 +86,20 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
       keyFromRequest(call.headers, searchParams(call.search)),
     );
     parsed = parseCallBody(call.api, call.body, call.fromPath);
-    const route = resolveRoute(identity.policy, call.api, parsed.model);
+    let route: ResolvedRoute;
+    try {
+      route = resolveRoute(identity.policy, call.api, parsed.model);
+    } catch (error) {
+      const countable =
+        error instanceof GatewayError &&
+        error.code === 'model_not_found' &&
+        servesGeneration(identity.policy, call.api, parsed.model);
+      if (!countable || !isCountTokensApi(call.api)) throw error;
+      answerEstimatedCount(call.response, call.api, call.body as Buffer, {
+        'x-gatehouse-request-id': call.requestId,
+      });
+      return;
+    }
     model = route.model;
     await dependencies.admission.admit(identity, parsed);
 
@@ -245,6 +259,20 @@ function clientStreamShape(
     };
   }
   return { contentType: 'text/event-stream; charset=utf-8' };
+}
+
+/** Whether the model can be generated with, so that estimating its token count makes sense. */
+function servesGeneration(policy: ResolvedKey['policy'], countApi: ApiKind, model: string): boolean {
+  try {
+    resolveRoute(
+      policy,
+      countApi === 'gemini-count-tokens' ? 'gemini-generate' : 'anthropic-messages',
+      model,
+    );
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function searchParams(search: string): URLSearchParams | undefined {
