@@ -5,6 +5,7 @@
  */
 import { GatewayError } from '../../errors.js';
 import { emptyUsage, type Usage } from '../../usage.js';
+import { finishReasonVocabulary } from '../finish-reason.js';
 import type { NeutralFinishReason, TranslationWarning } from '../neutral.js';
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
@@ -61,17 +62,15 @@ const stopReasonByUnified: Record<NeutralFinishReason['unified'], string> = {
   other: 'end_turn',
 };
 
-export function finishReasonFromStopReason(stopReason: unknown): NeutralFinishReason {
-  const raw = optionalString(stopReason);
-  if (raw === undefined) return { unified: 'other', raw: undefined };
-  return { unified: unifiedByStopReason[raw] ?? 'other', raw };
+const vocabulary = finishReasonVocabulary(unifiedByStopReason, stopReasonByUnified);
+
+export function finishReasonFromStopReason(value: unknown): NeutralFinishReason {
+  return vocabulary.toNeutral(optionalString(value));
 }
 
-/** The raw reason when it is Anthropic's own and agrees with the unified one; else the unified mapping. */
+/** The raw reason when it is this dialect's own and agrees with the unified one; else the mapping. */
 export function stopReasonFromFinishReason(finishReason: NeutralFinishReason): string {
-  const raw = finishReason.raw;
-  if (raw !== undefined && unifiedByStopReason[raw] === finishReason.unified) return raw;
-  return stopReasonByUnified[finishReason.unified];
+  return vocabulary.fromNeutral(finishReason);
 }
 
 /**

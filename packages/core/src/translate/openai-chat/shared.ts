@@ -5,6 +5,7 @@
  */
 import { GatewayError } from '../../errors.js';
 import { emptyUsage, type Usage } from '../../usage.js';
+import { finishReasonVocabulary } from '../finish-reason.js';
 import type { NeutralFinishReason, TranslationWarning } from '../neutral.js';
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
@@ -81,17 +82,15 @@ const finishReasonByUnified: Record<NeutralFinishReason['unified'], string> = {
   other: 'stop',
 };
 
+const vocabulary = finishReasonVocabulary(unifiedByFinishReason, finishReasonByUnified);
+
 export function finishReasonFromOpenAi(value: unknown): NeutralFinishReason {
-  const raw = optionalString(value);
-  if (raw === undefined) return { unified: 'other', raw: undefined };
-  return { unified: unifiedByFinishReason[raw] ?? 'other', raw };
+  return vocabulary.toNeutral(optionalString(value));
 }
 
-/** The raw reason when it is OpenAI's own and agrees with the unified one; else the unified mapping. */
+/** The raw reason when it is this dialect's own and agrees with the unified one; else the mapping. */
 export function finishReasonToOpenAi(finishReason: NeutralFinishReason): string {
-  const raw = finishReason.raw;
-  if (raw !== undefined && unifiedByFinishReason[raw] === finishReason.unified) return raw;
-  return finishReasonByUnified[finishReason.unified];
+  return vocabulary.fromNeutral(finishReason);
 }
 
 /**
