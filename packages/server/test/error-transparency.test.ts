@@ -9,8 +9,8 @@ import {
 import {
   ADMIN_TOKEN,
   type QuickStart,
-  quickStart,
-  startTestGatehouse,
+  type QuickStartGateway,
+  startQuickStartGateway,
   type TestGatehouse,
 } from './support/harness.js';
 
@@ -20,17 +20,15 @@ let setup: QuickStart;
 let openai: OpenAI;
 let anthropic: Anthropic;
 
+let gateway: QuickStartGateway | undefined;
+
 beforeAll(async () => {
-  mock = await startMockUpstream();
-  server = await startTestGatehouse();
-  setup = await quickStart(server, mock);
+  gateway = await startQuickStartGateway();
+  ({ mock, server, setup } = gateway);
   openai = new OpenAI({ apiKey: setup.key, baseURL: `${server.url}/api/v1`, maxRetries: 0 });
   anthropic = new Anthropic({ apiKey: setup.key, baseURL: `${server.url}/api`, maxRetries: 0 });
 });
-afterAll(async () => {
-  await server?.close();
-  await mock?.close();
-});
+afterAll(() => gateway?.close());
 beforeEach(() => mock.reset());
 
 function chat(body: Record<string, unknown> = {}, path = '/api/v1/chat/completions') {

@@ -2,22 +2,25 @@ import Anthropic from '@anthropic-ai/sdk';
 import { generateVirtualKey } from '@gatehouse/core';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type MockUpstream, startMockUpstream } from './mock-upstream/mock-upstream.js';
-import { type QuickStart, quickStart, startTestGatehouse, type TestGatehouse } from './support/harness.js';
+import type { MockUpstream } from './mock-upstream/mock-upstream.js';
+import {
+  type QuickStart,
+  type QuickStartGateway,
+  startQuickStartGateway,
+  type TestGatehouse,
+} from './support/harness.js';
 
 let mock: MockUpstream;
 let server: TestGatehouse;
 let setup: QuickStart;
 
+let gateway: QuickStartGateway | undefined;
+
 beforeAll(async () => {
-  mock = await startMockUpstream();
-  server = await startTestGatehouse();
-  setup = await quickStart(server, mock);
+  gateway = await startQuickStartGateway();
+  ({ mock, server, setup } = gateway);
 });
-afterAll(async () => {
-  await server?.close();
-  await mock?.close();
-});
+afterAll(() => gateway?.close());
 
 function chat(key: string) {
   return fetch(`${server.url}/api/v1/chat/completions`, {

@@ -1,12 +1,12 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type MockUpstream, startMockUpstream } from './mock-upstream/mock-upstream.js';
+import type { MockUpstream } from './mock-upstream/mock-upstream.js';
 import {
   eventually,
   type QuickStart,
-  quickStart,
-  startTestGatehouse,
+  type QuickStartGateway,
+  startQuickStartGateway,
   type TestGatehouse,
 } from './support/harness.js';
 
@@ -14,15 +14,13 @@ let mock: MockUpstream;
 let server: TestGatehouse;
 let setup: QuickStart;
 
+let gateway: QuickStartGateway | undefined;
+
 beforeAll(async () => {
-  mock = await startMockUpstream();
-  server = await startTestGatehouse();
-  setup = await quickStart(server, mock);
+  gateway = await startQuickStartGateway();
+  ({ mock, server, setup } = gateway);
 });
-afterAll(async () => {
-  await server?.close();
-  await mock?.close();
-});
+afterAll(() => gateway?.close());
 beforeEach(() => mock.reset());
 
 async function freshClient() {

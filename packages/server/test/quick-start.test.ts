@@ -2,12 +2,12 @@ import Anthropic from '@anthropic-ai/sdk';
 import { costOf } from '@gatehouse/core';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type MockUpstream, startMockUpstream } from './mock-upstream/mock-upstream.js';
+import type { MockUpstream } from './mock-upstream/mock-upstream.js';
 import {
   eventually,
   type QuickStart,
-  quickStart,
-  startTestGatehouse,
+  type QuickStartGateway,
+  startQuickStartGateway,
   type TestGatehouse,
 } from './support/harness.js';
 
@@ -17,17 +17,15 @@ let setup: QuickStart;
 let openai: OpenAI;
 let anthropic: Anthropic;
 
+let gateway: QuickStartGateway | undefined;
+
 beforeAll(async () => {
-  mock = await startMockUpstream();
-  server = await startTestGatehouse();
-  setup = await quickStart(server, mock);
+  gateway = await startQuickStartGateway();
+  ({ mock, server, setup } = gateway);
   openai = new OpenAI({ apiKey: setup.key, baseURL: `${server.url}/api/v1`, maxRetries: 0 });
   anthropic = new Anthropic({ apiKey: setup.key, baseURL: `${server.url}/api`, maxRetries: 0 });
 });
-afterAll(async () => {
-  await server?.close();
-  await mock?.close();
-});
+afterAll(() => gateway?.close());
 beforeEach(() => mock.reset());
 
 async function usageBy(groupBy: string) {

@@ -3,16 +3,12 @@ import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { usageEvents } from '../src/store/schema.js';
-import {
-  MOCK_UPSTREAM_API_KEY,
-  type MockUpstream,
-  startMockUpstream,
-} from './mock-upstream/mock-upstream.js';
+import { MOCK_UPSTREAM_API_KEY, type MockUpstream } from './mock-upstream/mock-upstream.js';
 import {
   eventually,
   type QuickStart,
-  quickStart,
-  startTestGatehouse,
+  type QuickStartGateway,
+  startQuickStartGateway,
   type TestGatehouse,
 } from './support/harness.js';
 
@@ -20,15 +16,13 @@ let mock: MockUpstream;
 let server: TestGatehouse;
 let setup: QuickStart;
 
+let gateway: QuickStartGateway | undefined;
+
 beforeAll(async () => {
-  mock = await startMockUpstream();
-  server = await startTestGatehouse();
-  setup = await quickStart(server, mock);
+  gateway = await startQuickStartGateway();
+  ({ mock, server, setup } = gateway);
 });
-afterAll(async () => {
-  await server?.close();
-  await mock?.close();
-});
+afterAll(() => gateway?.close());
 beforeEach(() => mock.reset());
 
 const anthropicBody = JSON.stringify({

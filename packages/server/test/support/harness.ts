@@ -6,7 +6,11 @@ import pg from 'pg';
 import { loadConfig } from '../../src/config.js';
 import type { StorageTarget } from '../../src/store/database.js';
 import { assemble, type Gatehouse } from '../../src/wiring.js';
-import { MOCK_UPSTREAM_API_KEY, type MockUpstream } from '../mock-upstream/mock-upstream.js';
+import {
+  MOCK_UPSTREAM_API_KEY,
+  type MockUpstream,
+  startMockUpstream,
+} from '../mock-upstream/mock-upstream.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -153,4 +157,27 @@ export async function eventually<T>(
     if (check(value) || Date.now() > deadline) return value;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** A mock upstream and a gateway set up as in the README's quick start: most test files' start. */
+export interface QuickStartGateway {
+  mock: MockUpstream;
+  server: TestGatehouse;
+  setup: QuickStart;
+  close(): Promise<void>;
+}
+
+export async function startQuickStartGateway(): Promise<QuickStartGateway> {
+  const mock = await startMockUpstream();
+  const server = await startTestGatehouse();
+  const setup = await quickStart(server, mock);
+  return {
+    mock,
+    server,
+    setup,
+    async close() {
+      await server.close();
+      await mock.close();
+    },
+  };
 }
