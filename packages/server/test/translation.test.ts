@@ -195,6 +195,36 @@ describe('OpenAI client → Anthropic upstream', () => {
     expect(completed).toBe(true);
   });
 
+  it("passes the provider's in-stream error on in the client's dialect and ends the stream cleanly", async () => {
+    mock.enqueue({ streamError: { afterEvents: 4, type: 'overloaded_error', message: 'Overloaded' } });
+    const response = await fetch(`${server.url}/api/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'claude-sonnet-4-6',
+        stream: true,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+    });
+    const text = await response.text(); // a destroyed connection would reject here
+    expect(text).toContain('"error"');
+    expect(text).toContain('Overloaded');
+
+    mock.enqueue({ streamError: { afterEvents: 4, type: 'overloaded_error', message: 'Overloaded' } });
+    const failure = await (async () => {
+      const stream = await openai().chat.completions.create({
+        model: 'claude-sonnet-4-6',
+        stream: true,
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+      for await (const _chunk of stream) {
+        // the SDK throws on the error chunk
+      }
+    })().catch((caught: unknown) => caught);
+    expect(failure).toBeInstanceOf(OpenAI.APIError);
+    expect((failure as Error).message).toContain('Overloaded');
+  });
+
   it('refuses what cannot be translated with a clear 400 in the caller dialect', async () => {
     const error = await openai()
       .responses.create({ model: 'claude-sonnet-4-6', input: 'hi', previous_response_id: 'resp_123' })

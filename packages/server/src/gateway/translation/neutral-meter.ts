@@ -3,6 +3,8 @@ import type { NeutralStreamEvent, Usage } from '@gatehouse/core';
 /** Reads usage off neutral events, estimating from what was delivered when no finish came. */
 export class NeutralMeter {
   finished = false;
+  /** The provider reported an error inside the stream; the client was told in its own dialect. */
+  errored = false;
   model: string | undefined;
   #reported: Usage | undefined;
   #startUsage: Usage | undefined;
@@ -23,6 +25,8 @@ export class NeutralMeter {
       event.type === 'tool-input-delta'
     ) {
       this.#deliveredCharacters += event.delta.length;
+    } else if (event.type === 'error') {
+      this.errored = true;
     } else if (event.type === 'finish') {
       this.finished = true;
       this.#reported = event.usage;

@@ -171,11 +171,13 @@ async function relayTranslatedStream(
   if (response.destroyed) {
     interruption ??= 'client_closed';
     upstream.body.destroy();
-  } else if (interruption === 'upstream_failed' || !meter.finished) {
+  } else if (interruption === 'upstream_failed' || (!meter.finished && !meter.errored)) {
     // The provider's stream broke off: break the client's too, rather than end it as if complete.
     interruption ??= 'upstream_failed';
     response.destroy();
   } else {
+    // Complete, or ended by an in-stream error the client has already been sent in its dialect.
+    if (meter.errored && !meter.finished) interruption = 'upstream_failed';
     response.end();
   }
   return outcome(
