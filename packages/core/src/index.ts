@@ -1,4 +1,6 @@
 /** Public surface of `@gatehouse/core`: pure, synchronous building blocks with no I/O. */
+
+export * from './budget-window.js';
 export * from './cost.js';
 export * from './dialect.js';
 export * from './errors.js';
