@@ -9,8 +9,9 @@ import { UpstreamClient } from './gateway/upstream.js';
 import { buildApp } from './http/app.js';
 import { resolveMasterKey } from './security/master-key.js';
 import { SecretBox } from './security/secret-box.js';
+import { ledgerSpend } from './store/budgets.js';
 import { type OpenDatabase, openDatabase, type StorageTarget } from './store/database.js';
-import { ensureDefaultOrganization } from './store/organizations.js';
+import { ensureDefaultOrganization, getOrganization } from './store/organizations.js';
 import { UsageLedger } from './store/usage-ledger.js';
 
 /** A running Gatehouse: the HTTP app plus the parts it must close in order. */
@@ -85,6 +86,18 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
       defaultOrganizationId: organization.id,
       onPolicyChange: () => authenticator.invalidateAll(),
       now: () => new Date(),
+      budgets: {
+        counters: {
+          // The ledger's settled spend; reservations in flight join when admission holds them.
+          counter: async (budget, windowStart) => ({
+            spentUsd: await ledgerSpend(storage.db, budget, windowStart),
+            reservedUsd: 0,
+          }),
+        },
+        timeZoneOf: async (organizationId) =>
+          (await getOrganization(storage.db, organizationId))?.timeZone ?? 'UTC',
+        onBudgetChange: () => authenticator.invalidateAll(),
+      },
     },
     gateway: {
       maxBodyBytes: config.maxBodyBytes,

@@ -86,6 +86,14 @@ function everyRoute(): Array<{ method: string; path: string; body?: unknown }> {
     { method: 'GET', path: `/virtual-keys/${ids.key}` },
     { method: 'DELETE', path: `/virtual-keys/${ids.key}` },
     { method: 'GET', path: '/usage?groupBy=model' },
+    {
+      method: 'POST',
+      path: '/budgets',
+      body: { scope: 'project', scopeId: ids.project, limitUsd: 1, window: 'day', action: 'block' },
+    },
+    { method: 'GET', path: '/budgets' },
+    { method: 'GET', path: '/budgets/bud_unknown' },
+    { method: 'DELETE', path: '/budgets/bud_unknown' },
   ];
 }
 

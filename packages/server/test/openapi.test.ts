@@ -173,7 +173,15 @@ describe('the OpenAPI document', () => {
       projectId: project.json.id,
       name: 'probe',
     });
+    const budget = await admin('post', '/api/admin/budgets', {
+      scope: 'project',
+      scopeId: project.json.id,
+      limitUsd: 5,
+      window: 'month',
+      action: 'block',
+    });
     const idFor: Record<string, string> = {
+      budgets: budget.json.id,
       providers: spare.json.id,
       'routing-policies': policy.json.id,
       projects: project.json.id,
@@ -183,7 +191,7 @@ describe('the OpenAPI document', () => {
     // Reads first, deletes last, so each id still exists when it is read.
     const order = ['get', 'post', 'delete'];
     const operations = documentedOperations().sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
-    expect(operations).toHaveLength(15);
+    expect(operations).toHaveLength(19);
     for (const [method, path] of operations) {
       const collection = path.split('/')[3] as string;
       const url = path.replace('{id}', idFor[collection] ?? 'missing');
@@ -242,6 +250,16 @@ describe('the documented request shapes match what validation enforces', () => {
       },
       '/api/admin/projects': { name: 'full', routingPolicyId: policy.json.id },
       '/api/admin/virtual-keys': { projectId: project.json.id, name: 'full', expiresInSeconds: 60 },
+      '/api/admin/budgets': {
+        name: 'full',
+        scope: 'project',
+        scopeId: project.json.id,
+        limitUsd: 10,
+        window: 'week',
+        action: 'alert',
+        providerId: provider.json.id,
+        model: 'gpt-4o-mini',
+      },
     };
     const posts = documentedOperations().filter(([method]) => method === 'post');
     expect(posts.map(([, path]) => path).sort()).toEqual(Object.keys(fullBodies).sort());

@@ -24,6 +24,8 @@ export interface ResolvedKey {
   keyId: string;
   organizationId: string;
   projectId: string;
+  /** The project's team, if it belongs to one. */
+  teamId: string | undefined;
   /** The person for personal keys; the key itself for service keys. */
   principalId: string;
   personal: boolean;
@@ -132,6 +134,7 @@ export class Authenticator {
       keyId: key.id,
       organizationId: key.organizationId,
       projectId: key.projectId,
+      teamId: project.teamId ?? undefined,
       principalId: key.userId ?? key.id,
       personal: key.kind === 'personal',
       expiresAt: key.expiresAt?.getTime(),

@@ -35,6 +35,7 @@ export function meter(ledger: UsageLedger, call: MeteredCall): void {
     requestId: call.requestId,
     organizationId: call.identity.organizationId,
     projectId: call.identity.projectId,
+    teamId: call.identity.teamId ?? null,
     principalId: call.identity.principalId,
     keyId: call.identity.keyId,
     api: call.api,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
 /** Prefixed random ids (`prov_…`, `vk_…`): readable in logs, unguessable, sortable by nothing. */
-export function newId(prefix: 'org' | 'team' | 'usr' | 'prov' | 'pol' | 'proj' | 'vk'): string {
+export function newId(prefix: 'org' | 'team' | 'usr' | 'prov' | 'pol' | 'proj' | 'vk' | 'bud'): string {
   return `${prefix}_${randomBytes(10).toString('hex')}`;
 }

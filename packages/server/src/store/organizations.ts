@@ -14,3 +14,8 @@ export async function ensureDefaultOrganization(db: Database): Promise<Organizat
   if (!organization) throw new Error('default organisation is missing after insert');
   return organization;
 }
+
+export async function getOrganization(db: Database, id: string): Promise<Organization | undefined> {
+  const [organization] = await db.select().from(organizations).where(eq(organizations.id, id));
+  return organization;
+}

@@ -23,6 +23,8 @@ export const organizations = pgTable('organizations', {
   id: text('id').primaryKey(),
   slug: text('slug').notNull().unique(),
   name: text('name').notNull(),
+  /** IANA time zone that day, week and month budgets are aligned to. */
+  timeZone: text('time_zone').notNull().default('UTC'),
   createdAt: createdAt(),
 });
 
@@ -170,6 +172,8 @@ export const usageEvents = pgTable(
     requestId: text('request_id').notNull(),
     organizationId: text('organization_id').notNull(),
     projectId: text('project_id').notNull(),
+    /** The project's team, when it has one: team budgets are summed over it. */
+    teamId: text('team_id'),
     /** The person (user id) or, for service keys, the key id: who spent. */
     principalId: text('principal_id').notNull(),
     keyId: text('key_id').notNull(),
@@ -199,4 +203,37 @@ export const usageEvents = pgTable(
     uniqueIndex('usage_events_request').on(table.requestId),
     index('usage_events_org_time').on(table.organizationId, table.createdAt),
   ],
+);
+
+export const budgetScopes = ['org', 'team', 'project', 'user', 'key'] as const;
+export type BudgetScope = (typeof budgetScopes)[number];
+export const budgetActions = ['block', 'alert'] as const;
+export type BudgetAction = (typeof budgetActions)[number];
+
+/**
+ * A spending limit on one scope, over a calendar window in the organisation's time zone,
+ * optionally for one provider credential or one model only.
+ */
+export const budgets = pgTable(
+  'budgets',
+  {
+    id: text('id').primaryKey(),
+    organizationId: text('organization_id')
+      .notNull()
+      .references(() => organizations.id),
+    name: text('name'),
+    scope: text('scope').$type<BudgetScope>().notNull(),
+    /** The organisation, team, project, user or key id the budget limits. */
+    scopeId: text('scope_id').notNull(),
+    limitUsd: doublePrecision('limit_usd').notNull(),
+    window: text('window').$type<'day' | 'week' | 'month' | 'total'>().notNull(),
+    action: text('action').$type<BudgetAction>().notNull(),
+    /** Only spend on this provider credential counts, when set. */
+    providerId: text('provider_id'),
+    /** Only spend on this model counts, when set. */
+    model: text('model'),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [index('budgets_scope').on(table.organizationId, table.scope, table.scopeId)],
 );

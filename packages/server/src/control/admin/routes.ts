@@ -30,6 +30,7 @@ import {
   type VirtualKeyRow,
 } from '../../store/virtual-keys.js';
 import { requireAdminToken } from './auth.js';
+import { type BudgetRouteOptions, budgetRoutes } from './budgets.js';
 import {
   createdVirtualKeySchema,
   createProjectBody,
@@ -55,6 +56,7 @@ export interface AdminRouteOptions {
   /** Called after any change a gateway caches (keys, policies, providers), so it is seen at once. */
   onPolicyChange(): void;
   now(): Date;
+  budgets: Omit<BudgetRouteOptions, 'db' | 'now'>;
 }
 
 /** What each provider type cannot be called without; the rest have usable defaults. */
@@ -86,6 +88,7 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
   // onRequest, not preHandler: an anonymous caller is refused before its body is even validated.
   app.addHook('onRequest', requireAdminToken(options.adminToken, options.defaultOrganizationId));
   const security = [{ adminToken: [] }];
+  budgetRoutes(app, { ...options.budgets, db, now: options.now });
 
   app.post(
     '/providers',

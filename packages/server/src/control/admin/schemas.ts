@@ -1,5 +1,6 @@
+import { budgetWindows } from '@gatehouse/core';
 import { z } from 'zod';
-import { providerTypes } from '../../store/schema.js';
+import { budgetActions, budgetScopes, providerTypes } from '../../store/schema.js';
 import { usageGroupings } from '../../store/usage-events.js';
 
 /**
@@ -186,3 +187,49 @@ export const usageResponseSchema = z
 
 export const idParams = z.object({ id });
 export const listOf = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item) });
+
+export const createBudgetBody = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    scope: z
+      .enum(budgetScopes)
+      .describe('What the budget limits: the organisation, a team, project, user or key'),
+    scopeId: id.describe('The id of that organisation, team, project, user or key'),
+    limitUsd: z.number().positive().max(1e9),
+    window: z
+      .enum(budgetWindows)
+      .describe(
+        "Calendar window in the organisation's time zone (weeks start on Monday); total never resets",
+      ),
+    action: z
+      .enum(budgetActions)
+      .describe('block: refuse with 402 once spent; alert: notify at 50, 80 and 100 %'),
+    providerId: id.optional().describe('Count only spend on this provider credential'),
+    model: z.string().min(1).max(200).optional().describe('Count only spend on this model'),
+  })
+  .strict();
+
+export const budgetSchema = z
+  .object({
+    id,
+    name: z.string().nullable(),
+    scope: z.enum(budgetScopes),
+    scopeId: z.string(),
+    limitUsd: z.number(),
+    window: z.enum(budgetWindows),
+    action: z.enum(budgetActions),
+    providerId: z.string().nullable(),
+    model: z.string().nullable(),
+    createdAt: timestamp,
+  })
+  .meta({ id: 'Budget' });
+
+export const budgetStatusSchema = budgetSchema
+  .extend({
+    spentUsd: z.number().describe('Settled spend in the current window'),
+    reservedUsd: z.number().describe('Held for requests in flight'),
+    remainingUsd: z.number().describe('limitUsd - spentUsd - reservedUsd, never below 0'),
+    windowStart: timestamp.nullable(),
+    resetsAt: timestamp.nullable().describe('When the window ends; null for total'),
+  })
+  .meta({ id: 'BudgetStatus' });

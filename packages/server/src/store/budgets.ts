@@ -1,0 +1,96 @@
+import { and, asc, eq, gte, or, sql } from 'drizzle-orm';
+import type { Database } from './database.js';
+import { newId } from './ids.js';
+import { type BudgetScope, budgets, usageEvents } from './schema.js';
+
+export type BudgetRow = typeof budgets.$inferSelect;
+export type NewBudget = Omit<
+  typeof budgets.$inferInsert,
+  'id' | 'organizationId' | 'createdAt' | 'updatedAt'
+>;
+
+export async function createBudget(
+  db: Database,
+  organizationId: string,
+  input: NewBudget,
+): Promise<BudgetRow> {
+  const [row] = await db
+    .insert(budgets)
+    .values({ ...input, id: newId('bud'), organizationId })
+    .returning();
+  if (!row) throw new Error('insert returned no row');
+  return row;
+}
+
+export async function listBudgets(db: Database, organizationId: string): Promise<BudgetRow[]> {
+  return db
+    .select()
+    .from(budgets)
+    .where(eq(budgets.organizationId, organizationId))
+    .orderBy(asc(budgets.createdAt));
+}
+
+export async function getBudget(
+  db: Database,
+  organizationId: string,
+  id: string,
+): Promise<BudgetRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(budgets)
+    .where(and(eq(budgets.organizationId, organizationId), eq(budgets.id, id)));
+  return row;
+}
+
+export async function deleteBudget(db: Database, organizationId: string, id: string): Promise<boolean> {
+  const deleted = await db
+    .delete(budgets)
+    .where(and(eq(budgets.organizationId, organizationId), eq(budgets.id, id)))
+    .returning({ id: budgets.id });
+  return deleted.length > 0;
+}
+
+/** Every budget on any of these scopes: what one request must be checked against. */
+export async function budgetsForScopes(
+  db: Database,
+  organizationId: string,
+  scopes: { scope: BudgetScope; scopeId: string }[],
+): Promise<BudgetRow[]> {
+  if (scopes.length === 0) return [];
+  return db
+    .select()
+    .from(budgets)
+    .where(
+      and(
+        eq(budgets.organizationId, organizationId),
+        or(...scopes.map((entry) => and(eq(budgets.scope, entry.scope), eq(budgets.scopeId, entry.scopeId)))),
+      ),
+    );
+}
+
+const scopeColumn = {
+  org: usageEvents.organizationId,
+  team: usageEvents.teamId,
+  project: usageEvents.projectId,
+  user: usageEvents.principalId,
+  key: usageEvents.keyId,
+} as const satisfies Record<BudgetScope, unknown>;
+
+/**
+ * What the usage ledger says a budget has spent since its window began: the source of truth
+ * the hot state is rebuilt from when it lost its counters (a Redis restart).
+ */
+export async function ledgerSpend(db: Database, budget: BudgetRow, windowStart: number): Promise<number> {
+  const conditions = [
+    eq(usageEvents.organizationId, budget.organizationId),
+    eq(scopeColumn[budget.scope], budget.scopeId),
+    gte(usageEvents.createdAt, new Date(windowStart)),
+  ];
+  if (budget.providerId) conditions.push(eq(usageEvents.providerId, budget.providerId));
+  if (budget.model) conditions.push(eq(usageEvents.model, budget.model));
+  const [row] = await db
+    .select({ spent: sql<string>`coalesce(sum(${usageEvents.costUsd}), 0)` })
+    .from(usageEvents)
+    .where(and(...conditions));
+  return Number(row?.spent ?? 0);
+}
