@@ -43,6 +43,14 @@ export interface Config {
    * `GATEHOUSE_STREAM_KEEPALIVE_MS`, default 5 s.
    */
   streamKeepAliveMs: number;
+  /**
+   * Output tokens a budget reservation assumes when a call names no `max_tokens`, and the most it
+   * ever assumes, so a 32k `max_tokens` does not lock a small budget.
+   * `GATEHOUSE_RESERVATION_OUTPUT_TOKENS`, default 4096.
+   */
+  reservationOutputTokens: number;
+  /** A reservation whose gateway died is dropped after this long. `GATEHOUSE_RESERVATION_TTL_MS`, default 15 min. */
+  reservationTtlMs: number;
   /** How long a resolved key stays cached before it is re-read. `GATEHOUSE_KEY_CACHE_TTL_MS`, default 60 s. */
   keyCacheTtlMs: number;
   /** Usage events are written in batches at least this often. `GATEHOUSE_USAGE_FLUSH_MS`, default 1 s. */
@@ -119,6 +127,8 @@ const environmentSchema = z.object({
   GATEHOUSE_UPSTREAM_IDLE_TIMEOUT_MS: integer('GATEHOUSE_UPSTREAM_IDLE_TIMEOUT_MS', 600_000, 100, 3_600_000),
   GATEHOUSE_UPSTREAM_RETRIES: integer('GATEHOUSE_UPSTREAM_RETRIES', 0, 0, 5),
   GATEHOUSE_STREAM_KEEPALIVE_MS: integer('GATEHOUSE_STREAM_KEEPALIVE_MS', 5_000, 100, 600_000),
+  GATEHOUSE_RESERVATION_OUTPUT_TOKENS: integer('GATEHOUSE_RESERVATION_OUTPUT_TOKENS', 4_096, 1, 1_000_000),
+  GATEHOUSE_RESERVATION_TTL_MS: integer('GATEHOUSE_RESERVATION_TTL_MS', 900_000, 1_000, 86_400_000),
   GATEHOUSE_KEY_CACHE_TTL_MS: integer('GATEHOUSE_KEY_CACHE_TTL_MS', 60_000, 0, 3_600_000),
   GATEHOUSE_USAGE_FLUSH_MS: integer('GATEHOUSE_USAGE_FLUSH_MS', 1_000, 10, 60_000),
   GATEHOUSE_LOG_LEVEL: z
@@ -169,6 +179,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     upstreamIdleTimeoutMs: settings.GATEHOUSE_UPSTREAM_IDLE_TIMEOUT_MS,
     upstreamRetries: settings.GATEHOUSE_UPSTREAM_RETRIES,
     streamKeepAliveMs: settings.GATEHOUSE_STREAM_KEEPALIVE_MS,
+    reservationOutputTokens: settings.GATEHOUSE_RESERVATION_OUTPUT_TOKENS,
+    reservationTtlMs: settings.GATEHOUSE_RESERVATION_TTL_MS,
     keyCacheTtlMs: settings.GATEHOUSE_KEY_CACHE_TTL_MS,
     usageFlushMs: settings.GATEHOUSE_USAGE_FLUSH_MS,
     logLevel: settings.GATEHOUSE_LOG_LEVEL,

@@ -2,14 +2,16 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
-import { admitEverything } from './gateway/admission.js';
 import { Authenticator } from './gateway/auth.js';
+import { BudgetAdmission } from './gateway/budget-admission.js';
+import { BudgetCache } from './gateway/budget-cache.js';
 import { CircuitBreakers } from './gateway/circuit-breaker.js';
 import { UpstreamClient } from './gateway/upstream.js';
+import { createMemoryHotState, createRedisHotState } from './hot-state/index.js';
 import { buildApp } from './http/app.js';
 import { resolveMasterKey } from './security/master-key.js';
 import { SecretBox } from './security/secret-box.js';
-import { ledgerSpend } from './store/budgets.js';
+import { budgetsForScopes, ledgerSpend } from './store/budgets.js';
 import { type OpenDatabase, openDatabase, type StorageTarget } from './store/database.js';
 import { ensureDefaultOrganization, getOrganization } from './store/organizations.js';
 import { UsageLedger } from './store/usage-ledger.js';
@@ -62,6 +64,27 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
   });
   await ledger.start();
   const authenticator = new Authenticator(storage.db, box, { cacheTtlMs: config.keyCacheTtlMs });
+  // Hot state: in-process for one instance, Redis when several share budgets and rate limits.
+  const hotState = config.redisUrl
+    ? await createRedisHotState(config.redisUrl, { keyPrefix: 'gatehouse:' })
+    : createMemoryHotState();
+  const timeZoneOf = async (organizationId: string) =>
+    (await getOrganization(storage.db, organizationId))?.timeZone ?? 'UTC';
+  const budgetCache = new BudgetCache(
+    (organizationId, scopes) => budgetsForScopes(storage.db, organizationId, scopes),
+    {
+      ttlMs: config.keyCacheTtlMs,
+    },
+  );
+  const admission = new BudgetAdmission({
+    hotState,
+    budgetsFor: (organizationId, scopes) => budgetCache.budgetsFor(organizationId, scopes),
+    ledgerSpend: (budget, windowStart) => ledgerSpend(storage.db, budget, windowStart),
+    timeZoneOf,
+    now: Date.now,
+    reservedOutputTokensCap: config.reservationOutputTokens,
+    reservationTtlMs: config.reservationTtlMs,
+  });
   const upstream = new UpstreamClient({
     connectMs: config.upstreamConnectTimeoutMs,
     headersMs: config.upstreamHeadersTimeoutMs,
@@ -88,22 +111,21 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
       now: () => new Date(),
       budgets: {
         counters: {
-          // The ledger's settled spend; reservations in flight join when admission holds them.
-          counter: async (budget, windowStart) => ({
-            spentUsd: await ledgerSpend(storage.db, budget, windowStart),
-            reservedUsd: 0,
-          }),
+          counter: async (budget, windowStart) => {
+            const key = { budgetId: budget.id, windowStart };
+            await hotState.seedSpent(key, await ledgerSpend(storage.db, budget, windowStart));
+            return hotState.counter(key);
+          },
         },
-        timeZoneOf: async (organizationId) =>
-          (await getOrganization(storage.db, organizationId))?.timeZone ?? 'UTC',
-        onBudgetChange: () => authenticator.invalidateAll(),
+        timeZoneOf,
+        onBudgetChange: () => budgetCache.clear(),
       },
     },
     gateway: {
       maxBodyBytes: config.maxBodyBytes,
       dependencies: {
         authenticator,
-        admission: admitEverything,
+        admission,
         upstream,
         breakers: new CircuitBreakers(),
         lastCredentialRetries: config.upstreamRetries,
@@ -133,6 +155,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
       clearTimeout(deadline);
       await ledger.close();
       await upstream.close();
+      await hotState.close();
       await storage.close();
     },
   };

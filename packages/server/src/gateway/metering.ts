@@ -25,8 +25,11 @@ export interface MeteredCall {
   receivedAt: Date;
 }
 
-/** Prices the call and hands one usage event to the ledger; the write happens later, in a batch. */
-export function meter(ledger: UsageLedger, call: MeteredCall): void {
+/**
+ * Prices the call and hands one usage event to the ledger; the write happens later, in a batch.
+ * Returns the cost, which admission settles the call's reservation to.
+ */
+export function meter(ledger: UsageLedger, call: MeteredCall): number {
   const usage = call.usage ?? emptyUsage();
   const cost = call.servedBy
     ? priceOf(usage, call.upstreamModel ?? call.model, call.model, call.servedBy)
@@ -58,6 +61,7 @@ export function meter(ledger: UsageLedger, call: MeteredCall): void {
     firstByteMs: call.firstByteMs === undefined ? null : Math.round(call.firstByteMs),
     createdAt: call.receivedAt,
   });
+  return cost.costUsd;
 }
 
 function priceOf(usage: Usage, answeredModel: string, requestedModel: string, servedBy: RouteCandidate) {

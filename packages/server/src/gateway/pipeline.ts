@@ -13,7 +13,7 @@ import {
   wireDialectOfApi,
 } from '@gatehouse/core';
 import type { UsageLedger } from '../store/usage-ledger.js';
-import type { Admission } from './admission.js';
+import type { Admission, AdmissionTicket } from './admission.js';
 import type { Authenticator, ResolvedKey } from './auth.js';
 import { CallPreparation } from './call-preparation.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
@@ -81,6 +81,7 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
   let model: string | undefined;
   let attempts: Attempt[] = [];
   let servedBy: RouteCandidate | undefined;
+  let ticket: AdmissionTicket | undefined;
   try {
     identity = await dependencies.authenticator.authenticate(
       keyFromRequest(call.headers, searchParams(call.search)),
@@ -101,7 +102,12 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
       return;
     }
     model = route.model;
-    await dependencies.admission.admit(identity, parsed);
+    ticket = await dependencies.admission.admit({
+      identity,
+      call: parsed,
+      route,
+      bodyLength: (call.body as Buffer).length,
+    });
 
     const preparation = new CallPreparation({
       api: call.api,
@@ -139,6 +145,7 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
             dispatched.response,
             translationContext(
               dependencies.streamKeepAliveMs,
+              ticket.headers,
               call,
               parsed,
               servedBy,
@@ -149,12 +156,12 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
         : await relayResponse(dispatched.response, {
             api: call.api,
             response: call.response,
-            ownHeaders: ownHeaders(call.requestId, servedBy),
+            ownHeaders: ownHeaders(call.requestId, servedBy, ticket.headers),
             startedAt: call.startedAt,
             stripUsageChunk: preparation.stripUsageChunk,
             estimatedInputTokens,
           });
-    meter(dependencies.ledger, {
+    const costUsd = meter(dependencies.ledger, {
       requestId: call.requestId,
       api: call.api,
       identity,
@@ -171,6 +178,7 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
       firstByteMs: outcome.firstByteMs,
       receivedAt: call.receivedAt,
     });
+    await ticket.settle(costUsd).catch((error: unknown) => dependencies.reportFault(error, call.requestId));
   } catch (error) {
     const gatewayError = toGatewayError(error);
     if (gatewayError.fault === 'platform' && gatewayError.code === 'internal') {
@@ -182,6 +190,7 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
       // Failed after the headers went out: all that can still be said is that the stream broke.
       call.response.destroy();
     }
+    await ticket?.release().catch((failure: unknown) => dependencies.reportFault(failure, call.requestId));
     if (identity && parsed) {
       meter(dependencies.ledger, {
         requestId: call.requestId,
@@ -206,6 +215,7 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
 
 function translationContext(
   keepAliveMs: number,
+  admissionHeaders: Record<string, string>,
   call: GatewayCall,
   parsed: ParsedCall,
   servedBy: RouteCandidate,
@@ -222,7 +232,7 @@ function translationContext(
   const clientStream = clientStreamShape(call, parsed);
   return {
     response: call.response,
-    ownHeaders: ownHeaders(call.requestId, servedBy),
+    ownHeaders: ownHeaders(call.requestId, servedBy, admissionHeaders),
     startedAt: call.startedAt,
     requestId: call.requestId,
     clientDialect: dialectOfApi[call.api],
@@ -279,8 +289,16 @@ function searchParams(search: string): URLSearchParams | undefined {
   return search === '' ? undefined : new URLSearchParams(search);
 }
 
-function ownHeaders(requestId: string, servedBy: RouteCandidate): Record<string, string> {
-  return { 'x-gatehouse-request-id': requestId, 'x-gatehouse-provider': servedBy.target.name };
+function ownHeaders(
+  requestId: string,
+  servedBy: RouteCandidate,
+  admissionHeaders: Record<string, string>,
+): Record<string, string> {
+  return {
+    ...admissionHeaders,
+    'x-gatehouse-request-id': requestId,
+    'x-gatehouse-provider': servedBy.target.name,
+  };
 }
 
 function abortOnClientClose(response: ServerResponse): AbortController {

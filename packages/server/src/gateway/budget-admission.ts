@@ -1,0 +1,160 @@
+import { costOf, GatewayError, windowBounds } from '@gatehouse/core';
+import type { HotState } from '../hot-state/types.js';
+import type { BudgetRow } from '../store/budgets.js';
+import type { BudgetScope } from '../store/schema.js';
+import type { Admission, AdmissionRequest, AdmissionTicket } from './admission.js';
+import type { ResolvedKey } from './auth.js';
+
+export interface BudgetAdmissionOptions {
+  hotState: HotState;
+  /** The budgets on these scopes (cached by the caller; a budget change must clear that cache). */
+  budgetsFor(organizationId: string, scopes: { scope: BudgetScope; scopeId: string }[]): Promise<BudgetRow[]>;
+  /** Settled spend of a budget in a window, from the usage ledger: seeds counters the hot state lacks. */
+  ledgerSpend(budget: BudgetRow, windowStart: number): Promise<number>;
+  timeZoneOf(organizationId: string): Promise<string>;
+  now(): number;
+  /** Output tokens assumed for a call that names no `max_tokens`, and the most ever assumed. */
+  reservedOutputTokensCap: number;
+  /** A reservation whose gateway died is dropped after this long. */
+  reservationTtlMs: number;
+}
+
+export const BUDGET_REMAINING_HEADER = 'x-gatehouse-budget-remaining-usd';
+
+/**
+ * Budgets: before dispatch, reserve the call's estimated cost against every budget that applies
+ * (atomically, across gateway instances, in the hot state); settle to the actual cost afterwards.
+ * A block budget that the reservation would take past its limit refuses the call with 402.
+ */
+export class BudgetAdmission implements Admission {
+  readonly #options: BudgetAdmissionOptions;
+  /** Counters seeded from the ledger in this process, by `budgetId:windowStart`. */
+  readonly #seeded = new Set<string>();
+
+  constructor(options: BudgetAdmissionOptions) {
+    this.#options = options;
+  }
+
+  async admit(request: AdmissionRequest): Promise<AdmissionTicket> {
+    const { identity } = request;
+    const budgets = (await this.#options.budgetsFor(identity.organizationId, scopesOf(identity))).filter(
+      (budget) => applies(budget, request),
+    );
+    if (budgets.length === 0) return { headers: {}, settle: async () => {}, release: async () => {} };
+
+    const now = this.#options.now();
+    const timeZone = await this.#options.timeZoneOf(identity.organizationId);
+    const windows = budgets.map((budget) => ({ budget, bounds: windowBounds(budget.window, now, timeZone) }));
+    await Promise.all(windows.map(({ budget, bounds }) => this.#seed(budget, bounds.start)));
+
+    const estimate = this.#estimate(request);
+    const reservationId = `${identity.keyId}:${now}:${Math.random().toString(36).slice(2)}`;
+    const checks = windows.map(({ budget, bounds }) => ({
+      key: { budgetId: budget.id, windowStart: bounds.start },
+      limitUsd: budget.limitUsd,
+      enforce: budget.action === 'block',
+    }));
+    const result = await this.#options.hotState.reserve(
+      reservationId,
+      checks,
+      estimate,
+      this.#options.reservationTtlMs,
+    );
+    if (!result.ok) {
+      const refused = windows.find(({ budget }) => budget.id === result.budgetId);
+      throw exhausted(refused?.budget, refused?.bounds.end);
+    }
+    const keys = checks.map((check) => check.key);
+    const remaining = await this.#tightestRemaining(windows, keys);
+    const hotState = this.#options.hotState;
+    return {
+      headers: remaining === undefined ? {} : { [BUDGET_REMAINING_HEADER]: remaining.toFixed(6) },
+      settle: (actualCostUsd) => hotState.settle(reservationId, keys, actualCostUsd),
+      release: () => hotState.release(reservationId),
+    };
+  }
+
+  /** Brings a counter the hot state does not know yet up to what the ledger says was spent. */
+  async #seed(budget: BudgetRow, windowStart: number): Promise<void> {
+    const seedKey = `${budget.id}:${windowStart}`;
+    if (this.#seeded.has(seedKey)) return;
+    const spent = await this.#options.ledgerSpend(budget, windowStart);
+    await this.#options.hotState.seedSpent({ budgetId: budget.id, windowStart }, spent);
+    this.#seeded.add(seedKey);
+  }
+
+  /**
+   * Input tokens from the body's size, output bounded by the call's `max_tokens` and a cap, so a
+   * 32k `max_tokens` does not lock a small budget; priced like the call itself will be.
+   */
+  #estimate(request: AdmissionRequest): number {
+    const candidate = request.route.candidates[0];
+    if (!candidate) return 0;
+    const json = request.call.json;
+    const asked = [json.max_tokens, json.max_completion_tokens, json.max_output_tokens].find(
+      (value): value is number => typeof value === 'number' && value > 0,
+    );
+    const output = Math.min(
+      asked ?? this.#options.reservedOutputTokensCap,
+      this.#options.reservedOutputTokensCap,
+    );
+    const input = Math.ceil(request.bodyLength / 4);
+    const usage = {
+      input: { total: input, noCache: input, cacheRead: 0, cacheWrite: 0 },
+      output: { total: output, text: output, reasoning: 0 },
+    };
+    const overrides = candidate.target.priceOverrides;
+    return costOf(usage, request.route.model, candidate.adapter.priceCatalogueId, overrides).costUsd;
+  }
+
+  async #tightestRemaining(
+    windows: { budget: BudgetRow }[],
+    keys: { budgetId: string; windowStart: number }[],
+  ): Promise<number | undefined> {
+    let tightest: number | undefined;
+    for (const [index, { budget }] of windows.entries()) {
+      if (budget.action !== 'block') continue;
+      const counter = await this.#options.hotState.counter(
+        keys[index] as { budgetId: string; windowStart: number },
+      );
+      const remaining = Math.max(0, budget.limitUsd - counter.spentUsd - counter.reservedUsd);
+      tightest = tightest === undefined ? remaining : Math.min(tightest, remaining);
+    }
+    return tightest;
+  }
+}
+
+/** Every scope a call counts against. */
+function scopesOf(identity: ResolvedKey): { scope: BudgetScope; scopeId: string }[] {
+  const scopes: { scope: BudgetScope; scopeId: string }[] = [
+    { scope: 'org', scopeId: identity.organizationId },
+    { scope: 'project', scopeId: identity.projectId },
+    { scope: 'user', scopeId: identity.principalId },
+    { scope: 'key', scopeId: identity.keyId },
+  ];
+  if (identity.teamId) scopes.push({ scope: 'team', scopeId: identity.teamId });
+  return scopes;
+}
+
+/** A budget limited to one model or provider applies only to calls that may spend there. */
+function applies(budget: BudgetRow, request: AdmissionRequest): boolean {
+  if (budget.model && budget.model !== request.route.model) return false;
+  if (
+    budget.providerId &&
+    !request.route.candidates.some((candidate) => candidate.target.id === budget.providerId)
+  ) {
+    return false;
+  }
+  return true;
+}
+
+function exhausted(budget: BudgetRow | undefined, resetsAt: number | undefined): GatewayError {
+  const name = budget?.name ? `"${budget.name}"` : (budget?.id ?? 'a budget');
+  const period = budget?.window === 'total' ? 'in total' : `per ${budget?.window}`;
+  const limit = budget ? ` of $${budget.limitUsd.toFixed(2)} ${period}` : '';
+  const reset =
+    resetsAt === undefined ? ' It does not reset.' : ` It resets at ${new Date(resetsAt).toISOString()}.`;
+  return new GatewayError('budget_exhausted', `Budget ${name}${limit} is exhausted.${reset}`, {
+    headers: { 'x-should-retry': 'false' },
+  });
+}
