@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
+import { ChangeFeed } from './control/change-feed.js';
 import { Authenticator } from './gateway/auth.js';
 import { BudgetAdmission } from './gateway/budget-admission.js';
 import { BudgetCache } from './gateway/budget-cache.js';
@@ -76,6 +77,16 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
       ttlMs: config.keyCacheTtlMs,
     },
   );
+  const changes = new ChangeFeed(
+    hotState,
+    {
+      'keys-and-policies': () => authenticator.invalidateAll(),
+      budgets: () => budgetCache.clear(),
+      'rate-limits': () => {},
+    },
+    (error) => app?.log.error({ err: error }, 'change fan-out failed; caches expire on their own'),
+  );
+  await changes.start();
   const admission = new BudgetAdmission({
     hotState,
     budgetsFor: (organizationId, scopes) => budgetCache.budgetsFor(organizationId, scopes),
@@ -107,7 +118,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
       box,
       adminToken: config.adminToken,
       defaultOrganizationId: organization.id,
-      onPolicyChange: () => authenticator.invalidateAll(),
+      onPolicyChange: () => changes.announce('keys-and-policies'),
       now: () => new Date(),
       budgets: {
         counters: {
@@ -118,7 +129,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
           },
         },
         timeZoneOf,
-        onBudgetChange: () => budgetCache.clear(),
+        onBudgetChange: () => changes.announce('budgets'),
       },
     },
     gateway: {
@@ -155,6 +166,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
       clearTimeout(deadline);
       await ledger.close();
       await upstream.close();
+      await changes.stop();
       await hotState.close();
       await storage.close();
     },

@@ -32,25 +32,28 @@ export interface TestGatehouse {
   close(): Promise<void>;
 }
 
-export async function startTestGatehouse(environment: Record<string, string> = {}): Promise<TestGatehouse> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
-  const config = loadConfig({
+function testConfig(dataDir: string, environment: Record<string, string>, secretKey: string) {
+  return loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
     GATEHOUSE_DATA_DIR: dataDir,
     GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN,
-    GATEHOUSE_SECRET_KEY: randomBytes(32).toString('base64'),
+    GATEHOUSE_SECRET_KEY: secretKey,
     GATEHOUSE_USAGE_FLUSH_MS: '50',
     GATEHOUSE_LOG_LEVEL: 'fatal',
     ...environment,
   });
-  const scratch = postgresUrl ? await createScratchDatabase(postgresUrl) : undefined;
-  const storage: StorageTarget = scratch
-    ? { kind: 'postgres', url: scratch.url }
-    : { kind: 'pglite', dataDir: undefined };
-  const gatehouse = await assemble(config, { storage, logger: false });
-  const address = await gatehouse.app.listen({ port: 0, host: '127.0.0.1' });
+}
 
+async function startOn(
+  storage: StorageTarget,
+  environment: Record<string, string>,
+  secretKey: string,
+  cleanUp: () => Promise<void>,
+): Promise<TestGatehouse> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
+  const gatehouse = await assemble(testConfig(dataDir, environment, secretKey), { storage, logger: false });
+  const address = await gatehouse.app.listen({ port: 0, host: '127.0.0.1' });
   return {
     gatehouse,
     url: address,
@@ -70,10 +73,47 @@ export async function startTestGatehouse(environment: Record<string, string> = {
     flushUsage: () => gatehouse.ledger.flush(),
     async close() {
       await gatehouse.close(1_000);
-      await scratch?.drop();
+      await cleanUp();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+export async function startTestGatehouse(environment: Record<string, string> = {}): Promise<TestGatehouse> {
+  const scratch = postgresUrl ? await createScratchDatabase(postgresUrl) : undefined;
+  const storage: StorageTarget = scratch
+    ? { kind: 'postgres', url: scratch.url }
+    : { kind: 'pglite', dataDir: undefined };
+  return startOn(storage, environment, randomBytes(32).toString('base64'), async () => {
+    await scratch?.drop();
+  });
+}
+
+/** Whether several gateway instances can be started on shared storage (needs a real PostgreSQL). */
+export const canStartCluster = postgresUrl !== undefined;
+
+/**
+ * Several gateway instances sharing one PostgreSQL database, one secret key and (when the
+ * environment names one) one Redis: what a scaled-out deployment looks like.
+ */
+export async function startTestCluster(
+  size: number,
+  environment: Record<string, string>,
+): Promise<TestGatehouse[]> {
+  if (!postgresUrl) throw new Error('a cluster needs GATEHOUSE_TEST_POSTGRES_URL');
+  const scratch = await createScratchDatabase(postgresUrl);
+  const secretKey = randomBytes(32).toString('base64');
+  const instances: TestGatehouse[] = [];
+  let open = size;
+  for (let index = 0; index < size; index++) {
+    instances.push(
+      await startOn({ kind: 'postgres', url: scratch.url }, environment, secretKey, async () => {
+        open -= 1;
+        if (open === 0) await scratch.drop();
+      }),
+    );
+  }
+  return instances;
 }
 
 async function createScratchDatabase(baseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
