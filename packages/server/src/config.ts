@@ -51,6 +51,15 @@ export interface Config {
   reservationOutputTokens: number;
   /** A reservation whose gateway died is dropped after this long. `GATEHOUSE_RESERVATION_TTL_MS`, default 15 min. */
   reservationTtlMs: number;
+  /**
+   * How often each gateway re-seeds budget counters from the usage ledger, so counters a Redis
+   * restart lost are rebuilt. `GATEHOUSE_BUDGET_RESEED_MS`, default 10 s.
+   */
+  budgetReseedMs: number;
+  /** Where budget alerts are posted. `GATEHOUSE_ALERT_WEBHOOK_URL`. */
+  alertWebhookUrl: string | undefined;
+  /** Signs alert posts (HMAC-SHA256); required with the URL. `GATEHOUSE_ALERT_WEBHOOK_SECRET`. */
+  alertWebhookSecret: string | undefined;
   /** How long a resolved key stays cached before it is re-read. `GATEHOUSE_KEY_CACHE_TTL_MS`, default 60 s. */
   keyCacheTtlMs: number;
   /** Usage events are written in batches at least this often. `GATEHOUSE_USAGE_FLUSH_MS`, default 1 s. */
@@ -129,6 +138,19 @@ const environmentSchema = z.object({
   GATEHOUSE_STREAM_KEEPALIVE_MS: integer('GATEHOUSE_STREAM_KEEPALIVE_MS', 5_000, 100, 600_000),
   GATEHOUSE_RESERVATION_OUTPUT_TOKENS: integer('GATEHOUSE_RESERVATION_OUTPUT_TOKENS', 4_096, 1, 1_000_000),
   GATEHOUSE_RESERVATION_TTL_MS: integer('GATEHOUSE_RESERVATION_TTL_MS', 900_000, 1_000, 86_400_000),
+  GATEHOUSE_BUDGET_RESEED_MS: integer('GATEHOUSE_BUDGET_RESEED_MS', 10_000, 100, 3_600_000),
+  GATEHOUSE_ALERT_WEBHOOK_URL: optionalString.refine(
+    (value) => value === undefined || /^https?:\/\//.test(value),
+    {
+      message: 'GATEHOUSE_ALERT_WEBHOOK_URL must be an http:// or https:// URL',
+    },
+  ),
+  GATEHOUSE_ALERT_WEBHOOK_SECRET: optionalString.refine(
+    (value) => value === undefined || value.length >= 16,
+    {
+      message: 'GATEHOUSE_ALERT_WEBHOOK_SECRET must be at least 16 characters',
+    },
+  ),
   GATEHOUSE_KEY_CACHE_TTL_MS: integer('GATEHOUSE_KEY_CACHE_TTL_MS', 60_000, 0, 3_600_000),
   GATEHOUSE_USAGE_FLUSH_MS: integer('GATEHOUSE_USAGE_FLUSH_MS', 1_000, 10, 60_000),
   GATEHOUSE_LOG_LEVEL: z
@@ -159,6 +181,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     throw new ConfigError(result.error.issues.map((issue) => issue.message));
   }
   const settings = result.data;
+  if (settings.GATEHOUSE_ALERT_WEBHOOK_URL && !settings.GATEHOUSE_ALERT_WEBHOOK_SECRET) {
+    throw new ConfigError([
+      'GATEHOUSE_ALERT_WEBHOOK_SECRET is required with GATEHOUSE_ALERT_WEBHOOK_URL: alerts are signed',
+    ]);
+  }
   const displayHost = settings.HOST.includes(':') ? `[${settings.HOST}]` : settings.HOST;
   return {
     port: settings.PORT,
@@ -181,6 +208,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     streamKeepAliveMs: settings.GATEHOUSE_STREAM_KEEPALIVE_MS,
     reservationOutputTokens: settings.GATEHOUSE_RESERVATION_OUTPUT_TOKENS,
     reservationTtlMs: settings.GATEHOUSE_RESERVATION_TTL_MS,
+    budgetReseedMs: settings.GATEHOUSE_BUDGET_RESEED_MS,
+    alertWebhookUrl: settings.GATEHOUSE_ALERT_WEBHOOK_URL,
+    alertWebhookSecret: settings.GATEHOUSE_ALERT_WEBHOOK_SECRET,
     keyCacheTtlMs: settings.GATEHOUSE_KEY_CACHE_TTL_MS,
     usageFlushMs: settings.GATEHOUSE_USAGE_FLUSH_MS,
     logLevel: settings.GATEHOUSE_LOG_LEVEL,

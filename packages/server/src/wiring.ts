@@ -2,11 +2,15 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
+import { BudgetAlerts } from './control/budget-alerts.js';
 import { ChangeFeed } from './control/change-feed.js';
 import { Authenticator } from './gateway/auth.js';
 import { BudgetAdmission } from './gateway/budget-admission.js';
 import { BudgetCache } from './gateway/budget-cache.js';
 import { CircuitBreakers } from './gateway/circuit-breaker.js';
+import { composeAdmissions } from './gateway/compose-admission.js';
+import { RateLimitAdmission } from './gateway/rate-limit-admission.js';
+import { RateLimitCache } from './gateway/rate-limit-cache.js';
 import { UpstreamClient } from './gateway/upstream.js';
 import { createMemoryHotState, createRedisHotState } from './hot-state/index.js';
 import { buildApp } from './http/app.js';
@@ -15,6 +19,7 @@ import { SecretBox } from './security/secret-box.js';
 import { budgetsForScopes, ledgerSpend } from './store/budgets.js';
 import { type OpenDatabase, openDatabase, type StorageTarget } from './store/database.js';
 import { ensureDefaultOrganization, getOrganization } from './store/organizations.js';
+import { limitsForScopes } from './store/rate-limits.js';
 import { UsageLedger } from './store/usage-ledger.js';
 
 /** A running Gatehouse: the HTTP app plus the parts it must close in order. */
@@ -77,17 +82,21 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
       ttlMs: config.keyCacheTtlMs,
     },
   );
+  const rateLimitCache = new RateLimitCache(
+    (organizationId, scopes) => limitsForScopes(storage.db, organizationId, scopes),
+    { ttlMs: config.keyCacheTtlMs },
+  );
   const changes = new ChangeFeed(
     hotState,
     {
       'keys-and-policies': () => authenticator.invalidateAll(),
       budgets: () => budgetCache.clear(),
-      'rate-limits': () => {},
+      'rate-limits': () => rateLimitCache.clear(),
     },
     (error) => app?.log.error({ err: error }, 'change fan-out failed; caches expire on their own'),
   );
   await changes.start();
-  const admission = new BudgetAdmission({
+  const budgetAdmission = new BudgetAdmission({
     hotState,
     budgetsFor: (organizationId, scopes) => budgetCache.budgetsFor(organizationId, scopes),
     ledgerSpend: (budget, windowStart) => ledgerSpend(storage.db, budget, windowStart),
@@ -95,7 +104,21 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
     now: Date.now,
     reservedOutputTokensCap: config.reservationOutputTokens,
     reservationTtlMs: config.reservationTtlMs,
+    seedRefreshMs: config.budgetReseedMs,
+    alerts: new BudgetAlerts({
+      db: storage.db,
+      webhookUrl: config.alertWebhookUrl,
+      webhookSecret: config.alertWebhookSecret,
+      onError: (error) => app?.log.error({ err: error }, 'budget alert failed'),
+    }),
   });
+  const rateLimitAdmission = new RateLimitAdmission({
+    hotState,
+    limitsFor: (organizationId, scopes) => rateLimitCache.limitsFor(organizationId, scopes),
+    reservedOutputTokensCap: config.reservationOutputTokens,
+  });
+  // Rate limits first: a call they refuse never reserves budget.
+  const admission = composeAdmissions([rateLimitAdmission, budgetAdmission]);
   const upstream = new UpstreamClient({
     connectMs: config.upstreamConnectTimeoutMs,
     headersMs: config.upstreamHeadersTimeoutMs,
@@ -131,6 +154,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
         timeZoneOf,
         onBudgetChange: () => changes.announce('budgets'),
       },
+      rateLimits: { onRateLimitChange: () => changes.announce('rate-limits') },
     },
     gateway: {
       maxBodyBytes: config.maxBodyBytes,

@@ -180,8 +180,14 @@ describe('the OpenAPI document', () => {
       window: 'month',
       action: 'block',
     });
+    const rateLimit = await admin('post', '/api/admin/rate-limits', {
+      scope: 'project',
+      scopeId: project.json.id,
+      requestsPerMinute: 60,
+    });
     const idFor: Record<string, string> = {
       budgets: budget.json.id,
+      'rate-limits': rateLimit.json.id,
       providers: spare.json.id,
       'routing-policies': policy.json.id,
       projects: project.json.id,
@@ -191,7 +197,7 @@ describe('the OpenAPI document', () => {
     // Reads first, deletes last, so each id still exists when it is read.
     const order = ['get', 'post', 'delete'];
     const operations = documentedOperations().sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
-    expect(operations).toHaveLength(19);
+    expect(operations).toHaveLength(23);
     for (const [method, path] of operations) {
       const collection = path.split('/')[3] as string;
       const url = path.replace('{id}', idFor[collection] ?? 'missing');
@@ -260,6 +266,17 @@ describe('the documented request shapes match what validation enforces', () => {
         providerId: provider.json.id,
         model: 'gpt-4o-mini',
       },
+      '/api/admin/rate-limits': {
+        scope: 'project',
+        scopeId: project.json.id,
+        requestsPerMinute: 60,
+        tokensPerMinute: 100_000,
+      },
+    };
+    // What a body of only the required fields needs besides: a rate limit needs one of its two
+    // limits (a refinement the document cannot state), and a scope holds one, so another scope.
+    const minimalExtras: Record<string, Record<string, unknown>> = {
+      '/api/admin/rate-limits': { scope: 'provider', scopeId: provider.json.id, requestsPerMinute: 1 },
     };
     const posts = documentedOperations().filter(([method]) => method === 'post');
     expect(posts.map(([, path]) => path).sort()).toEqual(Object.keys(fullBodies).sort());
@@ -274,7 +291,10 @@ describe('the documented request shapes match what validation enforces', () => {
       expect(required.length, path).toBeGreaterThan(0);
 
       expect((await admin('post', path, full)).status, `${path} full body`).toBe(201);
-      const onlyRequired = Object.fromEntries(required.map((field) => [field, full[field]]));
+      const onlyRequired = {
+        ...Object.fromEntries(required.map((field) => [field, full[field]])),
+        ...minimalExtras[path],
+      };
       expect((await admin('post', path, onlyRequired)).status, `${path} only the required fields`).toBe(201);
       for (const field of required) {
         const { [field]: _left, ...rest } = full;

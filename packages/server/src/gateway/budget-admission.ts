@@ -17,6 +17,16 @@ export interface BudgetAdmissionOptions {
   reservedOutputTokensCap: number;
   /** A reservation whose gateway died is dropped after this long. */
   reservationTtlMs: number;
+  /**
+   * How long a counter seeded from the ledger is trusted before it is seeded again. Seeding never
+   * lowers a counter, so this only matters when the hot state lost its counters (a Redis
+   * restart): within this long they are rebuilt from the ledger, without double charging.
+   */
+  seedRefreshMs: number;
+  /** Told the spend after each call settles, to announce alert thresholds. */
+  alerts: {
+    afterSpend(budget: BudgetRow, window: { start: number; end: number | undefined }, spentUsd: number): void;
+  };
 }
 
 export const BUDGET_REMAINING_HEADER = 'x-gatehouse-budget-remaining-usd';
@@ -28,8 +38,8 @@ export const BUDGET_REMAINING_HEADER = 'x-gatehouse-budget-remaining-usd';
  */
 export class BudgetAdmission implements Admission {
   readonly #options: BudgetAdmissionOptions;
-  /** Counters seeded from the ledger in this process, by `budgetId:windowStart`. */
-  readonly #seeded = new Set<string>();
+  /** When each counter was last seeded from the ledger in this process, by `budgetId:windowStart`. */
+  readonly #seededAt = new Map<string, number>();
 
   constructor(options: BudgetAdmissionOptions) {
     this.#options = options;
@@ -69,18 +79,38 @@ export class BudgetAdmission implements Admission {
     const hotState = this.#options.hotState;
     return {
       headers: remaining === undefined ? {} : { [BUDGET_REMAINING_HEADER]: remaining.toFixed(6) },
-      settle: (actualCostUsd) => hotState.settle(reservationId, keys, actualCostUsd),
+      settle: async (actualCostUsd) => {
+        await hotState.settle(reservationId, keys, actualCostUsd);
+        await this.#announce(windows);
+      },
       release: () => hotState.release(reservationId),
     };
+  }
+
+  /** Hands alert budgets their new spend; the alerts decide what crossed a threshold. */
+  async #announce(
+    windows: { budget: BudgetRow; bounds: { start: number; end: number | undefined } }[],
+  ): Promise<void> {
+    for (const { budget, bounds } of windows) {
+      if (budget.action !== 'alert') continue;
+      const counter = await this.#options.hotState.counter({
+        budgetId: budget.id,
+        windowStart: bounds.start,
+      });
+      this.#options.alerts.afterSpend(budget, bounds, counter.spentUsd);
+    }
   }
 
   /** Brings a counter the hot state does not know yet up to what the ledger says was spent. */
   async #seed(budget: BudgetRow, windowStart: number): Promise<void> {
     const seedKey = `${budget.id}:${windowStart}`;
-    if (this.#seeded.has(seedKey)) return;
+    const now = this.#options.now();
+    const seededAt = this.#seededAt.get(seedKey);
+    if (seededAt !== undefined && now - seededAt < this.#options.seedRefreshMs) return;
     const spent = await this.#options.ledgerSpend(budget, windowStart);
     await this.#options.hotState.seedSpent({ budgetId: budget.id, windowStart }, spent);
-    this.#seeded.add(seedKey);
+    if (this.#seededAt.size >= 100_000) this.#seededAt.clear();
+    this.#seededAt.set(seedKey, now);
   }
 
   /**

@@ -13,7 +13,7 @@ import {
   wireDialectOfApi,
 } from '@gatehouse/core';
 import type { UsageLedger } from '../store/usage-ledger.js';
-import type { Admission, AdmissionTicket } from './admission.js';
+import { type Admission, type AdmissionTicket, admitEverything } from './admission.js';
 import type { Authenticator, ResolvedKey } from './auth.js';
 import { CallPreparation } from './call-preparation.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
@@ -102,7 +102,9 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
       return;
     }
     model = route.model;
-    ticket = await dependencies.admission.admit({
+    // Counting tokens is free and spends nothing: no budget or rate limit to hold it to.
+    const admission = isCountTokensApi(call.api) ? admitEverything : dependencies.admission;
+    ticket = await admission.admit({
       identity,
       call: parsed,
       route,

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 
 /** Prefixed random ids (`prov_…`, `vk_…`): readable in logs, unguessable, sortable by nothing. */
-export function newId(prefix: 'org' | 'team' | 'usr' | 'prov' | 'pol' | 'proj' | 'vk' | 'bud'): string {
+export function newId(
+  prefix: 'org' | 'team' | 'usr' | 'prov' | 'pol' | 'proj' | 'vk' | 'bud' | 'rl',
+): string {
   return `${prefix}_${randomBytes(10).toString('hex')}`;
 }

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
   doublePrecision,
@@ -7,6 +8,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -236,4 +238,44 @@ export const budgets = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [index('budgets_scope').on(table.organizationId, table.scope, table.scopeId)],
+);
+
+export const rateLimitScopes = ['key', 'user', 'project', 'provider'] as const;
+export type RateLimitScope = (typeof rateLimitScopes)[number];
+
+/**
+ * Requests and tokens per minute on one key, user (principal), project or provider credential,
+ * enforced across every gateway instance. One row per scope, so each scope has exactly one
+ * counter per kind in the hot state.
+ */
+export const rateLimits = pgTable(
+  'rate_limits',
+  {
+    id: text('id').primaryKey(),
+    organizationId: text('organization_id')
+      .notNull()
+      .references(() => organizations.id),
+    scope: text('scope').$type<RateLimitScope>().notNull(),
+    /** The key, user (principal), project or provider credential id the limit applies to. */
+    scopeId: text('scope_id').notNull(),
+    /** Null: requests are not limited on this scope. */
+    requestsPerMinute: integer('requests_per_minute'),
+    /** Null: tokens are not limited on this scope. */
+    tokensPerMinute: integer('tokens_per_minute'),
+    createdAt: createdAt(),
+  },
+  (table) => [uniqueIndex('rate_limits_scope').on(table.organizationId, table.scope, table.scopeId)],
+);
+
+/** Alert thresholds already announced, so each fires once per budget window across all instances. */
+export const budgetAlerts = pgTable(
+  'budget_alerts',
+  {
+    budgetId: text('budget_id').notNull(),
+    windowStart: bigint('window_start', { mode: 'number' }).notNull(),
+    /** Percent of the limit: 50, 80 or 100. */
+    threshold: integer('threshold').notNull(),
+    firedAt: createdAt(),
+  },
+  (table) => [primaryKey({ columns: [table.budgetId, table.windowStart, table.threshold] })],
 );

@@ -31,6 +31,7 @@ import {
 } from '../../store/virtual-keys.js';
 import { requireAdminToken } from './auth.js';
 import { type BudgetRouteOptions, budgetRoutes } from './budgets.js';
+import { type RateLimitRouteOptions, rateLimitRoutes } from './rate-limits.js';
 import {
   createdVirtualKeySchema,
   createProjectBody,
@@ -57,6 +58,7 @@ export interface AdminRouteOptions {
   onPolicyChange(): void;
   now(): Date;
   budgets: Omit<BudgetRouteOptions, 'db' | 'now'>;
+  rateLimits: Omit<RateLimitRouteOptions, 'db'>;
 }
 
 /** What each provider type cannot be called without; the rest have usable defaults. */
@@ -89,6 +91,7 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
   app.addHook('onRequest', requireAdminToken(options.adminToken, options.defaultOrganizationId));
   const security = [{ adminToken: [] }];
   budgetRoutes(app, { ...options.budgets, db, now: options.now });
+  rateLimitRoutes(app, { ...options.rateLimits, db });
 
   app.post(
     '/providers',

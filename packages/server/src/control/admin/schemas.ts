@@ -1,6 +1,6 @@
 import { budgetWindows } from '@gatehouse/core';
 import { z } from 'zod';
-import { budgetActions, budgetScopes, providerTypes } from '../../store/schema.js';
+import { budgetActions, budgetScopes, providerTypes, rateLimitScopes } from '../../store/schema.js';
 import { usageGroupings } from '../../store/usage-events.js';
 
 /**
@@ -233,3 +233,39 @@ export const budgetStatusSchema = budgetSchema
     resetsAt: timestamp.nullable().describe('When the window ends; null for total'),
   })
   .meta({ id: 'BudgetStatus' });
+
+const perMinute = z.number().int().positive().max(1_000_000_000);
+
+export const createRateLimitBody = z
+  .object({
+    scope: z
+      .enum(rateLimitScopes)
+      .describe(
+        'What the limit applies to: a virtual key, a user (principal), a project or a provider credential',
+      ),
+    scopeId: id.describe('The id of that key, user, project or provider credential'),
+    requestsPerMinute: perMinute
+      .optional()
+      .describe('Requests admitted per minute; omit for no request limit'),
+    tokensPerMinute: perMinute
+      .optional()
+      .describe(
+        'Tokens admitted per minute, counted on the estimate made before dispatch (input from the body size, output bounded by max_tokens); omit for no token limit',
+      ),
+  })
+  .strict()
+  .refine((body) => body.requestsPerMinute !== undefined || body.tokensPerMinute !== undefined, {
+    message: 'Set requestsPerMinute, tokensPerMinute or both: a rate limit needs at least one of them.',
+    path: ['requestsPerMinute'],
+  });
+
+export const rateLimitSchema = z
+  .object({
+    id,
+    scope: z.enum(rateLimitScopes),
+    scopeId: z.string(),
+    requestsPerMinute: z.number().int().nullable(),
+    tokensPerMinute: z.number().int().nullable(),
+    createdAt: timestamp,
+  })
+  .meta({ id: 'RateLimit' });
