@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { BudgetAlerts } from './control/budget-alerts.js';
 import { ChangeFeed } from './control/change-feed.js';
+import { createPostgresNotifyBus } from './control/postgres-notify-bus.js';
 import { Authenticator } from './gateway/auth.js';
 import { BudgetAdmission } from './gateway/budget-admission.js';
 import { BudgetCache } from './gateway/budget-cache.js';
@@ -86,8 +87,15 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
     (organizationId, scopes) => limitsForScopes(storage.db, organizationId, scopes),
     { ttlMs: config.keyCacheTtlMs },
   );
+  // Without Redis, instances that share a PostgreSQL hear each other's changes through it.
+  const notifyBus =
+    !config.redisUrl && target.kind === 'postgres'
+      ? await createPostgresNotifyBus(target.url, (error) =>
+          app?.log.error({ err: error }, 'change notification connection failed'),
+        )
+      : undefined;
   const changes = new ChangeFeed(
-    hotState,
+    notifyBus ?? hotState,
     {
       'keys-and-policies': () => authenticator.invalidateAll(),
       budgets: () => budgetCache.clear(),
@@ -191,6 +199,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
       await ledger.close();
       await upstream.close();
       await changes.stop();
+      await notifyBus?.close();
       await hotState.close();
       await storage.close();
     },

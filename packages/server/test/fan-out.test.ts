@@ -89,3 +89,50 @@ describe.skipIf(!canStartCluster)('fan-out across gateway instances', () => {
     expect(status).toBe(402);
   });
 });
+
+describe.skipIf(!canStartCluster)('fan-out without Redis, through PostgreSQL', () => {
+  let mock: MockUpstream;
+  let instances: TestGatehouse[] = [];
+
+  beforeAll(async () => {
+    mock = await startMockUpstream();
+    instances = await startTestCluster(2, { GATEHOUSE_KEY_CACHE_TTL_MS: '600000' });
+  });
+  afterAll(async () => {
+    for (const instance of instances) await instance.close();
+    await mock?.close();
+  });
+
+  it('refuses a key revoked through one instance on the other within a second', async () => {
+    const [first, second] = instances as [TestGatehouse, TestGatehouse];
+    const provider = await first.admin('POST', '/providers', {
+      name: 'mock',
+      type: 'openai',
+      baseUrl: `${mock.url}/v1`,
+      apiKey: MOCK_UPSTREAM_API_KEY,
+      models: ['gpt-4o'],
+    });
+    await first.admin('POST', '/routing-policies', {
+      name: 'default',
+      providers: [provider.id],
+      isDefault: true,
+    });
+    const project = await first.admin('POST', '/projects', { name: 'notify' });
+    const key = await first.admin('POST', '/virtual-keys', { projectId: project.id, name: 'notify' });
+    const chat = (instance: TestGatehouse) =>
+      fetch(`${instance.url}/api/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+    expect((await chat(second)).status).toBe(200);
+    const revokedAt = Date.now();
+    await first.admin('DELETE', `/virtual-keys/${key.id}`);
+    let status = 200;
+    while (status === 200 && Date.now() - revokedAt < 1_000) {
+      status = (await chat(second)).status;
+      if (status === 200) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(status).toBe(401);
+  });
+});

@@ -1,4 +1,4 @@
-import type { HotState } from '../hot-state/types.js';
+import type { MessageBus } from './postgres-notify-bus.js';
 
 /** What changed: each gateway drops the caches that depend on it. */
 export type ChangeKind = 'keys-and-policies' | 'budgets' | 'rate-limits';
@@ -8,27 +8,24 @@ const CHANNEL = 'changes';
 /**
  * Tells every gateway instance that something it caches changed: revocations, policies,
  * providers, budgets. The instance that made the change applies it at once (the very next
- * request sees it); the others hear it through the hot state's pub/sub (Redis when shared), and
- * their caches also expire on their own as a safety net.
+ * request sees it); the others hear it on a message bus — Redis pub/sub when the hot state is
+ * Redis, PostgreSQL LISTEN/NOTIFY when instances share only the database — and their caches also
+ * expire on their own as a safety net.
  */
 export class ChangeFeed {
-  readonly #hotState: HotState;
+  readonly #bus: MessageBus;
   readonly #handlers: Record<ChangeKind, () => void>;
   readonly #onError: (error: unknown) => void;
   #unsubscribe: (() => Promise<void>) | undefined;
 
-  constructor(
-    hotState: HotState,
-    handlers: Record<ChangeKind, () => void>,
-    onError: (error: unknown) => void,
-  ) {
-    this.#hotState = hotState;
+  constructor(bus: MessageBus, handlers: Record<ChangeKind, () => void>, onError: (error: unknown) => void) {
+    this.#bus = bus;
     this.#handlers = handlers;
     this.#onError = onError;
   }
 
   async start(): Promise<void> {
-    this.#unsubscribe = await this.#hotState.subscribe(CHANNEL, (message) => {
+    this.#unsubscribe = await this.#bus.subscribe(CHANNEL, (message) => {
       const handler = this.#handlers[message as ChangeKind];
       if (handler) handler();
     });
@@ -36,7 +33,7 @@ export class ChangeFeed {
 
   announce(kind: ChangeKind): void {
     this.#handlers[kind]();
-    this.#hotState.publish(CHANNEL, kind).catch(this.#onError);
+    this.#bus.publish(CHANNEL, kind).catch(this.#onError);
   }
 
   async stop(): Promise<void> {
