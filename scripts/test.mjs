@@ -39,9 +39,10 @@ for (const pass of passes) {
     totals.passed += result.numPassedTests;
     totals.failed += result.numFailedTests;
     totals.skipped += result.numPendingTests + result.numTodoTests;
-    // A file that fails to load counts as a failure even though it ran no test.
+    // A file that failed outside its tests (it did not load, or a hook threw) counts as a failure
+    // even when none of its tests is marked failed.
     const brokenFiles = result.testResults.filter(
-      (file) => file.status === 'failed' && file.assertionResults.length === 0,
+      (file) => file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed'),
     );
     totals.failed += brokenFiles.length;
   } catch {

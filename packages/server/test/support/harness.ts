@@ -18,7 +18,7 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789';
  * Where the suite's databases live. Unset: embedded PGlite in memory, one per server. Set
  * (CI does, for a second pass): a real PostgreSQL, with a scratch database per server.
  */
-const postgresUrl = process.env.GATEHOUSE_TEST_POSTGRES_URL;
+const postgresUrl = process.env.GATEHOUSE_TEST_POSTGRES_URL || undefined;
 
 export interface TestGatehouse {
   gatehouse: Gatehouse;
