@@ -113,7 +113,7 @@ export interface Summary {
 }
 
 /** Nearest-rank percentile of an ascending array. */
-function percentile(sortedAscending: Float64Array, fraction: number): number {
+export function percentile(sortedAscending: Float64Array, fraction: number): number {
   if (sortedAscending.length === 0) return Number.NaN;
   const rank = Math.ceil(fraction * sortedAscending.length) - 1;
   return sortedAscending[Math.min(sortedAscending.length - 1, Math.max(0, rank))] ?? Number.NaN;
