@@ -29,6 +29,8 @@ export interface Gatehouse {
   storage: OpenDatabase;
   ledger: UsageLedger;
   upstream: UpstreamClient;
+  /** Seals provider secrets and hashes virtual keys; identity features (SSO) mint keys with it. */
+  box: SecretBox;
   masterKeyOrigin: string;
   /** Stops accepting, lets in-flight calls finish for up to `graceMs`, then flushes the ledger. */
   close(graceMs: number): Promise<void>;
@@ -186,6 +188,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
     storage,
     ledger,
     upstream,
+    box,
     masterKeyOrigin: masterKey.origin,
     async close(graceMs: number) {
       const closing = running.close();
