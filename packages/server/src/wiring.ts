@@ -77,8 +77,20 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
   const hotState = config.redisUrl
     ? await createRedisHotState(config.redisUrl, { keyPrefix: 'gatehouse:' })
     : createMemoryHotState();
-  const timeZoneOf = async (organizationId: string) =>
-    (await getOrganization(storage.db, organizationId))?.timeZone ?? 'UTC';
+  // Budget windows need the organisation's time zone on every budgeted call: kept in memory,
+  // cleared with the budgets when it changes.
+  const timeZones = new Map<string, Promise<string>>();
+  const timeZoneOf = (organizationId: string): Promise<string> => {
+    let zone = timeZones.get(organizationId);
+    if (!zone) {
+      zone = getOrganization(storage.db, organizationId).then(
+        (organization) => organization?.timeZone ?? 'UTC',
+      );
+      zone.catch(() => timeZones.delete(organizationId));
+      timeZones.set(organizationId, zone);
+    }
+    return zone;
+  };
   const budgetCache = new BudgetCache(
     (organizationId, scopes) => budgetsForScopes(storage.db, organizationId, scopes),
     {
@@ -100,7 +112,10 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
     notifyBus ?? hotState,
     {
       'keys-and-policies': () => authenticator.invalidateAll(),
-      budgets: () => budgetCache.clear(),
+      budgets: () => {
+        budgetCache.clear();
+        timeZones.clear();
+      },
       'rate-limits': () => rateLimitCache.clear(),
     },
     (error) => app?.log.error({ err: error }, 'change fan-out failed; caches expire on their own'),

@@ -92,6 +92,8 @@ function everyRoute(): Array<{ method: string; path: string; body?: unknown }> {
       body: { scope: 'project', scopeId: ids.project, limitUsd: 1, window: 'day', action: 'block' },
     },
     { method: 'GET', path: '/budgets' },
+    { method: 'GET', path: '/organization' },
+    { method: 'PATCH', path: '/organization', body: { timeZone: 'Asia/Tokyo' } },
     { method: 'GET', path: '/budgets/bud_unknown' },
     { method: 'DELETE', path: '/budgets/bud_unknown' },
   ];

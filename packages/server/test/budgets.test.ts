@@ -63,3 +63,27 @@ describe('budgets in the admin API', () => {
     expect(status).toMatchObject({ spentUsd: 0, remainingUsd: 5, windowStart: null, resetsAt: null });
   });
 });
+
+describe('the organisation time zone', () => {
+  it('aligns budget windows to it once an admin sets it, and refuses zones that do not exist', async () => {
+    const { server, setup } = gateway as QuickStartGateway;
+    await expect(server.admin('PATCH', '/organization', { timeZone: 'Mars/Olympus_Mons' })).rejects.toThrow(
+      /400/,
+    );
+    const organization = await server.admin('PATCH', '/organization', { timeZone: 'Asia/Tokyo' });
+    expect(organization.timeZone).toBe('Asia/Tokyo');
+    expect((await server.admin('GET', '/organization')).timeZone).toBe('Asia/Tokyo');
+    const budget = await server.admin('POST', '/budgets', {
+      scope: 'project',
+      scopeId: setup.projectId,
+      limitUsd: 5,
+      window: 'day',
+      action: 'alert',
+    });
+    const status = await server.admin('GET', `/budgets/${budget.id}`);
+    // Local midnight in Tokyo (UTC+9, no daylight saving) is 15:00 UTC the day before.
+    expect(status.windowStart).toMatch(/T15:00:00\.000Z$/);
+    expect(Date.parse(status.resetsAt) - Date.parse(status.windowStart)).toBe(86_400_000);
+    await server.admin('PATCH', '/organization', { timeZone: 'UTC' });
+  });
+});

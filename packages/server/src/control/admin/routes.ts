@@ -31,6 +31,7 @@ import {
 } from '../../store/virtual-keys.js';
 import { requireAdminToken } from './auth.js';
 import { type BudgetRouteOptions, budgetRoutes } from './budgets.js';
+import { organizationRoutes } from './organization.js';
 import { type RateLimitRouteOptions, rateLimitRoutes } from './rate-limits.js';
 import {
   createdVirtualKeySchema,
@@ -91,6 +92,7 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
   app.addHook('onRequest', requireAdminToken(options.adminToken, options.defaultOrganizationId));
   const security = [{ adminToken: [] }];
   budgetRoutes(app, { ...options.budgets, db, now: options.now });
+  organizationRoutes(app, { db, onBudgetChange: options.budgets.onBudgetChange });
   rateLimitRoutes(app, { ...options.rateLimits, db });
 
   app.post(

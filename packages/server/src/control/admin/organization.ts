@@ -1,0 +1,86 @@
+import { isValidTimeZone } from '@gatehouse/core';
+import { eq } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Database } from '../../store/database.js';
+import { getOrganization } from '../../store/organizations.js';
+import { organizations } from '../../store/schema.js';
+import { errorSchema } from './schemas.js';
+
+const organizationSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    timeZone: z
+      .string()
+      .describe("IANA time zone that day, week and month budgets follow, e.g. 'Europe/Lisbon'"),
+  })
+  .meta({ id: 'Organization' });
+
+const updateOrganizationBody = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    timeZone: z
+      .string()
+      .refine(isValidTimeZone, { message: 'timeZone must be an IANA time zone such as Europe/Lisbon' })
+      .optional(),
+  })
+  .strict();
+
+const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema };
+const security = [{ adminToken: [] }];
+
+/** `/api/admin/organization`: the caller's organisation, its name and budget time zone. */
+export function organizationRoutes(
+  parent: FastifyInstance,
+  options: { db: Database; onBudgetChange(): void },
+): void {
+  const app = parent.withTypeProvider<ZodTypeProvider>();
+  const view = (row: { id: string; name: string; timeZone: string }) => ({
+    id: row.id,
+    name: row.name,
+    timeZone: row.timeZone,
+  });
+
+  app.get(
+    '/organization',
+    { schema: { tags: ['organization'], security, response: { 200: organizationSchema, ...errors } } },
+    async (request, reply) => {
+      const row = await getOrganization(options.db, request.admin.organizationId);
+      return row
+        ? view(row)
+        : reply.code(404).send({ error: { code: 'not_found', message: 'organization not found' } });
+    },
+  );
+  app.patch(
+    '/organization',
+    {
+      schema: {
+        tags: ['organization'],
+        summary: 'Rename the organisation or change the time zone its budgets follow',
+        security,
+        body: updateOrganizationBody,
+        response: { 200: organizationSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      if (Object.keys(request.body).length === 0) {
+        const current = await getOrganization(options.db, request.admin.organizationId);
+        return current
+          ? view(current)
+          : reply.code(404).send({ error: { code: 'not_found', message: 'organization not found' } });
+      }
+      const [row] = await options.db
+        .update(organizations)
+        .set(request.body)
+        .where(eq(organizations.id, request.admin.organizationId))
+        .returning();
+      if (!row)
+        return reply.code(404).send({ error: { code: 'not_found', message: 'organization not found' } });
+      // Budget windows are computed in this zone: gateways must not keep the old one.
+      if (request.body.timeZone) options.onBudgetChange();
+      return view(row);
+    },
+  );
+}
