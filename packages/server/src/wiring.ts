@@ -7,11 +7,10 @@ import { ChangeFeed } from './control/change-feed.js';
 import { createPostgresNotifyBus } from './control/postgres-notify-bus.js';
 import { Authenticator } from './gateway/auth.js';
 import { BudgetAdmission } from './gateway/budget-admission.js';
-import { BudgetCache } from './gateway/budget-cache.js';
 import { CircuitBreakers } from './gateway/circuit-breaker.js';
 import { composeAdmissions } from './gateway/compose-admission.js';
 import { RateLimitAdmission } from './gateway/rate-limit-admission.js';
-import { RateLimitCache } from './gateway/rate-limit-cache.js';
+import { ScopedRowsCache, type ScopeRef } from './gateway/scoped-rows-cache.js';
 import { UpstreamClient } from './gateway/upstream.js';
 import { createMemoryHotState, createRedisHotState } from './hot-state/index.js';
 import { buildApp } from './http/app.js';
@@ -21,6 +20,7 @@ import { budgetsForScopes, ledgerSpend } from './store/budgets.js';
 import { type OpenDatabase, openDatabase, type StorageTarget } from './store/database.js';
 import { ensureDefaultOrganization, getOrganization } from './store/organizations.js';
 import { limitsForScopes } from './store/rate-limits.js';
+import type { BudgetScope, RateLimitScope } from './store/schema.js';
 import { UsageLedger } from './store/usage-ledger.js';
 
 /** A running Gatehouse: the HTTP app plus the parts it must close in order. */
@@ -91,14 +91,13 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
     }
     return zone;
   };
-  const budgetCache = new BudgetCache(
-    (organizationId, scopes) => budgetsForScopes(storage.db, organizationId, scopes),
-    {
-      ttlMs: config.keyCacheTtlMs,
-    },
+  const budgetCache = new ScopedRowsCache(
+    (organizationId, scopes: ScopeRef<BudgetScope>[]) => budgetsForScopes(storage.db, organizationId, scopes),
+    { ttlMs: config.keyCacheTtlMs },
   );
-  const rateLimitCache = new RateLimitCache(
-    (organizationId, scopes) => limitsForScopes(storage.db, organizationId, scopes),
+  const rateLimitCache = new ScopedRowsCache(
+    (organizationId, scopes: ScopeRef<RateLimitScope>[]) =>
+      limitsForScopes(storage.db, organizationId, scopes),
     { ttlMs: config.keyCacheTtlMs },
   );
   // Without Redis, instances that share a PostgreSQL hear each other's changes through it.
@@ -123,7 +122,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
   await changes.start();
   const budgetAdmission = new BudgetAdmission({
     hotState,
-    budgetsFor: (organizationId, scopes) => budgetCache.budgetsFor(organizationId, scopes),
+    budgetsFor: (organizationId, scopes) => budgetCache.rowsFor(organizationId, scopes),
     ledgerSpend: (budget, windowStart) => ledgerSpend(storage.db, budget, windowStart),
     timeZoneOf,
     now: Date.now,
@@ -139,7 +138,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
   });
   const rateLimitAdmission = new RateLimitAdmission({
     hotState,
-    limitsFor: (organizationId, scopes) => rateLimitCache.limitsFor(organizationId, scopes),
+    limitsFor: (organizationId, scopes) => rateLimitCache.rowsFor(organizationId, scopes),
     reservedOutputTokensCap: config.reservationOutputTokens,
   });
   // Rate limits first: a call they refuse never reserves budget.
