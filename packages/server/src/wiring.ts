@@ -14,6 +14,7 @@ import { ScopedRowsCache, type ScopeRef } from './gateway/scoped-rows-cache.js';
 import { UpstreamClient } from './gateway/upstream.js';
 import { createMemoryHotState, createRedisHotState } from './hot-state/index.js';
 import { buildApp } from './http/app.js';
+import { IdentityTokens } from './security/identity-tokens.js';
 import { resolveMasterKey } from './security/master-key.js';
 import { SecretBox } from './security/secret-box.js';
 import { budgetsForScopes, ledgerSpend } from './store/budgets.js';
@@ -73,6 +74,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
   });
   await ledger.start();
   const authenticator = new Authenticator(storage.db, box, { cacheTtlMs: config.keyCacheTtlMs });
+  const identityTokens = await IdentityTokens.load(storage.db, box, config.publicUrl);
   // Hot state: in-process for one instance, Redis when several share budgets and rate limits.
   const hotState = config.redisUrl
     ? await createRedisHotState(config.redisUrl, { keyPrefix: 'gatehouse:' })
@@ -152,6 +154,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
   app = await buildApp({
     config,
     logger: options.logger,
+    jwks: () => identityTokens.jwks(),
     isReady: async () => {
       try {
         await storage.db.execute(sql`select 1`);
@@ -190,6 +193,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
         lastCredentialRetries: config.upstreamRetries,
         maxRetryDelayMs: 2_000,
         streamKeepAliveMs: config.streamKeepAliveMs,
+        identityTokens,
         ledger,
         reportFault: (error, requestId) => app?.log.error({ err: error, requestId }, 'gateway fault'),
       },

@@ -230,6 +230,7 @@ describe('the documented request shapes match what validation enforces', () => {
         baseUrl: 'https://api.example.com/v1',
         apiKey: 'sk-full',
         models: ['gpt-4o-mini'],
+        forwardIdentity: true,
         priceOverrides: { 'gpt-4o-mini': { inputPerMTok: 0.1, outputPerMTok: 0.4 } },
         // Other types' fields are accepted on any type; each adapter reads only its own.
         apiVersion: '2024-10-21',

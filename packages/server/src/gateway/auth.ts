@@ -180,6 +180,7 @@ export class Authenticator {
       apiKey: secret.apiKey,
       secret,
       settings: row.settings,
+      forwardIdentity: row.forwardIdentity,
       models: row.models ? new Set(row.models) : undefined,
       priceOverrides: row.priceOverrides,
     };

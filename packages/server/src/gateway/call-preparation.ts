@@ -21,7 +21,12 @@ export interface PreparationInput {
   parsed: ParsedCall;
   /** The model after aliases. */
   model: string;
+  /** The caller's signed identity, for upstreams trusted to receive it. */
+  identityToken(): Promise<string>;
 }
+
+/** The header that carries the caller's signed identity to trusted upstreams. */
+export const IDENTITY_HEADER = 'x-gatehouse-identity';
 
 /**
  * Builds the request for each credential the dispatcher tries. The client's request is parsed
@@ -59,7 +64,7 @@ export class CallPreparation {
     const body = candidate.translated
       ? this.#translatedBody(candidate.dialect as WireDialect)
       : this.#nativeBody().body;
-    return candidate.adapter.buildRequest(candidate.target, {
+    const request = await candidate.adapter.buildRequest(candidate.target, {
       api: this.#input.api,
       dialect: candidate.dialect,
       model: this.#input.model,
@@ -68,6 +73,9 @@ export class CallPreparation {
       headers: this.#input.headers,
       body,
     });
+    if (candidate.target.forwardIdentity)
+      request.headers[IDENTITY_HEADER] = await this.#input.identityToken();
+    return request;
   }
 
   /**

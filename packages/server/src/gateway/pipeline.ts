@@ -12,6 +12,7 @@ import {
   type WireDialect,
   wireDialectOfApi,
 } from '@gatehouse/core';
+import type { IdentityTokens } from '../security/identity-tokens.js';
 import type { UsageLedger } from '../store/usage-ledger.js';
 import { type Admission, type AdmissionTicket, admitEverything } from './admission.js';
 import type { Authenticator, ResolvedKey } from './auth.js';
@@ -42,6 +43,8 @@ export interface GatewayDependencies {
   /** Extra tries on the last credential of a chain for a 429/5xx with a short retry-after. */
   lastCredentialRetries: number;
   maxRetryDelayMs: number;
+  /** Signs the caller's identity for upstreams trusted to receive it. */
+  identityTokens: Pick<IdentityTokens, 'tokenFor'>;
   /** Silence after which a translated stream to an Anthropic client gets a ping. */
   streamKeepAliveMs: number;
   /** Where platform faults are reported; upstream and client errors are not logged per request. */
@@ -111,6 +114,7 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
       bodyLength: (call.body as Buffer).length,
     });
 
+    const caller = identity;
     const preparation = new CallPreparation({
       api: call.api,
       search: call.search,
@@ -118,6 +122,7 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
       body: call.body as Buffer,
       parsed,
       model,
+      identityToken: () => dependencies.identityTokens.tokenFor(caller),
     });
     const abort = abortOnClientClose(call.response);
     const dispatched = await dispatchWithFallback(route.candidates, {

@@ -17,6 +17,8 @@ export interface AppParts {
   config: Pick<Config, 'maxBodyBytes' | 'logLevel' | 'publicUrl'>;
   admin: AdminRouteOptions;
   gateway: GatewayRouteOptions;
+  /** The public keys identity tokens are signed with, served at /.well-known/jwks.json. */
+  jwks(): unknown;
   /** Answers /readyz: true once storage answers. */
   isReady(): Promise<boolean>;
   logger?: boolean;
@@ -116,6 +118,10 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) =>
     (await parts.isReady()) ? { status: 'ready' } : reply.code(503).send({ status: 'starting' }),
   );
+  app.get('/.well-known/jwks.json', { schema: { hide: true } }, async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=300');
+    return parts.jwks();
+  });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(adminRoutes, { ...parts.admin, prefix: '/api/admin' });

@@ -23,6 +23,7 @@ export interface NewProvider {
   baseUrl?: string | undefined;
   secret: ProviderSecret;
   settings?: Record<string, unknown> | undefined;
+  forwardIdentity?: boolean | undefined;
   models?: string[] | undefined;
   priceOverrides?: Record<string, PriceOverride> | undefined;
 }
@@ -46,6 +47,7 @@ export async function createProvider(
         ? box.seal(JSON.stringify(input.secret), id)
         : null,
       settings: input.settings ?? {},
+      forwardIdentity: input.forwardIdentity ?? false,
       models: input.models ?? null,
       priceOverrides: input.priceOverrides ?? {},
     })

@@ -73,6 +73,8 @@ export const providerCredentials = pgTable('provider_credentials', {
   secretCiphertext: text('secret_ciphertext'),
   /** Type-specific settings that are not secret: region, project, API version, deployments. */
   settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
+  /** Send the caller's signed identity (`x-gatehouse-identity`) to this upstream: for trusted ones only. */
+  forwardIdentity: boolean('forward_identity').notNull().default(false),
   /** Models this credential serves; null means whatever its API accepts. */
   models: jsonb('models').$type<string[] | null>(),
   /** Per-model prices that win over the catalogue (negotiated rates, fine-tunes). */
@@ -279,3 +281,15 @@ export const budgetAlerts = pgTable(
   },
   (table) => [primaryKey({ columns: [table.budgetId, table.windowStart, table.threshold] })],
 );
+
+/**
+ * Keys that sign identity tokens. The private half is sealed like provider secrets; every
+ * instance loads the same keys, and the public halves are published as a JWKS.
+ */
+export const signingKeys = pgTable('signing_keys', {
+  kid: text('kid').primaryKey(),
+  algorithm: text('algorithm').notNull(),
+  publicJwk: jsonb('public_jwk').$type<Record<string, unknown>>().notNull(),
+  privateSealed: text('private_sealed').notNull(),
+  createdAt: createdAt(),
+});

@@ -411,6 +411,7 @@ function providerView(row: ProviderRow) {
     type: row.type,
     baseUrl: row.baseUrl,
     hasApiKey: row.secretCiphertext !== null,
+    forwardIdentity: row.forwardIdentity,
     settings: row.settings,
     models: row.models ?? null,
     priceOverrides: row.priceOverrides,

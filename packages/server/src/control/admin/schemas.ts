@@ -65,6 +65,10 @@ export const createProviderBody = z
       .optional()
       .describe('Vertex AI: the service account key file, as JSON text; stored encrypted, never returned'),
     models: z.array(z.string().min(1)).optional().describe('Models this credential serves; omit for any'),
+    forwardIdentity: z
+      .boolean()
+      .optional()
+      .describe("Send the caller's signed identity (x-gatehouse-identity JWT) to this trusted upstream"),
     priceOverrides: z
       .record(z.string(), priceOverride)
       .optional()
@@ -79,6 +83,7 @@ export const providerSchema = z
     type: z.enum(providerTypes),
     baseUrl: z.string().nullable(),
     hasApiKey: z.boolean(),
+    forwardIdentity: z.boolean(),
     settings: z.record(z.string(), z.unknown()).describe('Type-specific settings that are not secret'),
     models: z.array(z.string()).nullable(),
     priceOverrides: z.record(z.string(), priceOverride),

@@ -14,6 +14,8 @@ export interface ProviderTarget {
   secret: Readonly<ProviderSecret>;
   /** Type-specific settings that are not secret (region, project, API version, deployments). */
   settings: Readonly<Record<string, unknown>>;
+  /** Send the caller's signed identity to this upstream (it is trusted to see it). */
+  forwardIdentity: boolean;
   /** Models this credential serves; undefined means any model its API accepts. */
   models: ReadonlySet<string> | undefined;
   priceOverrides: Readonly<Record<string, PriceOverride>>;
