@@ -155,6 +155,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
     config,
     logger: options.logger,
     jwks: () => identityTokens.jwks(),
+    claudeCode: { db: storage.db, authenticator, maxTelemetryBytes: config.maxBodyBytes },
     isReady: async () => {
       try {
         await storage.db.execute(sql`select 1`);

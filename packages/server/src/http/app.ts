@@ -11,12 +11,14 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Config } from '../config.js';
 import { type AdminRouteOptions, adminRoutes } from '../control/admin/routes.js';
+import { type ClaudeCodeRouteOptions, claudeCodeRoutes } from '../gateway/claude-code-routes.js';
 import { type GatewayRouteOptions, gatewayRoutes } from '../gateway/routes.js';
 
 export interface AppParts {
   config: Pick<Config, 'maxBodyBytes' | 'logLevel' | 'publicUrl'>;
   admin: AdminRouteOptions;
   gateway: GatewayRouteOptions;
+  claudeCode: ClaudeCodeRouteOptions;
   /** The public keys identity tokens are signed with, served at /.well-known/jwks.json. */
   jwks(): unknown;
   /** Answers /readyz: true once storage answers. */
@@ -126,5 +128,6 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
 
   await app.register(adminRoutes, { ...parts.admin, prefix: '/api/admin' });
   await app.register(gatewayRoutes, parts.gateway);
+  await app.register(claudeCodeRoutes, parts.claudeCode);
   return app;
 }

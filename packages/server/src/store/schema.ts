@@ -293,3 +293,41 @@ export const signingKeys = pgTable('signing_keys', {
   privateSealed: text('private_sealed').notNull(),
   createdAt: createdAt(),
 });
+
+/**
+ * The Claude Code settings document an organisation (or one of its teams) pushes to Claude Code's
+ * own gateway sign-in, served at `/managed/settings`. `teamId` '' is the organisation-wide one.
+ */
+export const managedSettings = pgTable(
+  'managed_settings',
+  {
+    organizationId: text('organization_id')
+      .notNull()
+      .references(() => organizations.id),
+    teamId: text('team_id').notNull().default(''),
+    settings: jsonb('settings').$type<Record<string, unknown>>().notNull(),
+    etag: text('etag').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.organizationId, table.teamId] })],
+);
+
+/** OTLP telemetry posted by coding tools, kept as received and attributed to who sent it. */
+export const telemetryRecords = pgTable(
+  'telemetry_records',
+  {
+    sequence: bigserial('sequence', { mode: 'number' }).primaryKey(),
+    organizationId: text('organization_id').notNull(),
+    principalId: text('principal_id').notNull(),
+    keyId: text('key_id').notNull(),
+    /** metrics, logs or traces. */
+    signal: text('signal').notNull(),
+    contentType: text('content_type').notNull(),
+    /** The request body: JSON as text, protobuf as base64. */
+    body: text('body').notNull(),
+    receivedAt: createdAt(),
+  },
+  (table) => [
+    index('telemetry_principal_time').on(table.organizationId, table.principalId, table.receivedAt),
+  ],
+);

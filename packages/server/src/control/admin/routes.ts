@@ -31,6 +31,7 @@ import {
 } from '../../store/virtual-keys.js';
 import { requireAdminToken } from './auth.js';
 import { type BudgetRouteOptions, budgetRoutes } from './budgets.js';
+import { claudeCodeSettingsRoutes } from './claude-code-settings.js';
 import { organizationRoutes } from './organization.js';
 import { type RateLimitRouteOptions, rateLimitRoutes } from './rate-limits.js';
 import {
@@ -93,6 +94,7 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
   const security = [{ adminToken: [] }];
   budgetRoutes(app, { ...options.budgets, db, now: options.now });
   organizationRoutes(app, { db, onBudgetChange: options.budgets.onBudgetChange });
+  claudeCodeSettingsRoutes(app, { db });
   rateLimitRoutes(app, { ...options.rateLimits, db });
 
   app.post(

@@ -1,0 +1,102 @@
+import { GatewayError, renderErrorBody } from '@gatehouse/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Database } from '../store/database.js';
+import { insertTelemetry, settingsFor } from '../store/managed-settings.js';
+import type { Authenticator, ResolvedKey } from './auth.js';
+import { keyFromRequest } from './credentials.js';
+import { toGatewayError } from './pipeline.js';
+
+export interface ClaudeCodeRouteOptions {
+  db: Database;
+  authenticator: Authenticator;
+  /** Largest telemetry batch accepted. */
+  maxTelemetryBytes: number;
+}
+
+const TELEMETRY_SIGNALS = ['metrics', 'logs', 'traces'] as const;
+
+/**
+ * The endpoints Claude Code's own gateway sign-in uses beside the model API: the managed
+ * settings it polls (ETag/304; 404 means "no policy") and the OTLP telemetry it posts. The
+ * bearer is the person's key; errors use the Anthropic envelope, as the rest of its traffic.
+ * @see https://opentelemetry.io/docs/specs/otlp/#otlphttp
+ */
+export async function claudeCodeRoutes(app: FastifyInstance, options: ClaudeCodeRouteOptions): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    '*',
+    { parseAs: 'buffer', bodyLimit: options.maxTelemetryBytes },
+    (_request, body, done) => {
+      done(null, body);
+    },
+  );
+  app.setErrorHandler((error, request, reply) => {
+    const status = (error as { statusCode?: number }).statusCode;
+    const gatewayError =
+      status === 413
+        ? new GatewayError('body_too_large', 'The telemetry batch is too large.')
+        : new GatewayError('invalid_request', (error as Error).message);
+    return sendAnthropicError(reply, gatewayError, request.id);
+  });
+
+  const authenticate = async (request: FastifyRequest): Promise<ResolvedKey> =>
+    options.authenticator.authenticate(keyFromRequest(request.headers, undefined));
+
+  for (const prefix of ['', '/api']) {
+    app.get(`${prefix}/managed/settings`, { schema: { hide: true } }, async (request, reply) => {
+      try {
+        const identity = await authenticate(request);
+        const document = await settingsFor(options.db, identity.organizationId, identity.teamId);
+        if (!document) {
+          return sendAnthropicError(
+            reply,
+            new GatewayError('route_not_found', 'No managed settings for this organisation.'),
+            request.id,
+          );
+        }
+        reply.header('etag', document.etag).header('cache-control', 'private, no-cache');
+        if (request.headers['if-none-match'] === document.etag) return reply.code(304).send();
+        return reply.code(200).send(document.settings);
+      } catch (error) {
+        return sendAnthropicError(reply, toGatewayError(error), request.id);
+      }
+    });
+    for (const signal of TELEMETRY_SIGNALS) {
+      app.post(`${prefix}/v1/${signal}`, { schema: { hide: true } }, async (request, reply) => {
+        try {
+          const identity = await authenticate(request);
+          const body = request.body as Buffer | undefined;
+          const contentType =
+            String(request.headers['content-type'] ?? 'application/x-protobuf').split(';')[0] ?? '';
+          const isJson = contentType === 'application/json';
+          if (isJson && body) JSON.parse(body.toString('utf8')); // refuse what is not JSON
+          await insertTelemetry(options.db, {
+            organizationId: identity.organizationId,
+            principalId: identity.principalId,
+            keyId: identity.keyId,
+            signal,
+            contentType,
+            body: body ? (isJson ? body.toString('utf8') : body.toString('base64')) : '',
+          });
+          // OTLP/HTTP: an empty success response, in the encoding the client sent.
+          return isJson
+            ? reply.code(200).send({})
+            : reply.code(200).header('content-type', contentType).send(Buffer.alloc(0));
+        } catch (error) {
+          const gatewayError =
+            error instanceof SyntaxError
+              ? new GatewayError('malformed_json', 'The telemetry body is not valid JSON.')
+              : toGatewayError(error);
+          return sendAnthropicError(reply, gatewayError, request.id);
+        }
+      });
+    }
+  }
+}
+
+function sendAnthropicError(reply: FastifyReply, error: GatewayError, requestId: string) {
+  return reply
+    .code(error.status)
+    .header('content-type', 'application/json')
+    .send(renderErrorBody('anthropic', error, requestId));
+}
