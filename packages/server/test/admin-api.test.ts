@@ -94,6 +94,8 @@ function everyRoute(): Array<{ method: string; path: string; body?: unknown }> {
     { method: 'GET', path: '/budgets' },
     { method: 'GET', path: '/organization' },
     { method: 'GET', path: '/claude-code-settings' },
+    { method: 'GET', path: '/users?email=someone@example.com' },
+    { method: 'POST', path: '/users/usr_unknown/revoke-access' },
     { method: 'PUT', path: '/claude-code-settings', body: { settings: { model: 'intruder' } } },
     { method: 'PATCH', path: '/organization', body: { timeZone: 'Asia/Tokyo' } },
     { method: 'GET', path: '/budgets/bud_unknown' },

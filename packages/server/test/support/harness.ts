@@ -2,9 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateVirtualKey, virtualKeyHint } from '@gatehouse/core';
+import { eq } from 'drizzle-orm';
 import pg from 'pg';
 import { loadConfig } from '../../src/config.js';
 import type { StorageTarget } from '../../src/store/database.js';
+import { createProject } from '../../src/store/projects.js';
+import { projects, teams, users } from '../../src/store/schema.js';
+import { insertVirtualKey } from '../../src/store/virtual-keys.js';
 import { assemble, type Gatehouse } from '../../src/wiring.js';
 import {
   MOCK_UPSTREAM_API_KEY,
@@ -220,4 +225,49 @@ export async function startQuickStartGateway(): Promise<QuickStartGateway> {
       await mock.close();
     },
   };
+}
+
+/** A person as SSO sign-in will create them: in a team, with a personal project and a personal key. */
+export interface PersonalCaller {
+  key: string;
+  keyId: string;
+  projectId: string;
+  userId: string;
+  teamId: string;
+}
+
+export async function createPersonalCaller(server: TestGatehouse, name: string): Promise<PersonalCaller> {
+  const db = server.gatehouse.storage.db;
+  const teamId = `team_${name}`;
+  const userId = `usr_${name}`;
+  await db.insert(teams).values({ id: teamId, organizationId: 'org_default', name });
+  await db
+    .insert(users)
+    .values({ id: userId, organizationId: 'org_default', email: `${name}@example.com`, teamId });
+  const project = await createProject(db, 'org_default', {
+    name: `${name}'s`,
+    isPersonal: true,
+    ownerUserId: userId,
+  });
+  await db.update(projects).set({ teamId }).where(eq(projects.id, project.id));
+  const { key, keyId } = await addPersonalKey(server, project.id, userId);
+  return { key, keyId, projectId: project.id, userId, teamId };
+}
+
+/** Another personal key for the same person (a second laptop). */
+export async function addPersonalKey(
+  server: TestGatehouse,
+  projectId: string,
+  userId: string,
+): Promise<{ key: string; keyId: string }> {
+  const key = generateVirtualKey();
+  const row = await insertVirtualKey(server.gatehouse.storage.db, 'org_default', {
+    projectId,
+    name: 'laptop',
+    kind: 'personal',
+    userId,
+    keyHash: server.gatehouse.box.hashVirtualKey(key),
+    keyHint: virtualKeyHint(key),
+  });
+  return { key, keyId: row.id };
 }

@@ -50,6 +50,7 @@ import {
   usageResponseSchema,
   virtualKeySchema,
 } from './schemas.js';
+import { userRoutes } from './users.js';
 
 export interface AdminRouteOptions {
   db: Database;
@@ -95,6 +96,7 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
   budgetRoutes(app, { ...options.budgets, db, now: options.now });
   organizationRoutes(app, { db, onBudgetChange: options.budgets.onBudgetChange });
   claudeCodeSettingsRoutes(app, { db });
+  userRoutes(app, { db, onKeysChange: options.onPolicyChange, now: options.now });
   rateLimitRoutes(app, { ...options.rateLimits, db });
 
   app.post(
