@@ -112,11 +112,9 @@ export class CallPreparation {
       model: this.#input.model,
       stream: this.#input.parsed.stream,
     });
-    const body = rendered.value;
-    // Metering needs the usage chunk on translated OpenAI streams too.
-    if (dialect === 'openai-chat' && this.#input.parsed.stream) body.stream_options = { include_usage: true };
     const entry = {
-      body: Buffer.from(JSON.stringify(body)),
+      // The OpenAI chat codec already asks a streamed call for its usage chunk, which metering reads.
+      body: Buffer.from(JSON.stringify(rendered.value)),
       warnings: [...neutral.warnings, ...rendered.warnings],
     };
     this.#rendered.set(dialect, entry);
