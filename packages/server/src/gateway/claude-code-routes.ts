@@ -1,10 +1,10 @@
-import { GatewayError, renderErrorBody } from '@gatehouse/core';
+import { GatewayError } from '@gatehouse/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Database } from '../store/database.js';
 import { insertTelemetry, settingsFor } from '../store/managed-settings.js';
 import type { Authenticator, ResolvedKey } from './auth.js';
 import { keyFromRequest } from './credentials.js';
-import { toGatewayError } from './pipeline.js';
+import { sendGatewayError, toGatewayError } from './pipeline.js';
 
 export interface ClaudeCodeRouteOptions {
   db: Database;
@@ -94,9 +94,8 @@ export async function claudeCodeRoutes(app: FastifyInstance, options: ClaudeCode
   }
 }
 
-function sendAnthropicError(reply: FastifyReply, error: GatewayError, requestId: string) {
-  return reply
-    .code(error.status)
-    .header('content-type', 'application/json')
-    .send(renderErrorBody('anthropic', error, requestId));
+/** Errors as the model routes send them (same headers, same envelope), in Anthropic's shape. */
+function sendAnthropicError(reply: FastifyReply, error: GatewayError, requestId: string): void {
+  reply.hijack();
+  sendGatewayError(reply.raw, 'anthropic', error, requestId);
 }
