@@ -52,4 +52,28 @@ describe('settings from the environment', () => {
       'https://gatehouse.example.com',
     );
   });
+
+  it("reads the default organisation's OIDC provider, refusing plain http off loopback and half a setting", () => {
+    expect(
+      loadConfig({
+        GATEHOUSE_OIDC_ISSUER: 'https://login.example.com',
+        GATEHOUSE_OIDC_CLIENT_ID: 'gatehouse',
+        GATEHOUSE_OIDC_CLIENT_SECRET: 's3cret',
+      }).oidc,
+    ).toEqual({ issuer: 'https://login.example.com', clientId: 'gatehouse', clientSecret: 's3cret' });
+    expect(loadConfig({}).oidc).toBeUndefined();
+    expect(() =>
+      loadConfig({
+        GATEHOUSE_OIDC_ISSUER: 'http://login.example.com',
+        GATEHOUSE_OIDC_CLIENT_ID: 'gatehouse',
+      }),
+    ).toThrow(/GATEHOUSE_OIDC_ISSUER must be the provider's https:\/\/ issuer URL/);
+    expect(() => loadConfig({ GATEHOUSE_OIDC_ISSUER: 'https://login.example.com' })).toThrow(
+      /GATEHOUSE_OIDC_ISSUER and GATEHOUSE_OIDC_CLIENT_ID must be set together/,
+    );
+    expect(
+      loadConfig({ GATEHOUSE_OIDC_ISSUER: 'http://127.0.0.1:9000', GATEHOUSE_OIDC_CLIENT_ID: 'dev' }).oidc
+        ?.issuer,
+    ).toBe('http://127.0.0.1:9000');
+  });
 });

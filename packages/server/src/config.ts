@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isSecureOrLoopback } from './http/loopback.js';
 
 /**
  * Server settings, read once from the environment at start. Every value has a documented
@@ -66,6 +67,16 @@ export interface Config {
   usageFlushMs: number;
   /** `GATEHOUSE_LOG_LEVEL`: fatal, error, warn, info, debug; default info. */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug';
+  /**
+   * The default organisation's OpenID Connect provider, so a deployment starts ready to sign
+   * people in: `GATEHOUSE_OIDC_ISSUER`, `GATEHOUSE_OIDC_CLIENT_ID`, `GATEHOUSE_OIDC_CLIENT_SECRET`
+   * (issuer and client id together or not at all; no secret means a public client with PKCE).
+   */
+  oidc: { issuer: string; clientId: string; clientSecret: string | undefined } | undefined;
+  /** A SCIM bearer token for the default organisation. `GATEHOUSE_SCIM_TOKEN`. */
+  scimToken: string | undefined;
+  /** How long a browser stays signed in. `GATEHOUSE_SESSION_TTL_SECONDS`, default 12 h. */
+  sessionTtlSeconds: number;
 }
 
 const integer = (name: string, fallback: number, min: number, max: number) =>
@@ -153,6 +164,18 @@ const environmentSchema = z.object({
   ),
   GATEHOUSE_KEY_CACHE_TTL_MS: integer('GATEHOUSE_KEY_CACHE_TTL_MS', 60_000, 0, 3_600_000),
   GATEHOUSE_USAGE_FLUSH_MS: integer('GATEHOUSE_USAGE_FLUSH_MS', 1_000, 10, 60_000),
+  GATEHOUSE_OIDC_ISSUER: optionalString.refine(
+    (value) => value === undefined || (URL.canParse(value) && isSecureOrLoopback(new URL(value))),
+    {
+      message: "GATEHOUSE_OIDC_ISSUER must be the provider's https:// issuer URL (http:// only on loopback)",
+    },
+  ),
+  GATEHOUSE_OIDC_CLIENT_ID: optionalString,
+  GATEHOUSE_OIDC_CLIENT_SECRET: optionalString,
+  GATEHOUSE_SCIM_TOKEN: optionalString.refine((value) => value === undefined || value.length >= 24, {
+    message: 'GATEHOUSE_SCIM_TOKEN must be at least 24 characters (try: openssl rand -hex 24)',
+  }),
+  GATEHOUSE_SESSION_TTL_SECONDS: integer('GATEHOUSE_SESSION_TTL_SECONDS', 43_200, 60, 2_592_000),
   GATEHOUSE_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug'], {
       message: 'GATEHOUSE_LOG_LEVEL must be one of fatal, error, warn, info, debug',
@@ -186,6 +209,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       'GATEHOUSE_ALERT_WEBHOOK_SECRET is required with GATEHOUSE_ALERT_WEBHOOK_URL: alerts are signed',
     ]);
   }
+  if (Boolean(settings.GATEHOUSE_OIDC_ISSUER) !== Boolean(settings.GATEHOUSE_OIDC_CLIENT_ID)) {
+    throw new ConfigError(['GATEHOUSE_OIDC_ISSUER and GATEHOUSE_OIDC_CLIENT_ID must be set together']);
+  }
   const displayHost = settings.HOST.includes(':') ? `[${settings.HOST}]` : settings.HOST;
   return {
     port: settings.PORT,
@@ -214,5 +240,15 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     keyCacheTtlMs: settings.GATEHOUSE_KEY_CACHE_TTL_MS,
     usageFlushMs: settings.GATEHOUSE_USAGE_FLUSH_MS,
     logLevel: settings.GATEHOUSE_LOG_LEVEL,
+    oidc:
+      settings.GATEHOUSE_OIDC_ISSUER && settings.GATEHOUSE_OIDC_CLIENT_ID
+        ? {
+            issuer: settings.GATEHOUSE_OIDC_ISSUER,
+            clientId: settings.GATEHOUSE_OIDC_CLIENT_ID,
+            clientSecret: settings.GATEHOUSE_OIDC_CLIENT_SECRET,
+          }
+        : undefined,
+    scimToken: settings.GATEHOUSE_SCIM_TOKEN,
+    sessionTtlSeconds: settings.GATEHOUSE_SESSION_TTL_SECONDS,
   };
 }

@@ -5,6 +5,10 @@ import type { Config } from './config.js';
 import { BudgetAlerts } from './control/budget-alerts.js';
 import { ChangeFeed } from './control/change-feed.js';
 import { createPostgresNotifyBus } from './control/postgres-notify-bus.js';
+import { SsoConnections } from './control/sso/connections.js';
+import { OidcSignIn } from './control/sso/oidc.js';
+import { SamlSignIn } from './control/sso/saml.js';
+import { WebSessions } from './control/sso/web-sessions.js';
 import { Authenticator } from './gateway/auth.js';
 import { BudgetAdmission } from './gateway/budget-admission.js';
 import { CircuitBreakers } from './gateway/circuit-breaker.js';
@@ -17,7 +21,7 @@ import { buildApp } from './http/app.js';
 import { IdentityTokens } from './security/identity-tokens.js';
 import { resolveMasterKey } from './security/master-key.js';
 import { SecretBox } from './security/secret-box.js';
-import { budgetsForScopes, ledgerSpend } from './store/budgets.js';
+import { type BudgetRow, budgetsForScopes, ledgerSpend } from './store/budgets.js';
 import { type OpenDatabase, openDatabase, type StorageTarget } from './store/database.js';
 import { ensureDefaultOrganization, getOrganization } from './store/organizations.js';
 import { limitsForScopes } from './store/rate-limits.js';
@@ -151,8 +155,61 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
     idleMs: config.upstreamIdleTimeoutMs,
   });
 
+  const ssoConnections = new SsoConnections(storage.db, box, {
+    organizationId: organization.id,
+    connection: config.oidc ? { protocol: 'oidc', ...config.oidc } : undefined,
+  });
+  const webSessions = new WebSessions(storage.db, box, {
+    ttlSeconds: config.sessionTtlSeconds,
+    publicUrl: config.publicUrl,
+    now: () => new Date(),
+  });
+  const announceKeyChange = () => changes.announce('keys-and-policies');
+  const breakers = new CircuitBreakers();
+  const budgetCounter = async (budget: BudgetRow, windowStart: number) => {
+    const key = { budgetId: budget.id, windowStart };
+    await hotState.seedSpent(key, await ledgerSpend(storage.db, budget, windowStart));
+    return hotState.counter(key);
+  };
+
   app = await buildApp({
     config,
+    sso: {
+      db: storage.db,
+      box,
+      connections: ssoConnections,
+      sessions: webSessions,
+      oidc: new OidcSignIn({ redirectUri: `${config.publicUrl}/api/auth/sso/oidc/callback` }),
+      saml: new SamlSignIn({
+        acsUrl: `${config.publicUrl}/api/auth/sso/saml/acs`,
+        entityId: `${config.publicUrl}/api/auth/sso/saml/metadata`,
+      }),
+      defaultOrganizationId: organization.id,
+      now: () => new Date(),
+    },
+    cliAuth: {
+      status: {
+        budgetsFor: (organizationId, scopes) => budgetCache.rowsFor(organizationId, scopes),
+        counter: budgetCounter,
+        timeZoneOf,
+        blockedFor: (credentialId) => breakers.blockedFor(credentialId),
+      },
+      db: storage.db,
+      box,
+      sessions: webSessions,
+      authenticator,
+      publicUrl: config.publicUrl,
+      onKeysChange: announceKeyChange,
+      now: () => new Date(),
+    },
+    scim: {
+      db: storage.db,
+      box,
+      defaultOrganizationId: organization.id,
+      environmentToken: config.scimToken,
+      onKeysChange: announceKeyChange,
+      now: () => new Date(),
+    },
     logger: options.logger,
     jwks: () => identityTokens.jwks(),
     claudeCode: { db: storage.db, authenticator, maxTelemetryBytes: config.maxBodyBytes },
@@ -169,16 +226,12 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
       box,
       adminToken: config.adminToken,
       defaultOrganizationId: organization.id,
-      onPolicyChange: () => changes.announce('keys-and-policies'),
+      onPolicyChange: announceKeyChange,
       now: () => new Date(),
+      sso: ssoConnections,
+      publicUrl: config.publicUrl,
       budgets: {
-        counters: {
-          counter: async (budget, windowStart) => {
-            const key = { budgetId: budget.id, windowStart };
-            await hotState.seedSpent(key, await ledgerSpend(storage.db, budget, windowStart));
-            return hotState.counter(key);
-          },
-        },
+        counters: { counter: budgetCounter },
         timeZoneOf,
         onBudgetChange: () => changes.announce('budgets'),
       },
@@ -190,7 +243,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
         authenticator,
         admission,
         upstream,
-        breakers: new CircuitBreakers(),
+        breakers,
         lastCredentialRetries: config.upstreamRetries,
         maxRetryDelayMs: 2_000,
         streamKeepAliveMs: config.streamKeepAliveMs,

@@ -100,6 +100,18 @@ function everyRoute(): Array<{ method: string; path: string; body?: unknown }> {
     { method: 'PATCH', path: '/organization', body: { timeZone: 'Asia/Tokyo' } },
     { method: 'GET', path: '/budgets/bud_unknown' },
     { method: 'DELETE', path: '/budgets/bud_unknown' },
+    { method: 'GET', path: '/sso' },
+    {
+      method: 'PUT',
+      path: '/sso/oidc',
+      body: { issuer: 'https://evil.example.com', clientId: 'intruder' },
+    },
+    { method: 'DELETE', path: '/sso/oidc' },
+    { method: 'GET', path: '/teams' },
+    { method: 'POST', path: '/teams', body: { name: 'intruder' } },
+    { method: 'PATCH', path: '/users/usr_unknown', body: { teamId: null } },
+    { method: 'GET', path: '/scim-tokens' },
+    { method: 'POST', path: '/scim-tokens', body: { name: 'intruder' } },
   ];
 }
 

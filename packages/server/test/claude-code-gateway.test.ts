@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projects, teams, telemetryRecords } from '../src/store/schema.js';
@@ -42,8 +43,16 @@ describe('managed settings', () => {
 
     const first = await fetch(`${server.url}/managed/settings`, { headers: bearer() });
     expect(first.status).toBe(200);
-    expect(await first.json()).toEqual(document);
+    // The envelope Claude Code parses; the checksum is the one it computes over its cached copy
+    // (SHA-256 of the key-sorted JSON), so its If-None-Match matches our ETag.
+    const sorted = JSON.stringify({
+      env: { CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' },
+      permissions: { deny: ['Bash(curl:*)'] },
+    });
+    const checksum = `sha256:${createHash('sha256').update(sorted).digest('hex')}`;
+    expect(await first.json()).toEqual({ uuid: checksum, checksum, settings: document });
     const etag = first.headers.get('etag') as string;
+    expect(etag).toBe(`"${checksum}"`);
     expect(etag).toBe(stored.etag);
     const again = await fetch(`${server.url}/api/managed/settings`, {
       headers: bearer({ 'if-none-match': etag }),
@@ -77,7 +86,7 @@ describe('managed settings', () => {
     const teamDocument = await fetch(`${server.url}/managed/settings`, {
       headers: { authorization: `Bearer ${teamKey.key}` },
     });
-    expect(await teamDocument.json()).toEqual({ model: 'opus' });
+    expect((await teamDocument.json()).settings).toEqual({ model: 'opus' });
   });
 });
 

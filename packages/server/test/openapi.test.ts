@@ -191,7 +191,9 @@ describe('the OpenAPI document', () => {
       requestsPerMinute: 60,
     });
     const person = await createPersonalCaller(server, 'probe');
+    const scimToken = await admin('post', '/api/admin/scim-tokens', { name: 'probe' });
     const idFor: Record<string, string> = {
+      'scim-tokens': scimToken.json.id,
       users: person.userId,
       budgets: budget.json.id,
       'rate-limits': rateLimit.json.id,
@@ -204,7 +206,7 @@ describe('the OpenAPI document', () => {
     // Reads first, deletes last, so each id still exists when it is read.
     const order = ['get', 'post', 'delete'];
     const operations = documentedOperations().sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
-    expect(operations).toHaveLength(29);
+    expect(operations).toHaveLength(39);
     for (const [method, path] of operations) {
       const collection = path.split('/')[3] as string;
       const url = path.replace('{id}', idFor[collection] ?? 'missing');
@@ -280,6 +282,8 @@ describe('the documented request shapes match what validation enforces', () => {
         requestsPerMinute: 60,
         tokensPerMinute: 100_000,
       },
+      '/api/admin/teams': { name: 'full' },
+      '/api/admin/scim-tokens': { name: 'full' },
     };
     // What a body of only the required fields needs besides: a rate limit needs one of its two
     // limits (a refinement the document cannot state), and a scope holds one, so another scope.

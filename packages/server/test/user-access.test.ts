@@ -43,7 +43,7 @@ describe('revoking a person', () => {
     for (const key of [leaving.key, second.key, staying.key]) expect((await chat(key)).status).toBe(200);
 
     const result = await server.admin('POST', `/users/${leaving.userId}/revoke-access`);
-    expect(result).toEqual({ userId: leaving.userId, revokedKeys: 2 });
+    expect(result).toEqual({ userId: leaving.userId, revokedKeys: 2, revokedGrants: 0, revokedSessions: 0 });
 
     for (const key of [leaving.key, second.key]) {
       const refused = await chat(key);
@@ -61,5 +61,39 @@ describe('revoking a person', () => {
 
   it('answers 404 for someone who does not exist', async () => {
     await expect(server.admin('POST', '/users/usr_nobody/revoke-access')).rejects.toThrow(/404/);
+  });
+});
+
+describe('teams set by an administrator', () => {
+  it('moves a person and their personal project into a team, whose budget then governs them', async () => {
+    const moving = await createPersonalCaller(server, 'walter');
+    const team = await server.admin('POST', '/teams', { name: 'research' });
+    expect(team).toMatchObject({ id: expect.stringMatching(/^team_/), name: 'research' });
+    expect((await server.admin('GET', '/teams')).data).toContainEqual(
+      expect.objectContaining({ id: team.id }),
+    );
+
+    const moved = await server.admin('PATCH', `/users/${moving.userId}`, { teamId: team.id });
+    expect(moved).toMatchObject({ id: moving.userId, teamId: team.id });
+    expect((await chat(moving.key)).status).toBe(200);
+
+    // A budget on the team: already spent through, so the member's next call is refused.
+    await server.admin('POST', '/budgets', {
+      scope: 'team',
+      scopeId: team.id,
+      limitUsd: 0.000001,
+      window: 'day',
+      action: 'block',
+    });
+    await server.flushUsage();
+    const refused = await chat(moving.key);
+    expect(refused.status).toBe(402);
+    expect((await chat(staying.key)).status).toBe(200);
+  });
+
+  it('refuses a team that does not exist', async () => {
+    await expect(server.admin('PATCH', `/users/${staying.userId}`, { teamId: 'team_nope' })).rejects.toThrow(
+      /400/,
+    );
   });
 });

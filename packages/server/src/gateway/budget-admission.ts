@@ -155,7 +155,7 @@ export class BudgetAdmission implements Admission {
 }
 
 /** Every scope a call counts against. */
-function scopesOf(identity: ResolvedKey): { scope: BudgetScope; scopeId: string }[] {
+export function scopesOf(identity: ResolvedKey): { scope: BudgetScope; scopeId: string }[] {
   const scopes: { scope: BudgetScope; scopeId: string }[] = [
     { scope: 'org', scopeId: identity.organizationId },
     { scope: 'project', scopeId: identity.projectId },

@@ -1,7 +1,7 @@
 import { GatewayError } from '@gatehouse/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Database } from '../store/database.js';
-import { insertTelemetry, settingsFor } from '../store/managed-settings.js';
+import { insertTelemetry, settingsChecksum, settingsFor } from '../store/managed-settings.js';
 import type { Authenticator, ResolvedKey } from './auth.js';
 import { keyFromRequest } from './credentials.js';
 import { sendGatewayError, toGatewayError } from './pipeline.js';
@@ -54,9 +54,12 @@ export async function claudeCodeRoutes(app: FastifyInstance, options: ClaudeCode
             request.id,
           );
         }
-        reply.header('etag', document.etag).header('cache-control', 'private, no-cache');
-        if (request.headers['if-none-match'] === document.etag) return reply.code(304).send();
-        return reply.code(200).send(document.settings);
+        const checksum = settingsChecksum(document.settings);
+        const etag = `"${checksum}"`;
+        reply.header('etag', etag).header('cache-control', 'private, no-cache');
+        if (matchesEtag(request.headers['if-none-match'], etag)) return reply.code(304).send();
+        // Claude Code parses this envelope (uuid, checksum, settings), not a bare settings file.
+        return reply.code(200).send({ uuid: checksum, checksum, settings: document.settings });
       } catch (error) {
         return sendAnthropicError(reply, toGatewayError(error), request.id);
       }
@@ -92,6 +95,15 @@ export async function claudeCodeRoutes(app: FastifyInstance, options: ClaudeCode
       });
     }
   }
+}
+
+/** RFC 9110 If-None-Match: a list of entity tags (weak ones compare equal too), or `*`. */
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header
+    .split(',')
+    .map((tag) => tag.trim().replace(/^W\//, ''))
+    .some((tag) => tag === etag || tag === '*');
 }
 
 /** Errors as the model routes send them (same headers, same envelope), in Anthropic's shape. */

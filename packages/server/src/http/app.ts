@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormBody from '@fastify/formbody';
 import fastifySwagger from '@fastify/swagger';
 import { GatewayError, renderErrorBody } from '@gatehouse/core';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
@@ -11,6 +13,9 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Config } from '../config.js';
 import { type AdminRouteOptions, adminRoutes } from '../control/admin/routes.js';
+import { type CliAuthRouteOptions, cliAuthRoutes } from '../control/cli-auth/routes.js';
+import { type ScimRouteOptions, scimRoutes } from '../control/scim/routes.js';
+import { type SsoRouteOptions, ssoRoutes } from '../control/sso/routes.js';
 import { type ClaudeCodeRouteOptions, claudeCodeRoutes } from '../gateway/claude-code-routes.js';
 import { type GatewayRouteOptions, gatewayRoutes } from '../gateway/routes.js';
 
@@ -19,6 +24,9 @@ export interface AppParts {
   admin: AdminRouteOptions;
   gateway: GatewayRouteOptions;
   claudeCode: ClaudeCodeRouteOptions;
+  sso: SsoRouteOptions;
+  cliAuth: CliAuthRouteOptions;
+  scim: ScimRouteOptions;
   /** The public keys identity tokens are signed with, served at /.well-known/jwks.json. */
   jwks(): unknown;
   /** Answers /readyz: true once storage answers. */
@@ -126,7 +134,14 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  // Sign-in pages and OAuth endpoints read cookies and HTML-form bodies; the APIs stay JSON.
+  await app.register(fastifyCookie);
+  await app.register(fastifyFormBody, { bodyLimit: 1024 * 1024 });
+
   await app.register(adminRoutes, { ...parts.admin, prefix: '/api/admin' });
+  await app.register(ssoRoutes, parts.sso);
+  await app.register(cliAuthRoutes, parts.cliAuth);
+  await app.register(scimRoutes, parts.scim);
   await app.register(gatewayRoutes, parts.gateway);
   await app.register(claudeCodeRoutes, parts.claudeCode);
   return app;

@@ -15,11 +15,13 @@ import {
 export class SecretBox {
   readonly #wrappingKey: Buffer;
   readonly #virtualKeyHashKey: Buffer;
+  readonly #tokenHashKey: Buffer;
 
   constructor(masterKey: Buffer) {
     if (masterKey.length !== 32) throw new Error('master key must be 32 bytes');
     this.#wrappingKey = derive(masterKey, 'gatehouse/secret-box/v1');
     this.#virtualKeyHashKey = derive(masterKey, 'gatehouse/virtual-key-hash/v1');
+    this.#tokenHashKey = derive(masterKey, 'gatehouse/token-hash/v1');
   }
 
   seal(plaintext: string, boundTo: string): string {
@@ -41,6 +43,14 @@ export class SecretBox {
   /** The stored form of a virtual key: a keyed hash, useless without the master key. */
   hashVirtualKey(key: string): string {
     return createHmac('sha256', this.#virtualKeyHashKey).update(key).digest('base64url');
+  }
+
+  /**
+   * The stored form of every other bearer secret (session ids, device and user codes, refresh
+   * tokens, SCIM tokens): looked up by this keyed hash, never kept in the clear.
+   */
+  hashToken(token: string): string {
+    return createHmac('sha256', this.#tokenHashKey).update(token).digest('base64url');
   }
 }
 

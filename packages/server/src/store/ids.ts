@@ -2,7 +2,20 @@ import { randomBytes } from 'node:crypto';
 
 /** Prefixed random ids (`prov_…`, `vk_…`): readable in logs, unguessable, sortable by nothing. */
 export function newId(
-  prefix: 'org' | 'team' | 'usr' | 'prov' | 'pol' | 'proj' | 'vk' | 'bud' | 'rl',
+  prefix:
+    | 'org'
+    | 'team'
+    | 'usr'
+    | 'prov'
+    | 'pol'
+    | 'proj'
+    | 'vk'
+    | 'bud'
+    | 'rl'
+    | 'sso'
+    | 'dev'
+    | 'grant'
+    | 'scim',
 ): string {
   return `${prefix}_${randomBytes(10).toString('hex')}`;
 }

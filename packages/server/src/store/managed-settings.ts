@@ -5,14 +5,37 @@ import { managedSettings, telemetryRecords } from './schema.js';
 
 export type ManagedSettingsRow = typeof managedSettings.$inferSelect;
 
-/** Sets the organisation's (teamId '') or a team's document; the ETag follows its content. */
+/**
+ * The document's version as Claude Code computes it: `sha256:` and the hex SHA-256 of its JSON
+ * with keys sorted at every level. Claude Code sends its cached copy's checksum back as
+ * `If-None-Match`, so the ETag must be exactly this for a 304 to ever happen.
+ */
+export function settingsChecksum(settings: Record<string, unknown>): string {
+  return `sha256:${createHash('sha256')
+    .update(JSON.stringify(sortKeys(settings)))
+    .digest('hex')}`;
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
+    );
+  }
+  return value;
+}
+
+/** Sets the organisation's (teamId '') or a team's document; the ETag is its quoted checksum. */
 export async function putManagedSettings(
   db: Database,
   organizationId: string,
   teamId: string,
   settings: Record<string, unknown>,
 ): Promise<ManagedSettingsRow> {
-  const etag = `"${createHash('sha256').update(JSON.stringify(settings)).digest('base64url').slice(0, 27)}"`;
+  const etag = `"${settingsChecksum(settings)}"`;
   const [row] = await db
     .insert(managedSettings)
     .values({ organizationId, teamId, settings, etag })

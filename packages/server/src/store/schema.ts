@@ -27,6 +27,13 @@ export const organizations = pgTable('organizations', {
   name: text('name').notNull(),
   /** IANA time zone that day, week and month budgets are aligned to. */
   timeZone: text('time_zone').notNull().default('UTC'),
+  /** Lifetime of the personal keys people get by signing in. */
+  personalKeyTtlSeconds: integer('personal_key_ttl_seconds').notNull().default(86_400),
+  /**
+   * Email domains whose people join this organisation on first sign-in. Empty: anyone the
+   * organisation's own identity provider vouches for.
+   */
+  emailDomains: jsonb('email_domains').$type<string[]>().notNull().default([]),
   createdAt: createdAt(),
 });
 
@@ -36,6 +43,8 @@ export const teams = pgTable('teams', {
     .notNull()
     .references(() => organizations.id),
   name: text('name').notNull(),
+  /** The identity provider's id for the group this team mirrors (SCIM `externalId`). */
+  externalId: text('external_id'),
   createdAt: createdAt(),
 });
 
@@ -50,6 +59,8 @@ export const users = pgTable(
     name: text('name'),
     /** The identity provider's stable subject, once the user has signed in with SSO. */
     externalSubject: text('external_subject'),
+    /** The provisioning system's id for the person (SCIM `externalId`). */
+    externalId: text('external_id'),
     teamId: text('team_id').references(() => teams.id),
     createdAt: createdAt(),
     disabledAt: timestamp('disabled_at', { withTimezone: true }),
@@ -123,19 +134,26 @@ export const routingPolicies = pgTable(
   ],
 );
 
-export const projects = pgTable('projects', {
-  id: text('id').primaryKey(),
-  organizationId: text('organization_id')
-    .notNull()
-    .references(() => organizations.id),
-  teamId: text('team_id').references(() => teams.id),
-  name: text('name').notNull(),
-  /** A user's own project, holding their personal keys. */
-  isPersonal: boolean('is_personal').notNull().default(false),
-  ownerUserId: text('owner_user_id').references(() => users.id),
-  routingPolicyId: text('routing_policy_id').references(() => routingPolicies.id),
-  createdAt: createdAt(),
-});
+export const projects = pgTable(
+  'projects',
+  {
+    id: text('id').primaryKey(),
+    organizationId: text('organization_id')
+      .notNull()
+      .references(() => organizations.id),
+    teamId: text('team_id').references(() => teams.id),
+    name: text('name').notNull(),
+    /** A user's own project, holding their personal keys. */
+    isPersonal: boolean('is_personal').notNull().default(false),
+    ownerUserId: text('owner_user_id').references(() => users.id),
+    routingPolicyId: text('routing_policy_id').references(() => routingPolicies.id),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    // One personal project per person, even when two first sign-ins race.
+    uniqueIndex('projects_one_personal').on(table.ownerUserId).where(sql`${table.isPersonal}`),
+  ],
+);
 
 export const virtualKeyKinds = ['service', 'personal'] as const;
 export type VirtualKeyKind = (typeof virtualKeyKinds)[number];
@@ -161,6 +179,8 @@ export const virtualKeys = pgTable(
     createdAt: createdAt(),
     expiresAt: timestamp('expires_at', { withTimezone: true }),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    /** The CLI sign-in a personal key was minted for: signing that device out revokes it. */
+    grantId: text('grant_id'),
   },
   (table) => [
     uniqueIndex('virtual_keys_hash').on(table.keyHash),
@@ -331,3 +351,149 @@ export const telemetryRecords = pgTable(
     index('telemetry_principal_time').on(table.organizationId, table.principalId, table.receivedAt),
   ],
 );
+
+export const ssoProtocols = ['oidc', 'saml'] as const;
+export type SsoProtocol = (typeof ssoProtocols)[number];
+
+/**
+ * How an organisation's people sign in: one OpenID Connect and/or one SAML connection. Settings
+ * are the protocol's public half (issuer, client id; IdP entity id, SSO URL, certificate); the
+ * OIDC client secret is sealed like provider secrets.
+ */
+export const ssoConnections = pgTable(
+  'sso_connections',
+  {
+    id: text('id').primaryKey(),
+    organizationId: text('organization_id')
+      .notNull()
+      .references(() => organizations.id),
+    protocol: text('protocol').$type<SsoProtocol>().notNull(),
+    settings: jsonb('settings').$type<Record<string, unknown>>().notNull(),
+    secretCiphertext: text('secret_ciphertext'),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [uniqueIndex('sso_connections_protocol').on(table.organizationId, table.protocol)],
+);
+
+/**
+ * A sign-in in flight: the state, nonce and PKCE verifier of an OIDC redirect, or the request id
+ * of a SAML AuthnRequest, kept until the identity provider answers (once).
+ */
+export const ssoTransactions = pgTable('sso_transactions', {
+  /** The OIDC `state` or the SAML request id, hashed. */
+  idHash: text('id_hash').primaryKey(),
+  organizationId: text('organization_id').notNull(),
+  protocol: text('protocol').$type<SsoProtocol>().notNull(),
+  /** Sealed JSON: nonce, code verifier (OIDC). */
+  secretSealed: text('secret_sealed'),
+  /** Where to send the person after signing in (a path on this server). */
+  returnTo: text('return_to').notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+});
+
+/** One-time values already seen (SAML assertion ids), so a captured assertion cannot be replayed. */
+export const spentNonces = pgTable('spent_nonces', {
+  nonce: text('nonce').primaryKey(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+});
+
+/** A signed-in browser. The cookie holds the id; only its hash is stored. */
+export const webSessions = pgTable(
+  'web_sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    organizationId: text('organization_id').notNull(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (table) => [index('web_sessions_user').on(table.userId)],
+);
+
+export const deviceAuthorizationStates = ['pending', 'approved', 'denied', 'spent'] as const;
+export type DeviceAuthorizationState = (typeof deviceAuthorizationStates)[number];
+
+/** An RFC 8628 device authorization: a CLI waiting for a person to approve its user code. */
+export const deviceAuthorizations = pgTable('device_authorizations', {
+  id: text('id').primaryKey(),
+  deviceCodeHash: text('device_code_hash').notNull().unique(),
+  /** Hashed like the device code; the person types it, so it is short and normalised. */
+  userCodeHash: text('user_code_hash').notNull().unique(),
+  clientId: text('client_id').notNull(),
+  /** What the device says it is (the CLI sends its host name), shown on the approval page. */
+  deviceName: text('device_name'),
+  state: text('state').$type<DeviceAuthorizationState>().notNull().default('pending'),
+  organizationId: text('organization_id'),
+  userId: text('user_id').references(() => users.id),
+  intervalSeconds: integer('interval_seconds').notNull(),
+  lastPolledAt: timestamp('last_polled_at', { withTimezone: true }),
+  createdAt: createdAt(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+});
+
+/** An RFC 8252 loopback sign-in's authorization code, bound to its PKCE challenge. */
+export const authorizationCodes = pgTable('authorization_codes', {
+  codeHash: text('code_hash').primaryKey(),
+  clientId: text('client_id').notNull(),
+  redirectUri: text('redirect_uri').notNull(),
+  codeChallenge: text('code_challenge').notNull(),
+  deviceName: text('device_name'),
+  organizationId: text('organization_id').notNull(),
+  userId: text('user_id')
+    .notNull()
+    .references(() => users.id),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  usedAt: timestamp('used_at', { withTimezone: true }),
+});
+
+/**
+ * One signed-in CLI (a device): its refresh tokens form one rotation family, and the personal
+ * keys minted for it are revoked with it.
+ */
+export const cliGrants = pgTable(
+  'cli_grants',
+  {
+    id: text('id').primaryKey(),
+    organizationId: text('organization_id').notNull(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+    clientId: text('client_id').notNull(),
+    deviceName: text('device_name'),
+    createdAt: createdAt(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (table) => [index('cli_grants_user').on(table.userId)],
+);
+
+/** Rotating, single-use refresh tokens, stored hashed. A spent one presented again revokes its grant. */
+export const refreshTokens = pgTable(
+  'refresh_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    grantId: text('grant_id')
+      .notNull()
+      .references(() => cliGrants.id),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    spentAt: timestamp('spent_at', { withTimezone: true }),
+  },
+  (table) => [index('refresh_tokens_grant').on(table.grantId)],
+);
+
+/** Bearer tokens an identity provider's SCIM client uses; stored hashed, shown once. */
+export const scimTokens = pgTable('scim_tokens', {
+  id: text('id').primaryKey(),
+  organizationId: text('organization_id')
+    .notNull()
+    .references(() => organizations.id),
+  name: text('name').notNull(),
+  tokenHash: text('token_hash').notNull().unique(),
+  tokenHint: text('token_hint').notNull(),
+  createdAt: createdAt(),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+});

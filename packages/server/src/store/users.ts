@@ -1,6 +1,7 @@
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import type { Database } from './database.js';
-import { users, virtualKeys } from './schema.js';
+import { newId } from './ids.js';
+import { projects, teams, users } from './schema.js';
 
 export type UserRow = typeof users.$inferSelect;
 
@@ -31,23 +32,54 @@ export async function getUser(
   return row;
 }
 
-/** Revokes every key the user holds that is not revoked yet; returns how many. */
-export async function revokeUserKeys(
+/**
+ * Moves a person into a team (or out of any, with null). Their personal project moves with
+ * them: team budgets and policies are summed over project.teamId.
+ */
+export async function setUserTeam(
   db: Database,
   organizationId: string,
   userId: string,
-  now: Date,
-): Promise<number> {
-  const revoked = await db
-    .update(virtualKeys)
-    .set({ revokedAt: now })
-    .where(
-      and(
-        eq(virtualKeys.organizationId, organizationId),
-        eq(virtualKeys.userId, userId),
-        isNull(virtualKeys.revokedAt),
-      ),
-    )
-    .returning({ id: virtualKeys.id });
-  return revoked.length;
+  teamId: string | null,
+): Promise<UserRow | undefined> {
+  return db.transaction(async (tx) => {
+    const [user] = await tx
+      .update(users)
+      .set({ teamId })
+      .where(and(eq(users.organizationId, organizationId), eq(users.id, userId)))
+      .returning();
+    if (!user) return undefined;
+    await tx
+      .update(projects)
+      .set({ teamId })
+      .where(and(eq(projects.ownerUserId, userId), eq(projects.isPersonal, true)));
+    return user;
+  });
+}
+
+export type TeamRow = typeof teams.$inferSelect;
+
+export async function listTeams(db: Database, organizationId: string): Promise<TeamRow[]> {
+  return db.select().from(teams).where(eq(teams.organizationId, organizationId)).orderBy(asc(teams.name));
+}
+
+export async function getTeam(
+  db: Database,
+  organizationId: string,
+  id: string,
+): Promise<TeamRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(teams)
+    .where(and(eq(teams.organizationId, organizationId), eq(teams.id, id)));
+  return row;
+}
+
+export async function createTeam(db: Database, organizationId: string, name: string): Promise<TeamRow> {
+  const [row] = await db
+    .insert(teams)
+    .values({ id: newId('team'), organizationId, name })
+    .returning();
+  if (!row) throw new Error('insert returned no row');
+  return row;
 }

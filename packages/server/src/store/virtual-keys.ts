@@ -13,6 +13,8 @@ export interface NewVirtualKey {
   keyHash: string;
   keyHint: string;
   expiresAt?: Date | undefined;
+  /** The CLI sign-in a personal key is minted for. */
+  grantId?: string | undefined;
 }
 
 export async function insertVirtualKey(
@@ -32,6 +34,7 @@ export async function insertVirtualKey(
       keyHash: input.keyHash,
       keyHint: input.keyHint,
       expiresAt: input.expiresAt ?? null,
+      grantId: input.grantId ?? null,
     })
     .returning();
   if (!row) throw new Error('insert returned no row');

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateVirtualKey, virtualKeyHint } from '@gatehouse/core';
@@ -58,7 +59,8 @@ async function startOn(
 ): Promise<TestGatehouse> {
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
   const gatehouse = await assemble(testConfig(dataDir, environment, secretKey), { storage, logger: false });
-  const address = await gatehouse.app.listen({ port: 0, host: '127.0.0.1' });
+  // A test that needs the public URL to be right (SSO redirects) passes a free PORT.
+  const address = await gatehouse.app.listen({ port: Number(environment.PORT ?? 0), host: '127.0.0.1' });
   return {
     gatehouse,
     url: address,
@@ -82,6 +84,25 @@ async function startOn(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A loopback port free right now, for a server whose public URL must be known before it starts. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * A server whose public URL is its real address (`http://127.0.0.1:PORT`), as identity
+ * providers need for redirect URIs, audiences and ACS URLs.
+ */
+export async function startAddressableGatehouse(
+  environment: Record<string, string> = {},
+): Promise<TestGatehouse> {
+  return startTestGatehouse({ ...environment, PORT: String(await freePort()) });
 }
 
 export async function startTestGatehouse(environment: Record<string, string> = {}): Promise<TestGatehouse> {
@@ -212,9 +233,18 @@ export interface QuickStartGateway {
   close(): Promise<void>;
 }
 
-export async function startQuickStartGateway(): Promise<QuickStartGateway> {
+/**
+ * A server on a mock upstream with the quick start done. `environment` is passed to the server;
+ * `addressable` gives it its real public URL (for sign-in tests).
+ */
+export async function startQuickStartGateway(
+  environment: Record<string, string> = {},
+  options: { addressable?: boolean } = {},
+): Promise<QuickStartGateway> {
   const mock = await startMockUpstream();
-  const server = await startTestGatehouse();
+  const server = options.addressable
+    ? await startAddressableGatehouse(environment)
+    : await startTestGatehouse(environment);
   const setup = await quickStart(server, mock);
   return {
     mock,

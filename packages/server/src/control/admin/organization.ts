@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../store/database.js';
-import { getOrganization } from '../../store/organizations.js';
+import { getOrganization, type Organization } from '../../store/organizations.js';
 import { organizations } from '../../store/schema.js';
 import { errorSchema } from './schemas.js';
 
@@ -15,6 +15,15 @@ const organizationSchema = z
     timeZone: z
       .string()
       .describe("IANA time zone that day, week and month budgets follow, e.g. 'Europe/Lisbon'"),
+    emailDomains: z
+      .array(z.string())
+      .describe(
+        'Email domains whose people join this organisation on first sign-in; empty accepts anyone its IdP vouches for',
+      ),
+    personalKeyTtlSeconds: z
+      .number()
+      .int()
+      .describe('Lifetime of the personal keys people get by signing in'),
   })
   .meta({ id: 'Organization' });
 
@@ -25,22 +34,45 @@ const updateOrganizationBody = z
       .string()
       .refine(isValidTimeZone, { message: 'timeZone must be an IANA time zone such as Europe/Lisbon' })
       .optional(),
+    emailDomains: z
+      .array(
+        z
+          .string()
+          .trim()
+          .toLowerCase()
+          .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, {
+            message: 'emailDomains must be domain names such as example.com',
+          }),
+      )
+      .max(100)
+      .optional(),
+    personalKeyTtlSeconds: z
+      .number()
+      .int()
+      .min(300, { message: 'personalKeyTtlSeconds must be at least 300 (5 minutes)' })
+      .max(30 * 86_400, { message: 'personalKeyTtlSeconds must be at most 2592000 (30 days)' })
+      .optional(),
   })
   .strict();
 
 const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema };
 const security = [{ adminToken: [] }];
 
-/** `/api/admin/organization`: the caller's organisation, its name and budget time zone. */
+/**
+ * `/api/admin/organization`: the caller's organisation: its name, budget time zone, the email
+ * domains that join it on sign-in and the lifetime of personal keys.
+ */
 export function organizationRoutes(
   parent: FastifyInstance,
   options: { db: Database; onBudgetChange(): void },
 ): void {
   const app = parent.withTypeProvider<ZodTypeProvider>();
-  const view = (row: { id: string; name: string; timeZone: string }) => ({
+  const view = (row: Organization) => ({
     id: row.id,
     name: row.name,
     timeZone: row.timeZone,
+    emailDomains: row.emailDomains,
+    personalKeyTtlSeconds: row.personalKeyTtlSeconds,
   });
 
   app.get(

@@ -29,6 +29,7 @@ import {
   revokeVirtualKey,
   type VirtualKeyRow,
 } from '../../store/virtual-keys.js';
+import type { SsoConnections } from '../sso/connections.js';
 import { requireAdminToken } from './auth.js';
 import { type BudgetRouteOptions, budgetRoutes } from './budgets.js';
 import { claudeCodeSettingsRoutes } from './claude-code-settings.js';
@@ -50,6 +51,8 @@ import {
   usageResponseSchema,
   virtualKeySchema,
 } from './schemas.js';
+import { scimTokenRoutes } from './scim-tokens.js';
+import { ssoAdminRoutes } from './sso.js';
 import { userRoutes } from './users.js';
 
 export interface AdminRouteOptions {
@@ -62,6 +65,8 @@ export interface AdminRouteOptions {
   now(): Date;
   budgets: Omit<BudgetRouteOptions, 'db' | 'now'>;
   rateLimits: Omit<RateLimitRouteOptions, 'db'>;
+  sso: SsoConnections;
+  publicUrl: string;
 }
 
 /** What each provider type cannot be called without; the rest have usable defaults. */
@@ -98,6 +103,8 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
   claudeCodeSettingsRoutes(app, { db });
   userRoutes(app, { db, onKeysChange: options.onPolicyChange, now: options.now });
   rateLimitRoutes(app, { ...options.rateLimits, db });
+  ssoAdminRoutes(app, { connections: options.sso, publicUrl: options.publicUrl });
+  scimTokenRoutes(app, { db, box, now: options.now });
 
   app.post(
     '/providers',

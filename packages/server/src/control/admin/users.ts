@@ -2,7 +2,17 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../store/database.js';
-import { findUsers, getUser, revokeUserKeys, type UserRow } from '../../store/users.js';
+import {
+  createTeam,
+  findUsers,
+  getTeam,
+  getUser,
+  listTeams,
+  setUserTeam,
+  type TeamRow,
+  type UserRow,
+} from '../../store/users.js';
+import { revokeAllAccess } from '../personal-access.js';
 import { errorSchema, idParams, listOf } from './schemas.js';
 
 const userSchema = z
@@ -16,12 +26,17 @@ const userSchema = z
   })
   .meta({ id: 'User' });
 
+const teamSchema = z
+  .object({ id: z.string(), name: z.string(), externalId: z.string().nullable(), createdAt: z.string() })
+  .meta({ id: 'Team' });
+
 const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema };
 const security = [{ adminToken: [] }];
 
 /**
- * `/api/admin/users`: find a person, and cut off all of their access in one call (every key of
- * theirs is refused from the very next request, on every instance).
+ * `/api/admin/users` and `/api/admin/teams`: find a person, put them in a team (budgets and
+ * policies can target teams), and cut off all of their access in one call (every key, CLI
+ * sign-in and browser session of theirs, refused from the very next request on every instance).
  */
 export function userRoutes(
   parent: FastifyInstance,
@@ -34,6 +49,13 @@ export function userRoutes(
     name: row.name,
     teamId: row.teamId,
     disabledAt: row.disabledAt?.toISOString() ?? null,
+    createdAt: row.createdAt.toISOString(),
+  });
+
+  const teamView = (row: TeamRow) => ({
+    id: row.id,
+    name: row.name,
+    externalId: row.externalId,
     createdAt: row.createdAt.toISOString(),
   });
 
@@ -51,28 +73,77 @@ export function userRoutes(
       data: (await findUsers(options.db, request.admin.organizationId, request.query)).map(view),
     }),
   );
+  app.patch(
+    '/users/:id',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Move a person into a team, or out of any (null)',
+        security,
+        params: idParams,
+        body: z.object({ teamId: z.string().nullable() }).strict(),
+        response: { 200: userSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { organizationId } = request.admin;
+      const { teamId } = request.body;
+      if (teamId !== null && !(await getTeam(options.db, organizationId, teamId))) {
+        return reply.code(400).send({ error: { code: 'invalid_request', message: 'teamId names no team' } });
+      }
+      const user = await setUserTeam(options.db, organizationId, request.params.id, teamId);
+      if (!user) return reply.code(404).send({ error: { code: 'not_found', message: 'user not found' } });
+      // Resolved keys carry the team; every instance must re-read them.
+      options.onKeysChange();
+      return view(user);
+    },
+  );
+  app.get(
+    '/teams',
+    { schema: { tags: ['users'], security, response: { 200: listOf(teamSchema), ...errors } } },
+    async (request) => ({ data: (await listTeams(options.db, request.admin.organizationId)).map(teamView) }),
+  );
+  app.post(
+    '/teams',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Create a team (SCIM groups create theirs)',
+        security,
+        body: z.object({ name: z.string().trim().min(1).max(200) }).strict(),
+        response: { 201: teamSchema, ...errors },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .code(201)
+        .send(teamView(await createTeam(options.db, request.admin.organizationId, request.body.name))),
+  );
   app.post(
     '/users/:id/revoke-access',
     {
       schema: {
         tags: ['users'],
-        summary: "Revoke every key of a person's, at once",
+        summary: "Revoke every key, CLI sign-in and browser session of a person's, at once",
         security,
         params: idParams,
-        response: { 200: z.object({ userId: z.string(), revokedKeys: z.number().int() }), ...errors },
+        response: {
+          200: z.object({
+            userId: z.string(),
+            revokedKeys: z.number().int(),
+            revokedGrants: z.number().int().describe('CLI sign-ins (and their refresh tokens) revoked'),
+            revokedSessions: z.number().int(),
+          }),
+          ...errors,
+        },
       },
     },
     async (request, reply) => {
       const user = await getUser(options.db, request.admin.organizationId, request.params.id);
       if (!user) return reply.code(404).send({ error: { code: 'not_found', message: 'user not found' } });
-      const revokedKeys = await revokeUserKeys(
-        options.db,
-        request.admin.organizationId,
-        user.id,
-        options.now(),
-      );
+      const revoked = await revokeAllAccess(options.db, request.admin.organizationId, user.id, options.now());
       options.onKeysChange();
-      return { userId: user.id, revokedKeys };
+      return { userId: user.id, ...revoked };
     },
   );
 }

@@ -1,0 +1,154 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { isSecureOrLoopback } from '../../http/loopback.js';
+import type { SsoConnections } from '../sso/connections.js';
+import { errorSchema } from './schemas.js';
+
+const httpsOrLoopback = (name: string) =>
+  z.url().refine(
+    (value) => {
+      const url = new URL(value);
+      return isSecureOrLoopback(url);
+    },
+    { message: `${name} must be an https:// URL (http:// only on loopback)` },
+  );
+
+const oidcBody = z
+  .object({
+    issuer: httpsOrLoopback('issuer').describe("The provider's issuer; discovery is read from it"),
+    clientId: z.string().min(1).max(500),
+    clientSecret: z.string().min(1).max(2000).optional().describe('Omit for a public client (PKCE only)'),
+  })
+  .strict();
+
+const samlBody = z
+  .object({
+    entryPoint: httpsOrLoopback('entryPoint').describe(
+      "The IdP's single sign-on URL (HTTP-Redirect binding)",
+    ),
+    idpEntityId: z.string().min(1).max(1000).describe("The IdP's entity id: assertions must be issued by it"),
+    certificates: z
+      .array(z.string().min(100).max(20_000))
+      .min(1)
+      .max(4)
+      .describe("The IdP's signing certificates, PEM or base64; several during a rotation"),
+  })
+  .strict();
+
+const ssoView = z
+  .object({
+    oidc: z.object({ issuer: z.string(), clientId: z.string(), hasClientSecret: z.boolean() }).nullable(),
+    saml: z
+      .object({ entryPoint: z.string(), idpEntityId: z.string(), certificates: z.number().int() })
+      .nullable(),
+    redirectUri: z.string().describe('Register this at the OIDC provider'),
+    samlAcsUrl: z
+      .string()
+      .describe('The SAML assertion consumer service; the SP entity id is the metadata URL'),
+    samlMetadataUrl: z.string(),
+  })
+  .meta({ id: 'SsoSettings' });
+
+const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema };
+const security = [{ adminToken: [] }];
+
+/**
+ * `/api/admin/sso`: the organisation's identity providers. Secrets go in and never come out;
+ * the view says only whether a client secret is set.
+ */
+export function ssoAdminRoutes(
+  parent: FastifyInstance,
+  options: { connections: SsoConnections; publicUrl: string },
+): void {
+  const app = parent.withTypeProvider<ZodTypeProvider>();
+  const { connections, publicUrl } = options;
+
+  const view = async (organizationId: string) => {
+    const oidc = await connections.get(organizationId, 'oidc');
+    const saml = await connections.get(organizationId, 'saml');
+    return {
+      oidc: oidc
+        ? { issuer: oidc.issuer, clientId: oidc.clientId, hasClientSecret: oidc.clientSecret !== undefined }
+        : null,
+      saml: saml
+        ? {
+            entryPoint: saml.entryPoint,
+            idpEntityId: saml.idpEntityId,
+            certificates: saml.certificates.length,
+          }
+        : null,
+      redirectUri: `${publicUrl}/api/auth/sso/oidc/callback`,
+      samlAcsUrl: `${publicUrl}/api/auth/sso/saml/acs`,
+      samlMetadataUrl: `${publicUrl}/api/auth/sso/saml/metadata`,
+    };
+  };
+
+  app.get(
+    '/sso',
+    {
+      schema: {
+        tags: ['sso'],
+        summary: 'Single sign-on settings',
+        security,
+        response: { 200: ssoView, ...errors },
+      },
+    },
+    async (request) => view(request.admin.organizationId),
+  );
+  app.put(
+    '/sso/oidc',
+    {
+      schema: {
+        tags: ['sso'],
+        summary: 'Connect an OpenID Connect provider',
+        security,
+        body: oidcBody,
+        response: { 200: ssoView, ...errors },
+      },
+    },
+    async (request) => {
+      await connections.put(request.admin.organizationId, {
+        protocol: 'oidc',
+        issuer: request.body.issuer.replace(/\/+$/, ''),
+        clientId: request.body.clientId,
+        clientSecret: request.body.clientSecret,
+      });
+      return view(request.admin.organizationId);
+    },
+  );
+  app.put(
+    '/sso/saml',
+    {
+      schema: {
+        tags: ['sso'],
+        summary: 'Connect a SAML 2.0 identity provider',
+        security,
+        body: samlBody,
+        response: { 200: ssoView, ...errors },
+      },
+    },
+    async (request) => {
+      await connections.put(request.admin.organizationId, { protocol: 'saml', ...request.body });
+      return view(request.admin.organizationId);
+    },
+  );
+  app.delete(
+    '/sso/:protocol',
+    {
+      schema: {
+        tags: ['sso'],
+        summary: 'Disconnect an identity provider',
+        security,
+        params: z.object({ protocol: z.enum(['oidc', 'saml']) }),
+        response: { 204: z.null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const removed = await connections.remove(request.admin.organizationId, request.params.protocol);
+      if (!removed)
+        return reply.code(404).send({ error: { code: 'not_found', message: 'no such connection' } });
+      return reply.code(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,77 @@
+import { windowBounds } from '@gatehouse/core';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Authenticator, ResolvedKey } from '../../gateway/auth.js';
+import { scopesOf } from '../../gateway/budget-admission.js';
+import type { BudgetRow } from '../../store/budgets.js';
+import type { BudgetScope } from '../../store/schema.js';
+
+export interface SelfStatusOptions {
+  authenticator: Authenticator;
+  /** The budgets on the given scopes (the gateways' cached copy). */
+  budgetsFor(
+    organizationId: string,
+    scopes: { scope: BudgetScope; scopeId: string }[],
+  ): Promise<readonly BudgetRow[]>;
+  /** Spent and reserved in a budget's window, as the gateways count it. */
+  counter(budget: BudgetRow, windowStart: number): Promise<{ spentUsd: number; reservedUsd: number }>;
+  timeZoneOf(organizationId: string): Promise<string>;
+  /** Milliseconds a provider credential is skipped for after repeated failures; 0 when healthy. */
+  blockedFor(credentialId: string): number;
+  now(): Date;
+}
+
+/**
+ * `GET /api/auth/cli/status`: what `gatehouse status` shows a person about their own key —
+ * every budget that limits it, with spent, remaining and reset time, and the health of the
+ * providers their policy routes to. Nothing about anyone else.
+ */
+export function selfStatusRoute(app: FastifyInstance, options: SelfStatusOptions): void {
+  app.get('/api/auth/cli/status', { schema: { hide: true } }, async (request, reply) => {
+    let identity: ResolvedKey;
+    try {
+      const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
+      identity = await options.authenticator.authenticate(bearer);
+    } catch (error) {
+      return unauthorized(reply, (error as Error).message);
+    }
+    const now = options.now().getTime();
+    const timeZone = await options.timeZoneOf(identity.organizationId);
+    const budgets = await options.budgetsFor(identity.organizationId, scopesOf(identity));
+    return {
+      budgets: await Promise.all(
+        budgets.map(async (budget) => {
+          const bounds = windowBounds(budget.window, now, timeZone);
+          const { spentUsd, reservedUsd } = await options.counter(budget, bounds.start);
+          return {
+            id: budget.id,
+            name: budget.name,
+            scope: budget.scope,
+            window: budget.window,
+            action: budget.action,
+            model: budget.model,
+            limitUsd: budget.limitUsd,
+            spentUsd,
+            remainingUsd: Math.max(0, budget.limitUsd - spentUsd - reservedUsd),
+            resetsAt: bounds.end === undefined ? null : new Date(bounds.end).toISOString(),
+          };
+        }),
+      ),
+      providers: identity.policy.providers.map((provider) => {
+        const blockedMs = options.blockedFor(provider.id);
+        return {
+          name: provider.name,
+          type: provider.type,
+          status: blockedMs === 0 ? 'available' : 'cooling_down',
+          retryInSeconds: blockedMs === 0 ? null : Math.ceil(blockedMs / 1000),
+        };
+      }),
+    };
+  });
+}
+
+function unauthorized(reply: FastifyReply, message: string) {
+  return reply
+    .code(401)
+    .header('www-authenticate', 'Bearer')
+    .send({ error: 'invalid_token', error_description: message });
+}

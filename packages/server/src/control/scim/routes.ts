@@ -1,0 +1,109 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type SecretBox, secretsEqual } from '../../security/secret-box.js';
+import type { Database } from '../../store/database.js';
+import { findLiveScimToken } from '../../store/scim.js';
+import { discoveryRoutes } from './discovery.js';
+import { ScimError, scimErrorBody } from './errors.js';
+import { groupRoutes } from './groups.js';
+import { SCIM_CONTENT_TYPE } from './resources.js';
+import { type ScimContext, userRoutes } from './users.js';
+
+export interface ScimRouteOptions {
+  db: Database;
+  box: SecretBox;
+  defaultOrganizationId: string;
+  /** `GATEHOUSE_SCIM_TOKEN`: a bearer for the default organisation, besides admin-created tokens. */
+  environmentToken: string | undefined;
+  /** Announces that keys were revoked, so every instance drops its cached copies. */
+  onKeysChange(): void;
+  now(): Date;
+}
+
+/** Where the SCIM service is; identity providers are configured with `<public URL>/scim/v2`. */
+const SCIM_PREFIX = '/scim/v2';
+const SCIM_JSON = 'application/scim+json';
+
+/** The organisation each authenticated SCIM request acts for. */
+const organizations = new WeakMap<FastifyRequest, string>();
+
+/**
+ * SCIM 2.0 provisioning (RFC 7643/7644): an identity provider creates, updates and deactivates
+ * people and teams. Every request carries a bearer: an admin-created SCIM token (looked up by its
+ * hash, so revoking it takes effect on the next request) or `GATEHOUSE_SCIM_TOKEN`.
+ * @see https://www.rfc-editor.org/rfc/rfc7644
+ */
+export async function scimRoutes(app: FastifyInstance, options: ScimRouteOptions): Promise<void> {
+  await app.register(
+    async (scope) => {
+      if (!scope.hasContentTypeParser(SCIM_JSON)) {
+        // RFC 7644 §8.1: clients send application/scim+json; it is JSON.
+        scope.addContentTypeParser(
+          SCIM_JSON,
+          { parseAs: 'string' },
+          scope.getDefaultJsonParser('error', 'error'),
+        );
+      }
+      scope.setErrorHandler((error: FastifyError, request, reply) => {
+        if (error instanceof ScimError) return sendError(reply, error);
+        const status = error.statusCode ?? 500;
+        if (status >= 500) {
+          request.log.error({ err: error, requestId: request.id }, 'unhandled SCIM error');
+          return sendError(reply, new ScimError(500, undefined, `Internal error (request ${request.id}).`));
+        }
+        // Fastify's own refusals: malformed JSON, an empty body, an unknown media type, too large.
+        return sendError(
+          reply,
+          new ScimError(status, status === 400 ? 'invalidSyntax' : undefined, error.message),
+        );
+      });
+      scope.setNotFoundHandler((request, reply) =>
+        sendError(
+          reply,
+          new ScimError(404, undefined, `No SCIM endpoint ${request.method} ${request.url.split('?')[0]}`),
+        ),
+      );
+      // onRequest: an unauthenticated caller is refused before its body is read.
+      scope.addHook('onRequest', async (request, reply) => {
+        reply.type(SCIM_CONTENT_TYPE);
+        const organizationId = await authenticate(request, options);
+        if (!organizationId) {
+          reply.header('www-authenticate', 'Bearer realm="scim"');
+          throw new ScimError(401, undefined, 'A valid SCIM bearer token is required.');
+        }
+        organizations.set(request, organizationId);
+      });
+
+      const context: ScimContext = {
+        db: options.db,
+        onKeysChange: options.onKeysChange,
+        now: options.now,
+        organizationOf(request) {
+          const organizationId = organizations.get(request);
+          // Unreachable past the hook; fail closed rather than act for a default organisation.
+          if (!organizationId) throw new ScimError(401, undefined, 'A valid SCIM bearer token is required.');
+          return organizationId;
+        },
+        baseOf: (request) => `${request.protocol}://${request.host}${SCIM_PREFIX}`,
+      };
+      discoveryRoutes(scope, context.baseOf);
+      userRoutes(scope, context);
+      groupRoutes(scope, context);
+    },
+    { prefix: SCIM_PREFIX },
+  );
+}
+
+async function authenticate(request: FastifyRequest, options: ScimRouteOptions): Promise<string | undefined> {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+  const presented = match?.[1];
+  if (!presented) return undefined;
+  if (options.environmentToken && secretsEqual(presented, options.environmentToken)) {
+    return options.defaultOrganizationId;
+  }
+  const token = await findLiveScimToken(options.db, options.box.hashToken(presented));
+  return token?.organizationId;
+}
+
+function sendError(reply: FastifyReply, error: ScimError) {
+  return reply.code(error.status).type(SCIM_CONTENT_TYPE).send(scimErrorBody(error));
+}

@@ -1,0 +1,253 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { html, page, pageHeaders } from '../../http/html.js';
+import type { SecretBox } from '../../security/secret-box.js';
+import type { Database } from '../../store/database.js';
+import { getOrganization, type Organization } from '../../store/organizations.js';
+import { organizations, type SsoProtocol } from '../../store/schema.js';
+import {
+  pruneSsoState,
+  saveSsoTransaction,
+  spendNonce,
+  takeSsoTransaction,
+} from '../../store/sso-transactions.js';
+import { admitIdentity, SignInRefused, type VerifiedIdentity } from './admit-identity.js';
+import type { SsoConnections } from './connections.js';
+import type { OidcPending, OidcSignIn } from './oidc.js';
+import type { SamlSignIn } from './saml.js';
+import type { WebSessions } from './web-sessions.js';
+
+export interface SsoRouteOptions {
+  db: Database;
+  box: SecretBox;
+  connections: SsoConnections;
+  sessions: WebSessions;
+  oidc: OidcSignIn;
+  saml: SamlSignIn;
+  defaultOrganizationId: string;
+  now(): Date;
+}
+
+/** How long a person has to finish signing in at their identity provider. */
+const SIGN_IN_WINDOW_MS = 10 * 60 * 1000;
+
+/**
+ * Web sign-in through the organisation's identity provider. The paths are fixed because
+ * identity providers register them: `/api/auth/sso/oidc/callback` (OIDC redirect URI),
+ * `/api/auth/sso/saml/acs` and `/api/auth/sso/saml/metadata`. Every sign-in ends in a browser
+ * session and back at the page that asked for it (the device approval page, the web UI).
+ */
+export async function ssoRoutes(app: FastifyInstance, options: SsoRouteOptions): Promise<void> {
+  const { db, box, connections, sessions } = options;
+
+  const showPage = (reply: FastifyReply, status: number, title: string, message: string) =>
+    reply
+      .code(status)
+      .headers(pageHeaders)
+      .send(page(title, html`<p>${message}</p>`));
+
+  app.get('/api/auth/sso/login', { schema: { hide: true } }, async (request, reply) => {
+    const query = request.query as Record<string, string | undefined>;
+    const returnTo = safeReturnPath(query.return_to);
+    const organization = await organizationFor(query);
+    if (!organization) return showPage(reply, 404, 'Sign-in', 'No organisation matches that email or name.');
+    const available = await connections.available(organization.id);
+    const protocol = (query.protocol as SsoProtocol | undefined) ?? available[0];
+    if (!protocol || !available.includes(protocol)) {
+      return showPage(reply, 404, 'Sign-in', `Single sign-on is not set up for ${organization.name}.`);
+    }
+    const transactionId = randomBytes(24).toString('base64url');
+    const expiresAt = new Date(options.now().getTime() + SIGN_IN_WINDOW_MS);
+    // Sign-ins that were started and never finished would otherwise pile up.
+    await pruneSsoState(db, options.now());
+    if (protocol === 'oidc') {
+      const connection = await connections.get(organization.id, 'oidc');
+      if (!connection) return showPage(reply, 404, 'Sign-in', 'Single sign-on is not set up.');
+      let begun: Awaited<ReturnType<OidcSignIn['begin']>>;
+      try {
+        begun = await options.oidc.begin(connection);
+      } catch (error) {
+        request.log.error({ err: error }, 'OIDC sign-in could not start');
+        return showPage(
+          reply,
+          502,
+          'Sign-in',
+          'Your identity provider could not be reached. Try again later.',
+        );
+      }
+      const { url, pending } = begun;
+      await saveSsoTransaction(db, {
+        idHash: box.hashToken(pending.state),
+        organizationId: organization.id,
+        protocol,
+        secretSealed: box.seal(JSON.stringify(pending), 'sso-transaction'),
+        returnTo,
+        expiresAt,
+      });
+      return reply.redirect(url, 303);
+    }
+    const connection = await connections.get(organization.id, 'saml');
+    if (!connection) return showPage(reply, 404, 'Sign-in', 'Single sign-on is not set up.');
+    // RelayState carries the transaction id through the IdP; the AuthnRequest id is kept secret-side.
+    const { url, requestId } = await options.saml.begin(connection, transactionId);
+    await saveSsoTransaction(db, {
+      idHash: box.hashToken(transactionId),
+      organizationId: organization.id,
+      protocol,
+      secretSealed: box.seal(JSON.stringify({ requestId }), 'sso-transaction'),
+      returnTo,
+      expiresAt,
+    });
+    return reply.redirect(url, 303);
+  });
+
+  app.get('/api/auth/sso/oidc/callback', { schema: { hide: true } }, async (request, reply) => {
+    const query = request.query as Record<string, string | undefined>;
+    if (query.error) {
+      return showPage(
+        reply,
+        400,
+        'Sign-in failed',
+        `Your identity provider said: ${query.error_description ?? query.error}`,
+      );
+    }
+    const transaction = query.state
+      ? await takeSsoTransaction(db, box.hashToken(query.state), 'oidc', options.now())
+      : undefined;
+    if (!transaction?.secretSealed) {
+      return showPage(
+        reply,
+        400,
+        'Sign-in failed',
+        'This sign-in link has expired or was already used. Start again.',
+      );
+    }
+    const organization = await getOrganization(db, transaction.organizationId);
+    const connection = await connections.get(transaction.organizationId, 'oidc');
+    if (!organization || !connection)
+      return showPage(reply, 400, 'Sign-in failed', 'Single sign-on is not set up.');
+    const pending = JSON.parse(box.open(transaction.secretSealed, 'sso-transaction')) as OidcPending;
+    let identity: VerifiedIdentity;
+    try {
+      identity = await options.oidc.complete(connection, callbackUrl(request), pending);
+    } catch (error) {
+      request.log.warn({ err: error }, 'OIDC sign-in refused');
+      return showPage(reply, 401, 'Sign-in failed', 'Your identity provider’s answer could not be verified.');
+    }
+    return finish(request, reply, organization, identity, transaction.returnTo);
+  });
+
+  app.post('/api/auth/sso/saml/acs', { schema: { hide: true } }, async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, string | undefined>;
+    const transaction = body.RelayState
+      ? await takeSsoTransaction(db, box.hashToken(body.RelayState), 'saml', options.now())
+      : undefined;
+    // Unsolicited (IdP-initiated) responses are refused: without our request id to answer, an
+    // assertion captured elsewhere could be replayed here.
+    if (!transaction?.secretSealed || !body.SAMLResponse) {
+      return showPage(
+        reply,
+        400,
+        'Sign-in failed',
+        'This sign-in has expired or was not started here. Start again.',
+      );
+    }
+    const organization = await getOrganization(db, transaction.organizationId);
+    const connection = await connections.get(transaction.organizationId, 'saml');
+    if (!organization || !connection)
+      return showPage(reply, 400, 'Sign-in failed', 'Single sign-on is not set up.');
+    const { requestId } = JSON.parse(box.open(transaction.secretSealed, 'sso-transaction')) as {
+      requestId: string;
+    };
+    try {
+      const assertion = await options.saml.complete(connection, body.SAMLResponse, requestId);
+      if (!(await spendNonce(db, `saml:${assertion.assertionId}`, assertion.expiresAt))) {
+        throw new Error('assertion replayed');
+      }
+      return await finish(request, reply, organization, assertion.identity, transaction.returnTo);
+    } catch (error) {
+      request.log.warn({ err: error }, 'SAML sign-in refused');
+      return showPage(reply, 401, 'Sign-in failed', 'Your identity provider’s answer could not be verified.');
+    }
+  });
+
+  app.get('/api/auth/sso/saml/metadata', { schema: { hide: true } }, async (_request, reply) =>
+    reply.header('content-type', 'application/samlmetadata+xml').send(options.saml.metadata()),
+  );
+
+  /** Who is signed in in this browser (for the web UI and the device page). */
+  app.get('/api/auth/session', { schema: { hide: true } }, async (request, reply) => {
+    const session = await sessions.current(request);
+    if (!session)
+      return reply.code(401).send({ error: { code: 'not_signed_in', message: 'Not signed in.' } });
+    return {
+      user: { id: session.user.id, email: session.user.email, name: session.user.name },
+      organization: { id: session.organization.id, name: session.organization.name },
+      csrfToken: session.csrfToken,
+    };
+  });
+
+  app.post('/api/auth/logout', { schema: { hide: true } }, async (request, reply) => {
+    const session = await sessions.current(request);
+    const presented =
+      (request.headers['x-csrf-token'] as string | undefined) ??
+      ((request.body ?? {}) as Record<string, string | undefined>).csrf_token;
+    if (session && !sessions.verifyCsrf(request, session, presented)) {
+      return reply.code(403).send({ error: { code: 'csrf', message: 'Missing or wrong CSRF token.' } });
+    }
+    await sessions.end(request, reply);
+    return reply.code(204).send();
+  });
+
+  async function finish(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    organization: Organization,
+    identity: VerifiedIdentity,
+    returnTo: string,
+  ) {
+    try {
+      const user = await admitIdentity(db, organization, identity);
+      await sessions.start(reply, user);
+      return reply.redirect(returnTo, 303);
+    } catch (error) {
+      if (error instanceof SignInRefused) return showPage(reply, 403, 'Sign-in refused', error.message);
+      request.log.error({ err: error }, 'sign-in failed');
+      throw error;
+    }
+  }
+
+  async function organizationFor(
+    query: Record<string, string | undefined>,
+  ): Promise<Organization | undefined> {
+    if (query.email?.includes('@')) {
+      const domain = query.email.slice(query.email.lastIndexOf('@') + 1).toLowerCase();
+      const all = await db.select().from(organizations);
+      const byDomain = all.find((organization) =>
+        organization.emailDomains.some((allowed) => allowed.toLowerCase() === domain),
+      );
+      if (byDomain) return byDomain;
+    }
+    if (query.organization) {
+      const all = await db.select().from(organizations);
+      return all.find(
+        (organization) => organization.slug === query.organization || organization.id === query.organization,
+      );
+    }
+    return getOrganization(db, options.defaultOrganizationId);
+  }
+
+  function callbackUrl(request: FastifyRequest): URL {
+    // The provider checks the redirect URI against the registered one; we rebuild it from our
+    // own public URL, never from the Host header.
+    const url = new URL(options.oidc.options.redirectUri);
+    url.search = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
+    return url;
+  }
+}
+
+/** Only same-site paths: an attacker-chosen absolute URL would make sign-in an open redirect. */
+export function safeReturnPath(candidate: string | undefined): string {
+  if (!candidate?.startsWith('/') || candidate.startsWith('//') || candidate.includes('\\')) return '/';
+  return candidate;
+}
