@@ -1,0 +1,119 @@
+import { CliError, ExitCode } from './ui.js';
+
+/**
+ * The few Gatehouse endpoints the CLI calls: OAuth metadata and tokens (RFC 8414, 8628, 8252,
+ * 6749) and the signed-in person's own views. Every call has a timeout; failures become errors
+ * that say what to do.
+ */
+
+const TIMEOUT_MS = 15_000;
+
+export interface ServerMetadata {
+  issuer: string;
+  authorization_endpoint: string;
+  token_endpoint: string;
+  device_authorization_endpoint: string;
+  revocation_endpoint: string;
+}
+
+export interface TokenResponse {
+  access_token: string;
+  expires_in: number;
+  refresh_token: string;
+  virtual_key: string;
+  virtual_key_expires_at: string;
+}
+
+export interface OAuthErrorBody {
+  error: string;
+  error_description?: string;
+}
+
+/** An OAuth error answer (`authorization_pending`, `invalid_grant`, …). */
+export class OAuthError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: OAuthErrorBody,
+  ) {
+    super(body.error_description ?? body.error);
+  }
+}
+
+export const CLIENT_ID = 'gatehouse-cli';
+
+/** Accepts `https://gatehouse.example.com`, a bare host, or a URL with `/api` on the end. */
+export function normaliseServer(input: string): string {
+  const withScheme = /^https?:\/\//i.test(input) ? input : `https://${input}`;
+  if (!URL.canParse(withScheme)) throw new CliError(`Not a server address: ${input}`, ExitCode.usage);
+  const url = new URL(withScheme);
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol === 'http:' && !loopback) {
+    throw new CliError(
+      `Refusing plain http:// for ${url.host}: your sign-in would cross the network unencrypted.`,
+      ExitCode.usage,
+      'Use the https:// address (http:// is accepted only for localhost).',
+    );
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '').replace(/\/api$/, '')}`;
+}
+
+async function request(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS) });
+  } catch (error) {
+    const reason = (error as Error).name === 'TimeoutError' ? 'timed out' : (error as Error).message;
+    throw new CliError(`Cannot reach ${new URL(url).origin}: ${reason}`, ExitCode.serverUnavailable);
+  }
+}
+
+async function json<T>(response: Response, what: string): Promise<T> {
+  const text = await response.text();
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new CliError(
+      `${what}: the server answered ${response.status} with something that is not JSON.`,
+      ExitCode.serverUnavailable,
+    );
+  }
+}
+
+export async function discover(server: string): Promise<ServerMetadata> {
+  const response = await request(`${server}/.well-known/oauth-authorization-server`, {
+    headers: { accept: 'application/json' },
+  });
+  if (!response.ok) {
+    throw new CliError(
+      `${server} does not look like a Gatehouse server (sign-in metadata: HTTP ${response.status}).`,
+      ExitCode.serverUnavailable,
+    );
+  }
+  return json<ServerMetadata>(response, 'Sign-in metadata');
+}
+
+/** POSTs form parameters to an OAuth endpoint; OAuth errors come back as OAuthError. */
+export async function oauthPost<T>(endpoint: string, fields: Record<string, string>): Promise<T> {
+  const response = await request(endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: new URLSearchParams(fields).toString(),
+  });
+  const body = await json<T & Partial<OAuthErrorBody>>(response, 'Sign-in');
+  if (!response.ok) {
+    if (typeof body.error === 'string') throw new OAuthError(response.status, body as OAuthErrorBody);
+    throw new CliError(`Sign-in failed: HTTP ${response.status}.`, ExitCode.serverUnavailable);
+  }
+  return body;
+}
+
+/** GETs one of the signed-in person's own views with their key. */
+export async function getWithKey<T>(server: string, path: string, key: string): Promise<T> {
+  const response = await request(`${server}${path}`, {
+    headers: { authorization: `Bearer ${key}`, accept: 'application/json' },
+  });
+  if (response.status === 401) {
+    throw new CliError('Your sign-in has ended.', ExitCode.notSignedIn, 'Run: gatehouse login');
+  }
+  if (!response.ok) throw new CliError(`${path}: HTTP ${response.status}`, ExitCode.serverUnavailable);
+  return json<T>(response, path);
+}

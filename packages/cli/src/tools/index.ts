@@ -1,0 +1,140 @@
+/**
+ * How each coding tool is pointed at Gatehouse for one run: the variables and arguments it
+ * reads, and the hook it calls for a fresh key so sessions longer than a key's life keep
+ * working. Nothing here writes the tool's own configuration files.
+ */
+
+export interface Launch {
+  /** The program to run (looked up on PATH). */
+  command: string;
+  /** Arguments placed before the person's own. */
+  args: string[];
+  /** Variables to set; `undefined` removes one the person had set (it would take precedence). */
+  env: Record<string, string | undefined>;
+}
+
+export interface LaunchContext {
+  /** The Gatehouse server's URL (no `/api`). */
+  server: string;
+  /** A personal key with time left on it. */
+  key: string;
+  /** The command line that prints a fresh key: `'/usr/bin/node' '/…/gatehouse.js' token`. */
+  tokenCommand: { command: string; args: string[] };
+}
+
+export interface Tool {
+  name: string;
+  /** What the person calls it. */
+  title: string;
+  launch(context: LaunchContext): Launch;
+}
+
+/** A shell command line from argv, each word single-quoted (Claude Code runs it with a shell). */
+function shellLine(command: string, args: string[]): string {
+  return [command, ...args].map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(' ');
+}
+
+/** A TOML basic string (Codex's `-c` values are TOML). */
+function tomlString(value: string): string {
+  return JSON.stringify(value);
+}
+
+const claude: Tool = {
+  name: 'claude',
+  title: 'Claude Code',
+  launch: ({ server, tokenCommand }) => ({
+    command: 'claude',
+    // apiKeyHelper: Claude Code runs it for a key, caches it, and runs it again on a 401, so an
+    // expired key is replaced mid-session. --settings adds to the person's settings, never edits them.
+    args: [
+      '--settings',
+      JSON.stringify({ apiKeyHelper: shellLine(tokenCommand.command, tokenCommand.args) }),
+    ],
+    env: {
+      // Claude Code appends /v1/messages itself.
+      ANTHROPIC_BASE_URL: server,
+      // Both take precedence over apiKeyHelper: with either set, the helper never runs and the
+      // session ends with that key's life (checked with 2.1.197). Removed, whoever set them.
+      ANTHROPIC_AUTH_TOKEN: undefined,
+      ANTHROPIC_API_KEY: undefined,
+      // Re-run the helper every 5 minutes as well, not only after a 401.
+      CLAUDE_CODE_API_KEY_HELPER_TTL_MS: String(5 * 60 * 1000),
+    },
+  }),
+};
+
+const codex: Tool = {
+  name: 'codex',
+  title: 'Codex',
+  launch: ({ server, tokenCommand }) => {
+    // A provider defined for this run only (`-c` overrides; ~/.codex/config.toml is not touched).
+    // Its `auth` command supplies the bearer, re-run before it ages out and after a 401.
+    const args = `[${tokenCommand.args.map(tomlString).join(', ')}]`;
+    const provider =
+      `{ name = "Gatehouse", base_url = ${tomlString(`${server}/api/v1`)}, wire_api = "responses", ` +
+      `requires_openai_auth = false, auth = { command = ${tomlString(tokenCommand.command)}, args = ${args}, ` +
+      'timeout_ms = 15000, refresh_interval_ms = 300000 } }';
+    return {
+      command: 'codex',
+      args: ['-c', 'model_provider="gatehouse"', '-c', `model_providers.gatehouse=${provider}`],
+      env: {},
+    };
+  },
+};
+
+const gemini: Tool = {
+  name: 'gemini',
+  title: 'Gemini CLI',
+  launch: ({ server, key }) => ({
+    command: 'gemini',
+    args: [],
+    env: {
+      GOOGLE_GEMINI_BASE_URL: server,
+      GEMINI_API_KEY: key,
+      // Gemini CLI otherwise asks which sign-in to use; the key is the answer.
+      GEMINI_DEFAULT_AUTH_TYPE: 'gemini-api-key',
+      GOOGLE_API_KEY: undefined,
+      GOOGLE_GENAI_USE_VERTEXAI: undefined,
+    },
+  }),
+};
+
+const opencode: Tool = {
+  name: 'opencode',
+  title: 'OpenCode',
+  launch: ({ server, key }) => ({
+    command: 'opencode',
+    args: [],
+    env: {
+      // OpenCode merges this JSON over its configuration: both providers point at the gateway.
+      OPENCODE_CONFIG_CONTENT: JSON.stringify({
+        provider: {
+          anthropic: { options: { baseURL: `${server}/v1`, apiKey: key } },
+          openai: { options: { baseURL: `${server}/api/v1`, apiKey: key } },
+        },
+      }),
+    },
+  }),
+};
+
+const copilot: Tool = {
+  name: 'copilot',
+  title: 'GitHub Copilot CLI',
+  launch: ({ server, key }) => ({
+    command: 'copilot',
+    args: [],
+    env: {
+      // Copilot CLI's bring-your-own-key provider, in Anthropic Messages format.
+      COPILOT_PROVIDER_TYPE: 'anthropic',
+      COPILOT_PROVIDER_BASE_URL: server,
+      COPILOT_PROVIDER_API_KEY: key,
+      COPILOT_MODEL: process.env.COPILOT_MODEL ?? 'claude-sonnet-4-6',
+    },
+  }),
+};
+
+export const tools: readonly Tool[] = [claude, codex, gemini, opencode, copilot];
+
+export function toolNamed(name: string): Tool | undefined {
+  return tools.find((tool) => tool.name === name);
+}
