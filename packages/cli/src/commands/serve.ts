@@ -13,5 +13,6 @@ export async function serve(): Promise<number> {
     return 1;
   }
   await server.serve();
-  return 0;
+  // The server sets the exit code itself (2 for bad settings, 1 when it cannot start).
+  return typeof process.exitCode === 'number' ? process.exitCode : 0;
 }
