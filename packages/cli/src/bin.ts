@@ -97,4 +97,8 @@ Exit codes: 0 ok · 1 failed · 2 usage · 3 not signed in · 4 budget used up �
   return exitCode;
 }
 
+// `gatehouse --help | head`: a reader that stops early is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
 process.exitCode = await main(process.argv);

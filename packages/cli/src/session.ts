@@ -24,22 +24,26 @@ export async function currentCredentials(): Promise<Credentials> {
   return credentials;
 }
 
-/** Credentials whose key is good for a while yet, refreshed first if need be. */
-export async function freshCredentials(): Promise<Credentials> {
+/**
+ * Credentials whose key is good for a while yet, refreshed first if need be. `forWholeSession`
+ * asks for a key with at least 90 % of its life ahead, for tools that cannot renew one mid-way.
+ */
+export async function freshCredentials(options: { forWholeSession?: boolean } = {}): Promise<Credentials> {
+  const stale = (credentials: Credentials) => needsRefresh(credentials, options.forWholeSession ?? false);
   const current = await currentCredentials();
-  if (!needsRefresh(current)) return current;
+  if (!stale(current)) return current;
   return withCredentialsLock(async () => {
     // Another process may have refreshed while this one waited for the lock.
     const latest = await currentCredentials();
-    if (!needsRefresh(latest)) return latest;
+    if (!stale(latest)) return latest;
     return refresh(latest);
   });
 }
 
-function needsRefresh(credentials: Credentials): boolean {
+function needsRefresh(credentials: Credentials, forWholeSession: boolean): boolean {
   const expiresAt = Date.parse(credentials.keyExpiresAt);
-  const issuedAt = Date.parse(credentials.savedAt);
-  const margin = Math.min(REFRESH_MARGIN_MS, Math.max(0, (expiresAt - issuedAt) / 2));
+  const lifetime = Math.max(0, expiresAt - Date.parse(credentials.savedAt));
+  const margin = forWholeSession ? lifetime * 0.9 : Math.min(REFRESH_MARGIN_MS, lifetime / 2);
   return !(expiresAt - Date.now() > margin);
 }
 

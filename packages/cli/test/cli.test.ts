@@ -184,7 +184,8 @@ describe('running tools', () => {
     expect(run.code).toBe(7);
     expect(run.stdout).toContain('-p say hi --model claude-sonnet-4-6');
     expect(run.stdout).toContain(`base:${server.url}`);
-    expect(run.stdout).toMatch(/token:gth_/);
+    // The key comes from the apiKeyHelper (renewed on a 401), never from a variable that wins over it.
+    expect(run.stdout).toContain('token:\n');
     expect(run.stdout).toContain('apikey:unset');
     expect(run.stdout).toContain('stdin:from stdin');
     expect(run.stdout).toContain('apiKeyHelper');
@@ -214,6 +215,22 @@ describe('running tools', () => {
     } finally {
       await server.admin('DELETE', `/budgets/${budget.id}`);
     }
+  });
+
+  it('gives tools that cannot renew a key one with nearly its whole life ahead', async () => {
+    const before = credentials();
+    // Half of the key's day is gone: fine for Claude Code's helper, too short for a pasted key.
+    const halfway = {
+      ...before,
+      savedAt: new Date(Date.now() - 43_200_000).toISOString(),
+      keyExpiresAt: new Date(Date.now() + 43_200_000).toISOString(),
+    };
+    writeFileSync(join(home, 'credentials.json'), JSON.stringify(halfway), { mode: 0o600 });
+    expect((await runCli(['token'], env)).stdout.trim()).toBe(before.key);
+    const exports = await runCli(['env', 'gemini', '--json'], env);
+    const fresh = JSON.parse(exports.stdout);
+    expect(fresh.env.GEMINI_API_KEY).not.toBe(before.key);
+    expect(Date.parse(fresh.keyExpiresAt) - Date.now()).toBeGreaterThan(86_000_000);
   });
 
   it('prints shell exports and Cursor settings', async () => {

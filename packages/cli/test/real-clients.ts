@@ -66,6 +66,23 @@ function missing(dir: string): RealClientName[] {
   });
 }
 
+/** npm settings worth passing on to the install: where packages come from, and how. */
+const NPM_SETTINGS_KEPT =
+  /^npm_config_(registry|cache|userconfig|globalconfig|proxy|https_proxy|noproxy|cafile|ca|strict_ssl)$/i;
+
+/**
+ * The environment for `npm install`, without the `npm_*` variables of an npm that started the
+ * tests (`npm test`, `npx vitest`): a nested npm would take them as its own (a leftover
+ * `npm_config_call` breaks it, a workspace setting would point it back into the repository).
+ */
+function npmEnvironment(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!name.toLowerCase().startsWith('npm_') || NPM_SETTINGS_KEPT.test(name)) env[name] = value;
+  }
+  return { ...env, npm_config_update_notifier: 'false' };
+}
+
 function npmInstall(dir: string, specs: string[]): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     // Lifecycle scripts stay on: Claude Code's postinstall puts its native binary in place.
@@ -75,7 +92,7 @@ function npmInstall(dir: string, specs: string[]): Promise<void> {
       {
         cwd: dir,
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, npm_config_update_notifier: 'false' },
+        env: npmEnvironment(),
       },
     );
     let output = '';

@@ -11,7 +11,7 @@ const shellQuote = (value: string) => `'${value.replaceAll("'", "'\\''")}'`;
  * comment); for anything else, what the OpenAI, Anthropic and Google SDKs read.
  */
 export async function env(name: string, options: { json?: boolean }): Promise<void> {
-  const credentials = await freshCredentials();
+  const credentials = await freshCredentials({ forWholeSession: true });
   const tool = toolNamed(name);
   let variables: Record<string, string | undefined>;
   let args: string[] = [];
@@ -45,7 +45,7 @@ export async function env(name: string, options: { json?: boolean }): Promise<vo
 
 /** `gatehouse cursor`: the values to paste into Cursor's model settings. */
 export async function cursor(options: { json?: boolean }): Promise<void> {
-  const credentials = await freshCredentials();
+  const credentials = await freshCredentials({ forWholeSession: true });
   const settings = { openAiBaseUrl: `${credentials.server}/api/v1`, openAiApiKey: credentials.key };
   if (options.json) return printJson({ ...settings, keyExpiresAt: credentials.keyExpiresAt });
   out('In Cursor: Settings → Models → API Keys:');

@@ -3,7 +3,7 @@ import { realpathSync } from 'node:fs';
 import { getWithKey } from '../server-api.js';
 import { freshCredentials } from '../session.js';
 import { type LaunchContext, type Tool, toolNamed } from '../tools/index.js';
-import { CliError, ExitCode } from '../ui.js';
+import { CliError, ExitCode, note, paint } from '../ui.js';
 
 /** How a tool is installed, for the message when it is not. */
 const installHints: Record<string, string> = {
@@ -34,7 +34,7 @@ export function tokenCommand(): LaunchContext['tokenCommand'] {
 export async function prepareLaunch(name: string) {
   const tool = toolNamed(name);
   if (!tool) throw new CliError(`Unknown tool: ${name}`, ExitCode.usage);
-  const credentials = await freshCredentials();
+  const credentials = await freshCredentials({ forWholeSession: !tool.renewsKey });
   return {
     tool,
     credentials,
@@ -49,6 +49,7 @@ export async function prepareLaunch(name: string) {
 export async function runTool(name: string, userArgs: string[]): Promise<number> {
   const { tool, credentials, launch } = await prepareLaunch(name);
   await refuseWhenBudgetSpent(tool, credentials.server, credentials.key);
+  if (launch.notice) note(`${paint(process.stderr, 'yellow', 'note:')} ${launch.notice}`);
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const [variable, value] of Object.entries(launch.env)) {
     if (value === undefined) delete env[variable];

@@ -1,7 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { homedir, platform } from 'node:os';
+import { join } from 'node:path';
+
 /**
  * How each coding tool is pointed at Gatehouse for one run: the variables and arguments it
  * reads, and the hook it calls for a fresh key so sessions longer than a key's life keep
  * working. Nothing here writes the tool's own configuration files.
+ * Claude Code, Codex and Gemini CLI are run for real against a gateway by
+ * `test/real-clients.test.ts`; OpenCode and Copilot CLI are not.
  */
 
 export interface Launch {
@@ -11,6 +17,8 @@ export interface Launch {
   args: string[];
   /** Variables to set; `undefined` removes one the person had set (it would take precedence). */
   env: Record<string, string | undefined>;
+  /** Said to the person before the tool starts: a setting of theirs that keeps it from Gatehouse. */
+  notice?: string;
 }
 
 export interface LaunchContext {
@@ -26,6 +34,11 @@ export interface Tool {
   name: string;
   /** What the person calls it. */
   title: string;
+  /**
+   * Whether the tool asks `gatehouse token` for a new key as it goes. Tools that cannot are
+   * started with a key that has (nearly) its whole life ahead of it.
+   */
+  renewsKey: boolean;
   launch(context: LaunchContext): Launch;
 }
 
@@ -41,6 +54,7 @@ function tomlString(value: string): string {
 
 const claude: Tool = {
   name: 'claude',
+  renewsKey: true,
   title: 'Claude Code',
   launch: ({ server, tokenCommand }) => ({
     command: 'claude',
@@ -65,6 +79,7 @@ const claude: Tool = {
 
 const codex: Tool = {
   name: 'codex',
+  renewsKey: true,
   title: 'Codex',
   launch: ({ server, tokenCommand }) => {
     // A provider defined for this run only (`-c` overrides; ~/.codex/config.toml is not touched).
@@ -82,25 +97,76 @@ const codex: Tool = {
   },
 };
 
+/**
+ * The sign-in method Gemini CLI will use, from the files it reads it from (system settings
+ * override the person's own). Read only, and only roughly (the files are JSON with comments):
+ * it decides a notice, never the launch.
+ */
+function geminiSelectedAuthType(): string | undefined {
+  const systemSettings =
+    process.env.GEMINI_CLI_SYSTEM_SETTINGS_PATH ||
+    (platform() === 'darwin'
+      ? '/Library/Application Support/GeminiCli/settings.json'
+      : platform() === 'win32'
+        ? 'C:\\ProgramData\\gemini-cli\\settings.json'
+        : '/etc/gemini-cli/settings.json');
+  const userSettings = join(process.env.GEMINI_CLI_HOME || homedir(), '.gemini', 'settings.json');
+  for (const path of [systemSettings, userSettings]) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      continue;
+    }
+    const selected = /"selectedType"\s*:\s*"([^"]*)"/.exec(text)?.[1];
+    if (selected) return selected;
+  }
+  return undefined;
+}
+
 const gemini: Tool = {
   name: 'gemini',
+  renewsKey: false,
   title: 'Gemini CLI',
-  launch: ({ server, key }) => ({
-    command: 'gemini',
-    args: [],
-    env: {
-      GOOGLE_GEMINI_BASE_URL: server,
-      GEMINI_API_KEY: key,
-      // Gemini CLI otherwise asks which sign-in to use; the key is the answer.
-      GEMINI_DEFAULT_AUTH_TYPE: 'gemini-api-key',
-      GOOGLE_API_KEY: undefined,
-      GOOGLE_GENAI_USE_VERTEXAI: undefined,
-    },
-  }),
+  launch: ({ server, key }) => {
+    // Gemini CLI has no key helper: it reads GEMINI_API_KEY once, so a session ends with the
+    // key's life. Its sign-in method is a setting (security.auth.selectedType) that the
+    // wrapper cannot set without writing a file: system settings files are ignored unless
+    // root owns them and every directory above them (0.61), and the person's own file is theirs.
+    const selected = geminiSelectedAuthType();
+    let notice: string | undefined;
+    if (selected === undefined) {
+      notice =
+        'Gemini CLI has no sign-in method saved yet. Run gatehouse gemini once without -p and press Enter ' +
+        'at "How would you like to authenticate" ("Use Gemini API Key" is already selected); ' +
+        'until then gemini -p stops with "Invalid auth method selected."';
+    } else if (selected !== 'gemini-api-key') {
+      notice =
+        `Gemini CLI is set to sign in with "${selected}", so it would not go through Gatehouse. ` +
+        'In gatehouse gemini, run /auth and choose "Use Gemini API Key".';
+    }
+    return {
+      command: 'gemini',
+      args: [],
+      env: {
+        // Gemini CLI appends /v1beta/models/… itself.
+        GOOGLE_GEMINI_BASE_URL: server,
+        // Sent as x-goog-api-key. It also makes "Use Gemini API Key" the preselected answer
+        // when Gemini CLI asks how to sign in.
+        GEMINI_API_KEY: key,
+        // Each of these would choose another sign-in (Google account, Vertex AI) over the key.
+        GOOGLE_GENAI_USE_GCA: undefined,
+        GOOGLE_GENAI_USE_VERTEXAI: undefined,
+        GOOGLE_API_KEY: undefined,
+      },
+      ...(notice ? { notice } : {}),
+    };
+  },
 };
 
 const opencode: Tool = {
   name: 'opencode',
+  renewsKey: false,
   title: 'OpenCode',
   launch: ({ server, key }) => ({
     command: 'opencode',
@@ -119,6 +185,7 @@ const opencode: Tool = {
 
 const copilot: Tool = {
   name: 'copilot',
+  renewsKey: false,
   title: 'GitHub Copilot CLI',
   launch: ({ server, key }) => ({
     command: 'copilot',
