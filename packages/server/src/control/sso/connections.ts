@@ -71,14 +71,6 @@ export class SsoConnections {
     return undefined;
   }
 
-  /** The protocols an organisation can sign in with, OIDC first. */
-  async available(organizationId: string): Promise<SsoProtocol[]> {
-    const found: SsoProtocol[] = [];
-    if (await this.get(organizationId, 'oidc')) found.push('oidc');
-    if (await this.get(organizationId, 'saml')) found.push('saml');
-    return found;
-  }
-
   async put(organizationId: string, connection: SsoConnection): Promise<void> {
     const id = newId('sso');
     const { protocol, ...rest } = connection;

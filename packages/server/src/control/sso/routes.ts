@@ -12,7 +12,7 @@ import {
   takeSsoTransaction,
 } from '../../store/sso-transactions.js';
 import { admitIdentity, SignInRefused, type VerifiedIdentity } from './admit-identity.js';
-import type { SsoConnections } from './connections.js';
+import type { SsoConnection, SsoConnections } from './connections.js';
 import type { OidcPending, OidcSignIn } from './oidc.js';
 import type { SamlSignIn } from './saml.js';
 import type { WebSessions } from './web-sessions.js';
@@ -27,6 +27,9 @@ export interface SsoRouteOptions {
   defaultOrganizationId: string;
   now(): Date;
 }
+
+/** What sealed sign-in secrets are bound to (the SecretBox's authenticated data). */
+const SEAL_BINDING = 'sso-transaction';
 
 /** How long a person has to finish signing in at their identity provider. */
 const SIGN_IN_WINDOW_MS = 10 * 60 * 1000;
@@ -51,18 +54,13 @@ export async function ssoRoutes(app: FastifyInstance, options: SsoRouteOptions):
     const returnTo = safeReturnPath(query.return_to);
     const organization = await organizationFor(query);
     if (!organization) return showPage(reply, 404, 'Sign-in', 'No organisation matches that email or name.');
-    const available = await connections.available(organization.id);
-    const protocol = (query.protocol as SsoProtocol | undefined) ?? available[0];
-    if (!protocol || !available.includes(protocol)) {
+    const connection = await connectionFor(organization.id, query.protocol);
+    if (!connection) {
       return showPage(reply, 404, 'Sign-in', `Single sign-on is not set up for ${organization.name}.`);
     }
-    const transactionId = randomBytes(24).toString('base64url');
-    const expiresAt = new Date(options.now().getTime() + SIGN_IN_WINDOW_MS);
     // Sign-ins that were started and never finished would otherwise pile up.
     await pruneSsoState(db, options.now());
-    if (protocol === 'oidc') {
-      const connection = await connections.get(organization.id, 'oidc');
-      if (!connection) return showPage(reply, 404, 'Sign-in', 'Single sign-on is not set up.');
+    if (connection.protocol === 'oidc') {
       let begun: Awaited<ReturnType<OidcSignIn['begin']>>;
       try {
         begun = await options.oidc.begin(connection);
@@ -75,29 +73,14 @@ export async function ssoRoutes(app: FastifyInstance, options: SsoRouteOptions):
           'Your identity provider could not be reached. Try again later.',
         );
       }
-      const { url, pending } = begun;
-      await saveSsoTransaction(db, {
-        idHash: box.hashToken(pending.state),
-        organizationId: organization.id,
-        protocol,
-        secretSealed: box.seal(JSON.stringify(pending), 'sso-transaction'),
-        returnTo,
-        expiresAt,
-      });
-      return reply.redirect(url, 303);
+      // The OIDC `state` names the transaction; nonce and PKCE verifier stay server-side.
+      await remember('oidc', organization.id, begun.pending.state, begun.pending, returnTo);
+      return reply.redirect(begun.url, 303);
     }
-    const connection = await connections.get(organization.id, 'saml');
-    if (!connection) return showPage(reply, 404, 'Sign-in', 'Single sign-on is not set up.');
-    // RelayState carries the transaction id through the IdP; the AuthnRequest id is kept secret-side.
+    // RelayState carries the transaction id through the IdP; the AuthnRequest id stays server-side.
+    const transactionId = randomBytes(24).toString('base64url');
     const { url, requestId } = await options.saml.begin(connection, transactionId);
-    await saveSsoTransaction(db, {
-      idHash: box.hashToken(transactionId),
-      organizationId: organization.id,
-      protocol,
-      secretSealed: box.seal(JSON.stringify({ requestId }), 'sso-transaction'),
-      returnTo,
-      expiresAt,
-    });
+    await remember('saml', organization.id, transactionId, { requestId }, returnTo);
     return reply.redirect(url, 303);
   });
 
@@ -111,10 +94,8 @@ export async function ssoRoutes(app: FastifyInstance, options: SsoRouteOptions):
         `Your identity provider said: ${query.error_description ?? query.error}`,
       );
     }
-    const transaction = query.state
-      ? await takeSsoTransaction(db, box.hashToken(query.state), 'oidc', options.now())
-      : undefined;
-    if (!transaction?.secretSealed) {
+    const resumed = await resume<'oidc', OidcPending>('oidc', query.state);
+    if (resumed === 'expired') {
       return showPage(
         reply,
         400,
@@ -122,29 +103,26 @@ export async function ssoRoutes(app: FastifyInstance, options: SsoRouteOptions):
         'This sign-in link has expired or was already used. Start again.',
       );
     }
-    const organization = await getOrganization(db, transaction.organizationId);
-    const connection = await connections.get(transaction.organizationId, 'oidc');
-    if (!organization || !connection)
+    if (resumed === 'not_set_up')
       return showPage(reply, 400, 'Sign-in failed', 'Single sign-on is not set up.');
-    const pending = JSON.parse(box.open(transaction.secretSealed, 'sso-transaction')) as OidcPending;
     let identity: VerifiedIdentity;
     try {
-      identity = await options.oidc.complete(connection, callbackUrl(request), pending);
+      identity = await options.oidc.complete(resumed.connection, callbackUrl(request), resumed.secret);
     } catch (error) {
       request.log.warn({ err: error }, 'OIDC sign-in refused');
       return showPage(reply, 401, 'Sign-in failed', 'Your identity provider’s answer could not be verified.');
     }
-    return finish(request, reply, organization, identity, transaction.returnTo);
+    return finish(request, reply, resumed.organization, identity, resumed.returnTo);
   });
 
   app.post('/api/auth/sso/saml/acs', { schema: { hide: true } }, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, string | undefined>;
-    const transaction = body.RelayState
-      ? await takeSsoTransaction(db, box.hashToken(body.RelayState), 'saml', options.now())
-      : undefined;
     // Unsolicited (IdP-initiated) responses are refused: without our request id to answer, an
     // assertion captured elsewhere could be replayed here.
-    if (!transaction?.secretSealed || !body.SAMLResponse) {
+    const resumed = body.SAMLResponse
+      ? await resume<'saml', { requestId: string }>('saml', body.RelayState)
+      : 'expired';
+    if (resumed === 'expired') {
       return showPage(
         reply,
         400,
@@ -152,23 +130,24 @@ export async function ssoRoutes(app: FastifyInstance, options: SsoRouteOptions):
         'This sign-in has expired or was not started here. Start again.',
       );
     }
-    const organization = await getOrganization(db, transaction.organizationId);
-    const connection = await connections.get(transaction.organizationId, 'saml');
-    if (!organization || !connection)
+    if (resumed === 'not_set_up')
       return showPage(reply, 400, 'Sign-in failed', 'Single sign-on is not set up.');
-    const { requestId } = JSON.parse(box.open(transaction.secretSealed, 'sso-transaction')) as {
-      requestId: string;
-    };
+    let identity: VerifiedIdentity;
     try {
-      const assertion = await options.saml.complete(connection, body.SAMLResponse, requestId);
+      const assertion = await options.saml.complete(
+        resumed.connection,
+        body.SAMLResponse as string,
+        resumed.secret.requestId,
+      );
       if (!(await spendNonce(db, `saml:${assertion.assertionId}`, assertion.expiresAt))) {
         throw new Error('assertion replayed');
       }
-      return await finish(request, reply, organization, assertion.identity, transaction.returnTo);
+      identity = assertion.identity;
     } catch (error) {
       request.log.warn({ err: error }, 'SAML sign-in refused');
       return showPage(reply, 401, 'Sign-in failed', 'Your identity provider’s answer could not be verified.');
     }
+    return finish(request, reply, resumed.organization, identity, resumed.returnTo);
   });
 
   app.get('/api/auth/sso/saml/metadata', { schema: { hide: true } }, async (_request, reply) =>
@@ -198,6 +177,63 @@ export async function ssoRoutes(app: FastifyInstance, options: SsoRouteOptions):
     await sessions.end(request, reply);
     return reply.code(204).send();
   });
+
+  /** The organisation's connection for the asked protocol, else its first (OIDC before SAML). */
+  async function connectionFor(
+    organizationId: string,
+    asked: string | undefined,
+  ): Promise<SsoConnection | undefined> {
+    const order: SsoProtocol[] =
+      asked === 'oidc' || asked === 'saml' ? [asked] : asked ? [] : ['oidc', 'saml'];
+    for (const protocol of order) {
+      const connection = await connections.get(organizationId, protocol);
+      if (connection) return connection;
+    }
+    return undefined;
+  }
+
+  /** Keeps what the identity provider's answer is checked against, sealed, for one answer only. */
+  async function remember(
+    protocol: SsoProtocol,
+    organizationId: string,
+    transactionId: string,
+    secret: unknown,
+    returnTo: string,
+  ): Promise<void> {
+    await saveSsoTransaction(db, {
+      idHash: box.hashToken(transactionId),
+      organizationId,
+      protocol,
+      secretSealed: box.seal(JSON.stringify(secret), SEAL_BINDING),
+      returnTo,
+      expiresAt: new Date(options.now().getTime() + SIGN_IN_WINDOW_MS),
+    });
+  }
+
+  /** Takes a pending sign-in back (once), with its organisation and current connection. */
+  async function resume<P extends SsoProtocol, Secret>(
+    protocol: P,
+    transactionId: string | undefined,
+  ): Promise<
+    | 'expired'
+    | 'not_set_up'
+    | {
+        organization: Organization;
+        connection: Extract<SsoConnection, { protocol: P }>;
+        secret: Secret;
+        returnTo: string;
+      }
+  > {
+    const transaction = transactionId
+      ? await takeSsoTransaction(db, box.hashToken(transactionId), protocol, options.now())
+      : undefined;
+    if (!transaction?.secretSealed) return 'expired';
+    const organization = await getOrganization(db, transaction.organizationId);
+    const connection = await connections.get(transaction.organizationId, protocol);
+    if (!organization || !connection) return 'not_set_up';
+    const secret = JSON.parse(box.open(transaction.secretSealed, SEAL_BINDING)) as Secret;
+    return { organization, connection, secret, returnTo: transaction.returnTo };
+  }
 
   async function finish(
     request: FastifyRequest,
