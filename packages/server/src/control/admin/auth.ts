@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { bearerToken } from '../../gateway/credentials.js';
 import { secretsEqual } from '../../security/secret-box.js';
 
 /** The admin API's caller; today only the bootstrap token, an owner of the default organisation. */
@@ -15,8 +16,7 @@ declare module 'fastify' {
 /** A preHandler that lets only GATEHOUSE_ADMIN_TOKEN through, compared in constant time. */
 export function requireAdminToken(adminToken: string | undefined, organizationId: string) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    const match = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '');
-    const presented = match?.[1]?.trim();
+    const presented = bearerToken(request.headers);
     if (!adminToken || !presented || !secretsEqual(presented, adminToken)) {
       return reply
         .code(401)

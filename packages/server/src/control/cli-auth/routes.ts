@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Authenticator } from '../../gateway/auth.js';
+import { bearerToken } from '../../gateway/credentials.js';
 import { pageHeaders } from '../../http/html.js';
 import { isLoopbackHost } from '../../http/loopback.js';
 import type { SecretBox } from '../../security/secret-box.js';
@@ -23,7 +24,7 @@ import { getUser } from '../../store/users.js';
 import type { WebSessions } from '../sso/web-sessions.js';
 import { approvalPage, enterCodePage, resultPage } from './pages.js';
 import { type SelfStatusOptions, selfStatusRoute } from './status.js';
-import { CliTokens, OAuthError } from './tokens.js';
+import { CliTokens, OAuthError, sendOAuthError } from './tokens.js';
 
 export interface CliAuthRouteOptions {
   /** What `gatehouse status` reads: the caller's budgets and providers. */
@@ -105,7 +106,7 @@ export async function cliAuthRoutes(app: FastifyInstance, options: CliAuthRouteO
   app.post('/api/auth/cli/device/code', { schema: { hide: true } }, async (request, reply) => {
     const body = formOf(request);
     const clientId = clientIdOf(body);
-    if (!clientId) return oauthError(reply, new OAuthError('invalid_client', 'Unknown client_id.', 401));
+    if (!clientId) return sendOAuthError(reply, new OAuthError('invalid_client', 'Unknown client_id.', 401));
     const now = options.now();
     await pruneCliAuth(db, now);
     const deviceCode = randomBytes(32).toString('base64url');
@@ -296,7 +297,7 @@ export async function cliAuthRoutes(app: FastifyInstance, options: CliAuthRouteO
           );
       }
     } catch (error) {
-      if (error instanceof OAuthError) return oauthError(reply, error);
+      if (error instanceof OAuthError) return sendOAuthError(reply, error);
       throw error;
     }
   });
@@ -307,7 +308,7 @@ export async function cliAuthRoutes(app: FastifyInstance, options: CliAuthRouteO
       const grantId = await grantOfBearer(request);
       return reply.header('cache-control', 'no-store').send(await tokens.mint(grantId));
     } catch (error) {
-      if (error instanceof OAuthError) return oauthError(reply, error);
+      if (error instanceof OAuthError) return sendOAuthError(reply, error);
       throw error;
     }
   });
@@ -316,7 +317,7 @@ export async function cliAuthRoutes(app: FastifyInstance, options: CliAuthRouteO
   // minted for it stop working. Always 200, so the endpoint says nothing about unknown tokens.
   app.post('/api/auth/cli/revoke', { schema: { hide: true } }, async (request, reply) => {
     const body = formOf(request);
-    const presented = body.token ?? bearerOf(request);
+    const presented = body.token ?? bearerToken(request.headers);
     if (presented) {
       const grantId = presented.startsWith('ghr_')
         ? (await findRefreshToken(db, box.hashToken(presented)))?.grantId
@@ -330,9 +331,9 @@ export async function cliAuthRoutes(app: FastifyInstance, options: CliAuthRouteO
   app.get('/api/auth/cli/whoami', { schema: { hide: true } }, async (request, reply) => {
     let resolved: Awaited<ReturnType<Authenticator['authenticate']>>;
     try {
-      resolved = await options.authenticator.authenticate(bearerOf(request));
+      resolved = await options.authenticator.authenticate(bearerToken(request.headers));
     } catch (error) {
-      return oauthError(reply, new OAuthError('invalid_token', (error as Error).message, 401));
+      return sendOAuthError(reply, new OAuthError('invalid_token', (error as Error).message, 401));
     }
     const organization = await getOrganization(db, resolved.organizationId);
     const user = resolved.personal
@@ -398,7 +399,7 @@ export async function cliAuthRoutes(app: FastifyInstance, options: CliAuthRouteO
   }
 
   async function grantOfBearer(request: FastifyRequest): Promise<string> {
-    const presented = bearerOf(request);
+    const presented = bearerToken(request.headers);
     try {
       await options.authenticator.authenticate(presented);
     } catch (error) {
@@ -414,11 +415,6 @@ function signInUrl(returnTo: string): string {
   return `/api/auth/sso/login?return_to=${encodeURIComponent(returnTo)}`;
 }
 
-function oauthError(reply: FastifyReply, error: OAuthError) {
-  if (error.status === 401 && error.error !== 'invalid_grant') reply.header('www-authenticate', 'Bearer');
-  return reply.code(error.status).send({ error: error.error, error_description: error.description });
-}
-
 /** Form fields (RFC 6749 uses application/x-www-form-urlencoded); JSON bodies are accepted too. */
 function formOf(request: FastifyRequest): Record<string, string | undefined> {
   const body = request.body;
@@ -428,10 +424,6 @@ function formOf(request: FastifyRequest): Record<string, string | undefined> {
     if (typeof value === 'string') fields[name] = value;
   }
   return fields;
-}
-
-function bearerOf(request: FastifyRequest): string | undefined {
-  return /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
 }
 
 function newUserCode(): string {

@@ -1,9 +1,11 @@
 import { windowBounds } from '@gatehouse/core';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Authenticator, ResolvedKey } from '../../gateway/auth.js';
 import { scopesOf } from '../../gateway/budget-admission.js';
+import { bearerToken } from '../../gateway/credentials.js';
 import type { BudgetRow } from '../../store/budgets.js';
 import type { BudgetScope } from '../../store/schema.js';
+import { OAuthError, sendOAuthError } from './tokens.js';
 
 export interface SelfStatusOptions {
   authenticator: Authenticator;
@@ -29,10 +31,9 @@ export function selfStatusRoute(app: FastifyInstance, options: SelfStatusOptions
   app.get('/api/auth/cli/status', { schema: { hide: true } }, async (request, reply) => {
     let identity: ResolvedKey;
     try {
-      const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
-      identity = await options.authenticator.authenticate(bearer);
+      identity = await options.authenticator.authenticate(bearerToken(request.headers));
     } catch (error) {
-      return unauthorized(reply, (error as Error).message);
+      return sendOAuthError(reply, new OAuthError('invalid_token', (error as Error).message, 401));
     }
     const now = options.now().getTime();
     const timeZone = await options.timeZoneOf(identity.organizationId);
@@ -67,11 +68,4 @@ export function selfStatusRoute(app: FastifyInstance, options: SelfStatusOptions
       }),
     };
   });
-}
-
-function unauthorized(reply: FastifyReply, message: string) {
-  return reply
-    .code(401)
-    .header('www-authenticate', 'Bearer')
-    .send({ error: 'invalid_token', error_description: message });
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { FastifyReply } from 'fastify';
 import type { SecretBox } from '../../security/secret-box.js';
 import {
   findRefreshToken,
@@ -38,6 +39,12 @@ export class OAuthError extends Error {
   ) {
     super(description);
   }
+}
+
+/** Sends an OAuth error: RFC 6749 §5.2's body; a 401 for a bad bearer says how to authenticate. */
+export function sendOAuthError(reply: FastifyReply, error: OAuthError) {
+  if (error.status === 401 && error.error !== 'invalid_grant') reply.header('www-authenticate', 'Bearer');
+  return reply.code(error.status).send({ error: error.error, error_description: error.description });
 }
 
 export interface CliTokenOptions {
