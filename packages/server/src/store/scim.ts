@@ -2,7 +2,7 @@ import { and, asc, count, eq, inArray, isNotNull, isNull, ne, type SQL, sql } fr
 import type { Database } from './database.js';
 import { newId } from './ids.js';
 import { projects, scimTokens, teams, users } from './schema.js';
-import type { UserRow } from './users.js';
+import { moveUsersToTeam, type UserRow } from './users.js';
 
 /**
  * What SCIM provisioning reads and writes: its bearer tokens, people (users) and groups (teams).
@@ -298,7 +298,7 @@ export async function insertScimTeam(
       .values({ id: newId('team'), organizationId, ...fields })
       .returning();
     if (!team) throw new Error('insert returned no row');
-    await moveUsers(tx, organizationId, memberIds, team.id);
+    await moveUsersToTeam(tx, organizationId, memberIds, team.id);
     return { team, movedUsers: memberIds.length };
   });
 }
@@ -329,8 +329,8 @@ export async function updateScimTeam(
     const currentIds = new Set(current.map((row) => row.id));
     const leaving = [...currentIds].filter((userId) => !wanted.has(userId));
     const joining = [...wanted].filter((userId) => !currentIds.has(userId));
-    await moveUsers(tx, organizationId, leaving, null);
-    await moveUsers(tx, organizationId, joining, id);
+    await moveUsersToTeam(tx, organizationId, leaving, null);
+    await moveUsersToTeam(tx, organizationId, joining, id);
     return { team, movedUsers: leaving.length + joining.length };
   });
 }
@@ -377,30 +377,6 @@ export async function deleteScimTeam(
     await tx.delete(teams).where(eq(teams.id, id));
     return { outcome: 'deleted' as const, movedUsers: moved.length };
   });
-}
-
-/** Puts people in a team (or none), personal projects with them, in the caller's transaction. */
-async function moveUsers(
-  db: Database,
-  organizationId: string,
-  userIds: string[],
-  teamId: string | null,
-): Promise<void> {
-  if (userIds.length === 0) return;
-  await db
-    .update(users)
-    .set({ teamId })
-    .where(and(eq(users.organizationId, organizationId), inArray(users.id, userIds)));
-  await db
-    .update(projects)
-    .set({ teamId })
-    .where(
-      and(
-        eq(projects.organizationId, organizationId),
-        eq(projects.isPersonal, true),
-        inArray(projects.ownerUserId, userIds),
-      ),
-    );
 }
 
 /** PostgreSQL's unique_violation, wherever the driver or Drizzle wrapped it. */

@@ -1,4 +1,4 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Database } from './database.js';
 import { newId } from './ids.js';
 import { projects, teams, users } from './schema.js';
@@ -33,9 +33,33 @@ export async function getUser(
 }
 
 /**
- * Moves a person into a team (or out of any, with null). Their personal project moves with
- * them: team budgets and policies are summed over project.teamId.
+ * Puts people in a team (or none), in the caller's transaction. Their personal projects move
+ * with them: team budgets and policies are summed over project.teamId.
  */
+export async function moveUsersToTeam(
+  db: Database,
+  organizationId: string,
+  userIds: string[],
+  teamId: string | null,
+): Promise<void> {
+  if (userIds.length === 0) return;
+  await db
+    .update(users)
+    .set({ teamId })
+    .where(and(eq(users.organizationId, organizationId), inArray(users.id, userIds)));
+  await db
+    .update(projects)
+    .set({ teamId })
+    .where(
+      and(
+        eq(projects.organizationId, organizationId),
+        eq(projects.isPersonal, true),
+        inArray(projects.ownerUserId, userIds),
+      ),
+    );
+}
+
+/** Moves one person into a team (or out of any, with null); undefined when there is no such person. */
 export async function setUserTeam(
   db: Database,
   organizationId: string,
@@ -43,17 +67,8 @@ export async function setUserTeam(
   teamId: string | null,
 ): Promise<UserRow | undefined> {
   return db.transaction(async (tx) => {
-    const [user] = await tx
-      .update(users)
-      .set({ teamId })
-      .where(and(eq(users.organizationId, organizationId), eq(users.id, userId)))
-      .returning();
-    if (!user) return undefined;
-    await tx
-      .update(projects)
-      .set({ teamId })
-      .where(and(eq(projects.ownerUserId, userId), eq(projects.isPersonal, true)));
-    return user;
+    await moveUsersToTeam(tx, organizationId, [userId], teamId);
+    return getUser(tx, organizationId, userId);
   });
 }
 
