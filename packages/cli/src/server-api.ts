@@ -41,6 +41,30 @@ export class OAuthError extends Error {
 
 export const CLIENT_ID = 'gatehouse-cli';
 
+/** `GET /api/auth/cli/whoami`: who a key belongs to. */
+export interface WhoAmI {
+  user: { id: string; email: string; name: string | null } | null;
+  organization: { id: string; name: string };
+  project: { id: string };
+  key: { id: string; expiresAt: string | null };
+}
+
+/** `GET /api/auth/cli/status`: the budgets that limit a key, and its providers' health. */
+export interface SelfStatus {
+  budgets: {
+    name: string | null;
+    scope: string;
+    window: string;
+    action: string;
+    model: string | null;
+    limitUsd: number;
+    spentUsd: number;
+    remainingUsd: number;
+    resetsAt: string | null;
+  }[];
+  providers: { name: string; type: string; status: string; retryInSeconds: number | null }[];
+}
+
 /** Accepts `https://gatehouse.example.com`, a bare host, or a URL with `/api` on the end. */
 export function normaliseServer(input: string): string {
   const withScheme = /^https?:\/\//i.test(input) ? input : `https://${input}`;

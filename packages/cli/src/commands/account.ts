@@ -1,18 +1,11 @@
 import { deleteCredentials, readCredentials, readRefreshToken } from '../credentials.js';
-import { CLIENT_ID, discover, getWithKey, oauthPost } from '../server-api.js';
+import { CLIENT_ID, discover, getWithKey, oauthPost, type SelfStatus, type WhoAmI } from '../server-api.js';
 import { freshCredentials } from '../session.js';
 import { CliError, ExitCode, note, out, paint, printJson } from '../ui.js';
 
 /** `gatehouse token`: a key with time left on it, on stdout alone (tools' key helpers read it). */
 export async function token(): Promise<void> {
   out((await freshCredentials()).key);
-}
-
-interface WhoAmI {
-  user: { id: string; email: string; name: string | null } | null;
-  organization: { id: string; name: string };
-  project: { id: string };
-  key: { id: string; expiresAt: string | null };
 }
 
 /** `gatehouse whoami`: person, organisation, personal project and key expiry, checked with the server. */
@@ -35,21 +28,6 @@ export async function whoami(options: { json?: boolean }): Promise<void> {
   out(
     `  key expires       ${who.key.expiresAt ? new Date(who.key.expiresAt).toLocaleString() : 'never'} (renewed automatically)`,
   );
-}
-
-interface SelfStatus {
-  budgets: {
-    name: string | null;
-    scope: string;
-    window: string;
-    action: string;
-    model: string | null;
-    limitUsd: number;
-    spentUsd: number;
-    remainingUsd: number;
-    resetsAt: string | null;
-  }[];
-  providers: { name: string; type: string; status: string; retryInSeconds: number | null }[];
 }
 
 const usd = (amount: number) => `$${amount.toFixed(2)}`;

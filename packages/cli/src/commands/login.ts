@@ -13,6 +13,7 @@ import {
   oauthPost,
   type ServerMetadata,
   type TokenResponse,
+  type WhoAmI,
 } from '../server-api.js';
 import { saveSignIn } from '../session.js';
 import { CliError, ExitCode, note, paint, withSpinner } from '../ui.js';
@@ -22,13 +23,6 @@ export interface LoginOptions {
   /** commander's `--no-browser` sets this false. */
   browser: boolean;
   web?: boolean;
-}
-
-interface WhoAmI {
-  user: { id: string; email: string; name: string | null } | null;
-  organization: { id: string; name: string };
-  project: { id: string };
-  key: { expiresAt: string | null };
 }
 
 /** How long the loopback sign-in waits for the browser to come back. */

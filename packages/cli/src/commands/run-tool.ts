@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { realpathSync } from 'node:fs';
-import { getWithKey } from '../server-api.js';
+import { getWithKey, type SelfStatus } from '../server-api.js';
 import { freshCredentials } from '../session.js';
 import { type LaunchContext, type Tool, toolNamed } from '../tools/index.js';
 import { CliError, ExitCode, note, paint } from '../ui.js';
@@ -13,16 +13,6 @@ const installHints: Record<string, string> = {
   opencode: 'npm install -g opencode-ai',
   copilot: 'npm install -g @github/copilot',
 };
-
-interface SelfStatus {
-  budgets: {
-    name: string | null;
-    scope: string;
-    action: string;
-    remainingUsd: number;
-    resetsAt: string | null;
-  }[];
-}
 
 /** The command line of `gatehouse token`, as this very process was started. */
 export function tokenCommand(): LaunchContext['tokenCommand'] {
