@@ -45,7 +45,12 @@ try {
   );
   writeFileSync(join(bin, 'claude'), '#!/bin/sh\nexit 0\n');
   chmodSync(join(bin, 'claude'), 0o755);
-  const env = { ...process.env, GATEHOUSE_HOME: home, PATH: `${bin}:${process.env.PATH}`, GATEHOUSE_KEYCHAIN: 'off' };
+  const env = {
+    ...process.env,
+    GATEHOUSE_HOME: home,
+    PATH: `${bin}:${process.env.PATH}`,
+    GATEHOUSE_KEYCHAIN: 'off',
+  };
 
   const rows = [
     { command: "node -e ''", ...timeRuns(['-e', ''], env) },
@@ -55,12 +60,19 @@ try {
   ];
   console.log('command                      median     p90');
   for (const row of rows) {
-    console.log(`${row.command.padEnd(28)} ${row.medianMs.toFixed(1).padStart(6)} ms ${row.p90Ms.toFixed(1).padStart(6)} ms`);
+    console.log(
+      `${row.command.padEnd(28)} ${row.medianMs.toFixed(1).padStart(6)} ms ${row.p90Ms.toFixed(1).padStart(6)} ms`,
+    );
   }
   const help = rows[1]?.medianMs ?? Number.POSITIVE_INFINITY;
-  console.log(`\ntarget: gatehouse --help median under 200 ms: ${help < 200 ? 'PASS' : 'FAIL'} (${help.toFixed(1)} ms)`);
+  console.log(
+    `\ntarget: gatehouse --help median under 200 ms: ${help < 200 ? 'PASS' : 'FAIL'} (${help.toFixed(1)} ms)`,
+  );
   mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
-  writeFileSync(join(import.meta.dirname, 'results', 'cli-startup-latest.json'), `${JSON.stringify({ runs: RUNS, rows }, null, 2)}\n`);
+  writeFileSync(
+    join(import.meta.dirname, 'results', 'cli-startup-latest.json'),
+    `${JSON.stringify({ runs: RUNS, rows }, null, 2)}\n`,
+  );
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
