@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -155,9 +156,55 @@ describe('gatehouse serve', () => {
       expect(usage.rows).toEqual([
         expect.objectContaining({ group: key.id, requests: 1, inputTokens: 21, outputTokens: 8 }),
       ]);
+      // curl -X DELETE -H 'content-type: application/json' sends that header with no body at all.
+      const revoke = await fetch(`${second.url}/api/admin/virtual-keys/${key.id}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      });
+      expect(revoke.status).toBeLessThan(300);
     } finally {
       second.process.kill('SIGTERM');
       await second.exited;
+    }
+  });
+
+  it('prints a start banner naming every endpoint family, with no log line inside it', async () => {
+    const running = await startServe({ GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_LOG_LEVEL: 'info' });
+    try {
+      await fetch(`${running.url}/healthz`);
+      const lines = running.output().trimEnd().split('\n');
+      expect(lines[0]).toMatch(/^Gatehouse is listening on http:\/\//);
+      for (const family of [
+        'OpenAI:',
+        'Anthropic:',
+        'Gemini:',
+        'Claude Code:',
+        'CLI sign-in:',
+        'SCIM 2.0:',
+        'admin API:',
+      ]) {
+        expect(lines.some((line) => line.trimStart().startsWith(family))).toBe(true);
+      }
+      expect(running.output()).toContain(':generateContent');
+      expect(lines.filter((line) => line.startsWith('{'))).toEqual([]);
+    } finally {
+      running.process.kill('SIGTERM');
+      await running.exited;
+    }
+  });
+
+  it('stops at once with one clear line when its port is taken', async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const port = (squatter.address() as AddressInfo).port;
+    try {
+      const result = await runToExit({ PORT: String(port), GATEHOUSE_DATA_DIR: dataDir });
+      expect(result.code).toBe(1);
+      expect(result.output.trim()).toBe(
+        `gatehouse: port ${port} on 127.0.0.1 is already in use (is another Gatehouse running?); set PORT to a free port`,
+      );
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
     }
   });
 

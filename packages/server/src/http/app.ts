@@ -52,6 +52,15 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
               'req.headers["x-goog-api-key"]',
               'req.headers["api-key"]',
             ],
+            hooks: {
+              // The start banner says where the server listens; Fastify's own JSON line for it
+              // would only land in the middle of that banner.
+              logMethod(inputArgs, method) {
+                const [first] = inputArgs;
+                if (typeof first === 'string' && first.startsWith('Server listening at ')) return;
+                method.apply(this, inputArgs);
+              },
+            },
           },
     // Per-request log lines cost time on the hot path and say nothing the usage ledger doesn't.
     logController: new LogController({ disableRequestLogging: true }),
@@ -62,6 +71,7 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     keepAliveTimeout: 65_000,
     return503OnClosing: true,
   });
+  acceptEmptyJsonBodies(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -145,4 +155,23 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   await app.register(gatewayRoutes, parts.gateway);
   await app.register(claudeCodeRoutes, parts.claudeCode);
   return app;
+}
+
+/**
+ * `content-type: application/json` with no body at all is what many HTTP clients send on DELETE
+ * and on POSTs that take no input (curl -H with -X DELETE, fetch wrappers); Fastify refuses it
+ * with a 400. Such a request carries no body, so it is read as none; a route that needs one still
+ * says so through its schema. Any non-empty body goes through Fastify's own safe JSON parser.
+ */
+function acceptEmptyJsonBodies(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString();
+    if (text === '') {
+      done(null, undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
 }
