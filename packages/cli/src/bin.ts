@@ -33,32 +33,40 @@ async function main(argv: string[]): Promise<number> {
     'after',
     `
 Exit codes: 0 ok · 1 failed · 2 usage · 3 not signed in · 4 budget used up · 5 server unreachable
-            127 tool not installed · otherwise the wrapped tool's own exit code`,
+            127 tool not installed · otherwise the wrapped tool's own exit code
+Install or update: npm install -g gatehouse-cli`,
   );
 
   program
     .command('login')
-    .description('Sign in with your company account (device code; works over SSH)')
-    .option('--server <url>', 'Gatehouse server URL (default: GATEHOUSE_SERVER or the last one used)')
+    .summary('Sign in with your company account')
+    .description(
+      'Sign in with your company account: a code to approve in any browser (works over SSH), or --web for the browser on this machine',
+    )
+    .option('--server <url>', 'server URL (default: GATEHOUSE_SERVER, else the last one used)')
     .option('--no-browser', 'do not open a browser; just print the address')
-    .option('--web', 'sign in through the browser on this machine (loopback redirect)')
+    .option('--web', 'sign in with the browser on this machine (loopback redirect)')
     .action(async (options) => (await import('./commands/login.js')).login(options));
   program
     .command('logout')
+    .summary("End this machine's sign-in")
     .description("End this machine's sign-in and revoke its keys")
     .action(async () => (await import('./commands/account.js')).logout());
   program
     .command('whoami')
+    .summary('Show who you are signed in as')
     .description('Who you are signed in as: person, organisation, personal project, key expiry')
     .option('--json', 'print JSON')
     .action(async (options) => (await import('./commands/account.js')).whoami(options));
   program
     .command('status')
+    .summary('Show your budgets and provider health')
     .description('Your budgets (spent, remaining, reset time) and provider health')
     .option('--json', 'print JSON')
     .action(async (options) => (await import('./commands/account.js')).status(options));
   program
     .command('token')
+    .summary('Print a personal key with time left on it')
     .description('Print a personal key with time left on it (for tools’ key helpers)')
     .action(async () => (await import('./commands/account.js')).token());
   for (const tool of TOOLS) {
@@ -66,11 +74,13 @@ Exit codes: 0 ok · 1 failed · 2 usage · 3 not signed in · 4 budget used up �
   }
   program
     .command('env <tool>')
+    .summary('Print shell exports that point a tool at Gatehouse')
     .description('Print shell exports for a tool (or any OpenAI/Anthropic/Gemini SDK) to use Gatehouse')
     .option('--json', 'print JSON')
     .action(async (tool: string, options) => (await import('./commands/env.js')).env(tool, options));
   program
     .command('cursor')
+    .summary('Print the settings to paste into Cursor')
     .description('Print the settings to paste into Cursor')
     .option('--json', 'print JSON')
     .action(async (options) => (await import('./commands/env.js')).cursor(options));
@@ -83,7 +93,10 @@ Exit codes: 0 ok · 1 failed · 2 usage · 3 not signed in · 4 budget used up �
   if (first === 'admin') {
     (await import('./commands/admin.js')).registerAdmin(program);
   } else {
-    program.command('admin').description('Administer Gatehouse from the terminal (needs an admin token)');
+    program
+      .command('admin')
+      .summary('Administer Gatehouse (needs an admin token)')
+      .description('Administer Gatehouse from the terminal (needs an admin token)');
   }
 
   try {
