@@ -77,3 +77,44 @@ describe('settings from the environment', () => {
     ).toBe('http://127.0.0.1:9000');
   });
 });
+
+describe('GATEHOUSE_DEV_SSO (the development identity provider)', () => {
+  it('reads the listed people, lower-cased, once each', () => {
+    expect(
+      loadConfig({ GATEHOUSE_DEV_SSO: 'Alice@Example.com, bob@example.com,alice@example.com' }).devSso,
+    ).toEqual({
+      emails: ['alice@example.com', 'bob@example.com'],
+    });
+    expect(loadConfig({}).devSso).toBeUndefined();
+    expect(loadConfig({ HOST: 'localhost', GATEHOUSE_DEV_SSO: 'a@example.com' }).devSso).toBeDefined();
+    expect(loadConfig({ HOST: '::1', GATEHOUSE_DEV_SSO: 'a@example.com' }).devSso).toBeDefined();
+  });
+
+  it('is refused at start, by name, unless the server listens on loopback', () => {
+    for (const host of ['0.0.0.0', '::', '192.168.1.20', 'gatehouse.example.com']) {
+      expect(() => loadConfig({ HOST: host, GATEHOUSE_DEV_SSO: 'alice@example.com' })).toThrow(
+        /GATEHOUSE_DEV_SSO .*needs HOST on loopback/,
+      );
+    }
+    expect(() =>
+      loadConfig({
+        GATEHOUSE_DEV_SSO: 'alice@example.com',
+        GATEHOUSE_PUBLIC_URL: 'https://gatehouse.example.com',
+      }),
+    ).toThrow(/GATEHOUSE_DEV_SSO needs GATEHOUSE_PUBLIC_URL on loopback/);
+  });
+
+  it('is refused beside a real provider, and with anything but email addresses', () => {
+    expect(() =>
+      loadConfig({
+        GATEHOUSE_DEV_SSO: 'alice@example.com',
+        GATEHOUSE_OIDC_ISSUER: 'https://login.example.com',
+        GATEHOUSE_OIDC_CLIENT_ID: 'gatehouse',
+      }),
+    ).toThrow(/GATEHOUSE_DEV_SSO and GATEHOUSE_OIDC_ISSUER cannot both be set/);
+    expect(() => loadConfig({ GATEHOUSE_DEV_SSO: 'alice@example.com,bob' })).toThrow(
+      /GATEHOUSE_DEV_SSO must be a comma-separated list of email addresses, got "bob"/,
+    );
+    expect(() => loadConfig({ GATEHOUSE_DEV_SSO: ' , ' })).toThrow(/GATEHOUSE_DEV_SSO must be/);
+  });
+});

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isSecureOrLoopback } from './http/loopback.js';
+import { isLoopbackHost, isSecureOrLoopback } from './http/loopback.js';
 
 /**
  * Server settings, read once from the environment at start. Every value has a documented
@@ -73,6 +73,12 @@ export interface Config {
    * (issuer and client id together or not at all; no secret means a public client with PKCE).
    */
   oidc: { issuer: string; clientId: string; clientSecret: string | undefined } | undefined;
+  /**
+   * People who may sign in through the built-in development identity provider, for trying
+   * personal keys on one machine without a company IdP: `GATEHOUSE_DEV_SSO=alice@example.com,…`.
+   * Refused unless the server listens on loopback, and beside GATEHOUSE_OIDC_*.
+   */
+  devSso: { emails: string[] } | undefined;
   /** A SCIM bearer token for the default organisation. `GATEHOUSE_SCIM_TOKEN`. */
   scimToken: string | undefined;
   /** How long a browser stays signed in. `GATEHOUSE_SESSION_TTL_SECONDS`, default 12 h. */
@@ -172,6 +178,24 @@ const environmentSchema = z.object({
   ),
   GATEHOUSE_OIDC_CLIENT_ID: optionalString,
   GATEHOUSE_OIDC_CLIENT_SECRET: optionalString,
+  GATEHOUSE_DEV_SSO: optionalString.transform((value, context) => {
+    if (value === undefined) return undefined;
+    const emails = value
+      .split(',')
+      .map((email) => email.trim().toLowerCase())
+      .filter((email) => email !== '');
+    const malformed = emails.filter((email) => !z.email().safeParse(email).success);
+    if (emails.length === 0 || malformed.length > 0) {
+      context.addIssue({
+        code: 'custom',
+        message: `GATEHOUSE_DEV_SSO must be a comma-separated list of email addresses${
+          malformed.length > 0 ? `, got "${malformed.join('", "')}"` : ''
+        }`,
+      });
+      return z.NEVER;
+    }
+    return [...new Set(emails)];
+  }),
   GATEHOUSE_SCIM_TOKEN: optionalString.refine((value) => value === undefined || value.length >= 24, {
     message: 'GATEHOUSE_SCIM_TOKEN must be at least 24 characters (try: openssl rand -hex 24)',
   }),
@@ -213,6 +237,26 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     throw new ConfigError(['GATEHOUSE_OIDC_ISSUER and GATEHOUSE_OIDC_CLIENT_ID must be set together']);
   }
   const displayHost = settings.HOST.includes(':') ? `[${settings.HOST}]` : settings.HOST;
+  if (settings.GATEHOUSE_DEV_SSO) {
+    // The development IdP signs in anyone who picks a listed address, with no password: it must
+    // never be reachable from another machine, nor stand beside a real provider.
+    if (!isLoopbackHost(displayHost)) {
+      throw new ConfigError([
+        `GATEHOUSE_DEV_SSO signs people in without a password, so it needs HOST on loopback (127.0.0.1, ::1 or localhost), got "${settings.HOST}"`,
+      ]);
+    }
+    const publicUrl = settings.GATEHOUSE_PUBLIC_URL;
+    if (publicUrl !== undefined && !isLoopbackHost(new URL(publicUrl).hostname)) {
+      throw new ConfigError([
+        `GATEHOUSE_DEV_SSO needs GATEHOUSE_PUBLIC_URL on loopback too (a proxy in front would publish it), got "${publicUrl}"`,
+      ]);
+    }
+    if (settings.GATEHOUSE_OIDC_ISSUER) {
+      throw new ConfigError([
+        'GATEHOUSE_DEV_SSO and GATEHOUSE_OIDC_ISSUER cannot both be set: the development IdP would replace your provider',
+      ]);
+    }
+  }
   return {
     port: settings.PORT,
     host: settings.HOST,
@@ -248,6 +292,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
             clientSecret: settings.GATEHOUSE_OIDC_CLIENT_SECRET,
           }
         : undefined,
+    devSso: settings.GATEHOUSE_DEV_SSO ? { emails: settings.GATEHOUSE_DEV_SSO } : undefined,
     scimToken: settings.GATEHOUSE_SCIM_TOKEN,
     sessionTtlSeconds: settings.GATEHOUSE_SESSION_TTL_SECONDS,
   };
