@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'no_provider'
   | 'upstream_unreachable'
   | 'upstream_timeout'
+  | 'upstream_invalid_response'
   | 'internal';
 
 /** Who is at fault: decides what the message may say and whether a fallback makes sense. */
@@ -49,6 +50,8 @@ export const errorTraits: Record<ErrorCode, ErrorTraits> = {
   no_provider: { status: 503, fault: 'platform', retryable: false },
   upstream_unreachable: { status: 502, fault: 'provider', retryable: true },
   upstream_timeout: { status: 504, fault: 'provider', retryable: true },
+  // A success that is not the API at all (a proxy's or captive portal's HTML page): a broken provider.
+  upstream_invalid_response: { status: 502, fault: 'provider', retryable: true },
   internal: { status: 500, fault: 'platform', retryable: false },
 };
 
@@ -94,6 +97,7 @@ const openAiType: Record<ErrorCode, string> = {
   rate_limited: 'rate_limit_exceeded',
   no_provider: 'server_error',
   upstream_unreachable: 'server_error',
+  upstream_invalid_response: 'server_error',
   upstream_timeout: 'server_error',
   internal: 'server_error',
 };
@@ -115,6 +119,7 @@ const anthropicType: Record<ErrorCode, string> = {
   rate_limited: 'rate_limit_error',
   no_provider: 'api_error',
   upstream_unreachable: 'api_error',
+  upstream_invalid_response: 'api_error',
   upstream_timeout: 'timeout_error',
   internal: 'api_error',
 };
@@ -136,6 +141,7 @@ const googleStatus: Record<ErrorCode, string> = {
   rate_limited: 'RESOURCE_EXHAUSTED',
   no_provider: 'UNAVAILABLE',
   upstream_unreachable: 'UNAVAILABLE',
+  upstream_invalid_response: 'UNAVAILABLE',
   upstream_timeout: 'DEADLINE_EXCEEDED',
   internal: 'INTERNAL',
 };

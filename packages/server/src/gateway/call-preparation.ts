@@ -2,6 +2,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import {
   type ApiKind,
   GatewayError,
+  jsonNestsDeeperThan,
+  MAX_JSON_DEPTH,
   type NeutralRequest,
   type TranslationWarning,
   type WireDialect,
@@ -61,6 +63,7 @@ export class CallPreparation {
   }
 
   async requestFor(candidate: RouteCandidate): Promise<UpstreamRequest> {
+    this.#refuseTooDeep();
     const body = candidate.translated
       ? this.#translatedBody(candidate.dialect as WireDialect)
       : this.#nativeBody().body;
@@ -76,6 +79,23 @@ export class CallPreparation {
     if (candidate.target.forwardIdentity)
       request.headers[IDENTITY_HEADER] = await this.#input.identityToken();
     return request;
+  }
+
+  #depthChecked = false;
+
+  /**
+   * Rewriting and translating walk the whole body recursively; a body nested deeper than any real
+   * request would overflow the gateway's stack. It is the caller's input, so it is the caller's 400.
+   */
+  #refuseTooDeep(): void {
+    if (this.#depthChecked) return;
+    if (jsonNestsDeeperThan(this.#input.parsed.json)) {
+      throw new GatewayError(
+        'invalid_request',
+        `The request body nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep.`,
+      );
+    }
+    this.#depthChecked = true;
   }
 
   /**

@@ -66,19 +66,31 @@ export async function dispatchWithFallback(
     for (;;) {
       const started = performance.now();
       let response: Dispatcher.ResponseData;
-      let request: UpstreamRequest;
+      // Building the request is the gateway's own work on the caller's input: whatever fails here
+      // (a 400 for the input, or our own 500) is no fault of the provider and never reaches its
+      // breaker, or one caller could take a credential down for everyone.
+      const request = await options.prepare(candidate);
       try {
-        request = await options.prepare(candidate);
         response = await options.upstream.send(request, options.signal);
       } catch (error) {
         if (options.signal.aborted) throw error;
-        if (error instanceof GatewayError) throw error; // a request that cannot be built for anyone
+        if (error instanceof GatewayError) throw error;
         options.breakers.recordFailure(candidate.target.id);
         attempts.push(attemptOf(candidate, undefined, transportCode(error), started));
         lastFailure = error;
         break;
       }
       const status = response.statusCode;
+      if (status < 300 && !speaksAnApi(response.headers['content-type'])) {
+        await response.body.dump().catch(() => {});
+        options.breakers.recordFailure(candidate.target.id);
+        attempts.push(attemptOf(candidate, status, 'upstream_invalid_response', started));
+        lastFailure = new GatewayError(
+          'upstream_invalid_response',
+          `The provider '${candidate.target.name}' answered with ${contentTypeOf(response.headers['content-type'])} instead of its API's JSON or stream; check its base URL.`,
+        );
+        break;
+      }
       if (!isRetryableStatus(status)) {
         options.breakers.recordSuccess(candidate.target.id);
         attempts.push(attemptOf(candidate, status, undefined, started));
@@ -148,8 +160,26 @@ function transportCode(error: unknown): string {
     : 'upstream_unreachable';
 }
 
+/** JSON answers and event streams (SSE, AWS event-stream) are what every provider API speaks. */
+function speaksAnApi(contentType: string | string[] | undefined): boolean {
+  const type = contentTypeOf(contentType);
+  return (
+    type === 'none' ||
+    type === 'text/event-stream' ||
+    type === 'application/vnd.amazon.eventstream' ||
+    type === 'application/json' ||
+    type.endsWith('+json')
+  );
+}
+
+function contentTypeOf(header: string | string[] | undefined): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value?.split(';')[0]?.trim().toLowerCase() || 'none';
+}
+
 /** Maps the last transport failure to our error, without echoing upstream addresses or details. */
 function upstreamFailure(error: unknown, attempts: Attempt[]): GatewayError {
+  if (error instanceof GatewayError) return error;
   const tried = attempts.length > 1 ? ` (${attempts.length} providers tried)` : '';
   if (transportCode(error) === 'upstream_timeout') {
     return new GatewayError('upstream_timeout', `The provider did not answer in time${tried}.`, {
