@@ -8,7 +8,7 @@
  * through overrides.
  * @see https://github.com/pydantic/genai-prices
  */
-import { type Usage as CatalogueUsage, calcPrice, type Provider } from '@pydantic/genai-prices';
+import { type Usage as CatalogueUsage, calcPrice, findProvider, type Provider } from '@pydantic/genai-prices';
 import type { Usage } from './usage.js';
 
 /** An operator's own price for a model, in USD per million tokens. */
@@ -23,8 +23,11 @@ export interface ModelPrice {
 
 export interface CostResult {
   costUsd: number;
-  /** Where the price came from; `unpriced` means the cost is unknown, not free. */
-  source: 'override' | 'catalogue' | 'unpriced';
+  /**
+   * Where the price came from: a per-model override, the catalogue, the credential's default
+   * price, or `unpriced`, which means the cost is unknown, not free.
+   */
+  source: 'override' | 'catalogue' | 'default' | 'unpriced';
 }
 
 /** Gatehouse provider types → catalogue provider ids. Unlisted ids are passed through as they are. */
@@ -106,6 +109,37 @@ function overrideFor(
   const record = overrides as Record<string, ModelPrice>;
   // `hasOwn` so a model named e.g. "constructor" never picks up Object.prototype.
   return Object.hasOwn(record, model) ? record[model] : undefined;
+}
+
+/** Whether the catalogue has a price for the model under this provider (or its fallbacks). */
+export function isCatalogued(model: string, providerId: string): boolean {
+  return resolveCatalogueEntry(model, CATALOGUE_PROVIDER_IDS[providerId] ?? providerId) !== null;
+}
+
+const catalogueModelLists = new Map<string, readonly string[]>();
+
+/**
+ * The model ids the catalogue lists for one provider itself (not the providers it falls back
+ * to), for naming concrete models where an operator wrote a pattern. Deprecated models and ids
+ * the catalogue keeps only as prefixes (`ft:gpt-3.5-turbo-`) are left out: no client asks for them.
+ */
+export function catalogueModels(providerId: string): readonly string[] {
+  const catalogueId = CATALOGUE_PROVIDER_IDS[providerId] ?? providerId;
+  let models = catalogueModelLists.get(catalogueId);
+  if (!models) {
+    const provider = findProvider({ providerId: catalogueId });
+    models = (provider?.models ?? [])
+      .filter((model) => model.deprecated !== true)
+      .map((model) => model.id)
+      .filter((id) => /^[a-z0-9][\w.:@/-]*[a-z0-9]$/i.test(id));
+    catalogueModelLists.set(catalogueId, models);
+  }
+  return models;
+}
+
+/** What the usage costs at an operator's own price. */
+export function costAtPrice(usage: Usage, price: ModelPrice): number {
+  return costFromOverride(usage, price);
 }
 
 function costFromOverride(usage: Usage, price: ModelPrice): number {

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'key_revoked'
   | 'model_not_allowed'
   | 'model_not_found'
+  | 'model_unpriced'
   | 'route_not_found'
   | 'method_not_allowed'
   | 'body_too_large'
@@ -42,6 +43,8 @@ export const errorTraits: Record<ErrorCode, ErrorTraits> = {
   key_revoked: { status: 401, fault: 'client', retryable: false },
   model_not_allowed: { status: 403, fault: 'client', retryable: false },
   model_not_found: { status: 404, fault: 'client', retryable: false },
+  // A block budget cannot be held to a call whose cost is unknown; the fix is a price on the credential.
+  model_unpriced: { status: 400, fault: 'client', retryable: false },
   route_not_found: { status: 404, fault: 'client', retryable: false },
   method_not_allowed: { status: 405, fault: 'client', retryable: false },
   body_too_large: { status: 413, fault: 'client', retryable: false },
@@ -90,6 +93,7 @@ const openAiType: Record<ErrorCode, string> = {
   key_revoked: 'invalid_request_error',
   model_not_allowed: 'invalid_request_error',
   model_not_found: 'invalid_request_error',
+  model_unpriced: 'invalid_request_error',
   route_not_found: 'invalid_request_error',
   method_not_allowed: 'invalid_request_error',
   body_too_large: 'invalid_request_error',
@@ -112,6 +116,7 @@ const anthropicType: Record<ErrorCode, string> = {
   key_revoked: 'authentication_error',
   model_not_allowed: 'permission_error',
   model_not_found: 'not_found_error',
+  model_unpriced: 'invalid_request_error',
   route_not_found: 'not_found_error',
   method_not_allowed: 'invalid_request_error',
   body_too_large: 'request_too_large',
@@ -134,6 +139,7 @@ const googleStatus: Record<ErrorCode, string> = {
   key_revoked: 'UNAUTHENTICATED',
   model_not_allowed: 'PERMISSION_DENIED',
   model_not_found: 'NOT_FOUND',
+  model_unpriced: 'FAILED_PRECONDITION',
   route_not_found: 'NOT_FOUND',
   method_not_allowed: 'INVALID_ARGUMENT',
   body_too_large: 'INVALID_ARGUMENT',

@@ -6,6 +6,7 @@ export * from './dialect.js';
 export * from './errors.js';
 export * from './json-depth.js';
 export * from './keys.js';
+export * from './model-patterns.js';
 export * from './sse-decoder.js';
 export * from './sse-event-splitter.js';
 export * from './stream-tap.js';

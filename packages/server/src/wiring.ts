@@ -250,6 +250,11 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
         identityTokens,
         ledger,
         reportFault: (error, requestId) => app?.log.error({ err: error, requestId }, 'gateway fault'),
+        reportUnpriced: (details) =>
+          app?.log.warn(
+            details,
+            'served a model with no price: its usage is recorded as unpriced; set priceOverrides or defaultPrice on the provider',
+          ),
       },
     },
   });

@@ -1,4 +1,4 @@
-import { GatewayError, isWellFormedVirtualKey } from '@gatehouse/core';
+import { GatewayError, isWellFormedVirtualKey, modelListOf } from '@gatehouse/core';
 import { inArray } from 'drizzle-orm';
 import type { SecretBox } from '../security/secret-box.js';
 import type { Database } from '../store/database.js';
@@ -181,8 +181,9 @@ export class Authenticator {
       secret,
       settings: row.settings,
       forwardIdentity: row.forwardIdentity,
-      models: row.models ? new Set(row.models) : undefined,
+      models: row.models ? modelListOf(row.models) : undefined,
       priceOverrides: row.priceOverrides,
+      defaultPrice: row.defaultPrice ?? undefined,
     };
   }
 }

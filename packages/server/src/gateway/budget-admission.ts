@@ -1,9 +1,10 @@
-import { costOf, GatewayError, windowBounds } from '@gatehouse/core';
+import { GatewayError, windowBounds } from '@gatehouse/core';
 import type { HotState } from '../hot-state/types.js';
 import type { BudgetRow } from '../store/budgets.js';
 import type { BudgetScope } from '../store/schema.js';
 import type { Admission, AdmissionRequest, AdmissionTicket } from './admission.js';
 import type { ResolvedKey } from './auth.js';
+import { costUnder, priceFor, unpricedAdvice } from './pricing.js';
 
 export interface BudgetAdmissionOptions {
   hotState: HotState;
@@ -51,6 +52,8 @@ export class BudgetAdmission implements Admission {
       (budget) => applies(budget, request),
     );
     if (budgets.length === 0) return { headers: {}, settle: async () => {}, release: async () => {} };
+    // A block budget cannot be held to a cost nobody knows: refuse before anything is reserved.
+    if (budgets.some((budget) => budget.action === 'block')) refuseUnpriced(request);
 
     const now = this.#options.now();
     const timeZone = await this.#options.timeZoneOf(identity.organizationId);
@@ -133,8 +136,7 @@ export class BudgetAdmission implements Admission {
       input: { total: input, noCache: input, cacheRead: 0, cacheWrite: 0 },
       output: { total: output, text: output, reasoning: 0 },
     };
-    const overrides = candidate.target.priceOverrides;
-    return costOf(usage, request.route.model, candidate.adapter.priceCatalogueId, overrides).costUsd;
+    return costUnder(priceFor(candidate, request.route.model), usage);
   }
 
   async #tightestRemaining(
@@ -176,6 +178,20 @@ function applies(budget: BudgetRow, request: AdmissionRequest): boolean {
     return false;
   }
   return true;
+}
+
+/**
+ * Any credential the call may fall back to counts: a fallback with no price would spend past
+ * the budget unseen just as surely as the first credential.
+ */
+function refuseUnpriced(request: AdmissionRequest): void {
+  const { model, candidates } = request.route;
+  const unpriced = candidates.find((candidate) => priceFor(candidate, model).source === 'unpriced');
+  if (!unpriced) return;
+  throw new GatewayError(
+    'model_unpriced',
+    `The model '${model}' has no known price, so the budget on this key cannot be enforced and the call was refused. ${unpricedAdvice(model, unpriced.target.name)}`,
+  );
 }
 
 function exhausted(budget: BudgetRow | undefined, resetsAt: number | undefined): GatewayError {

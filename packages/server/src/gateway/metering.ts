@@ -1,7 +1,8 @@
-import { type ApiKind, costOf, emptyUsage, type Usage } from '@gatehouse/core';
+import { type ApiKind, emptyUsage, type Usage } from '@gatehouse/core';
 import type { UsageLedger } from '../store/usage-ledger.js';
 import type { ResolvedKey } from './auth.js';
 import type { Attempt } from './dispatch.js';
+import { costUnder, type Pricing, priceFor } from './pricing.js';
 import type { RouteCandidate } from './routing.js';
 
 export interface MeteredCall {
@@ -23,17 +24,28 @@ export interface MeteredCall {
   latencyMs: number;
   firstByteMs: number | undefined;
   receivedAt: Date;
+  /** Told when a served model has no price (once per model and credential). */
+  reportUnpriced?: UnpricedReporter | undefined;
 }
+
+/** Told once per served model that has no price, so an admin learns of it without a flood. */
+export type UnpricedReporter = (details: { model: string; provider: string }) => void;
 
 /**
  * Prices the call and hands one usage event to the ledger; the write happens later, in a batch.
- * Returns the cost, which admission settles the call's reservation to.
+ * Returns the cost, which admission settles the call's reservation to. A served call with no
+ * known price is marked `unpriced` (its cost is unknown, not 0) and reported.
  */
 export function meter(ledger: UsageLedger, call: MeteredCall): number {
   const usage = call.usage ?? emptyUsage();
-  const cost = call.servedBy
-    ? priceOf(usage, call.upstreamModel ?? call.model, call.model, call.servedBy)
-    : { costUsd: 0, source: 'unpriced' as const };
+  const pricing: Pricing = call.servedBy
+    ? priceFor(call.servedBy, call.model, call.upstreamModel ?? call.model)
+    : { source: 'unpriced' };
+  // Only a call a provider served can lack a price: a refused one cost nothing and is not unpriced.
+  const unpriced = call.servedBy !== undefined && pricing.source === 'unpriced';
+  if (unpriced && call.reportUnpriced && call.servedBy)
+    reportOnce(call.reportUnpriced, call.model, call.servedBy);
+  const cost = { costUsd: costUnder(pricing, usage), source: pricing.source };
   ledger.record({
     requestId: call.requestId,
     organizationId: call.identity.organizationId,
@@ -56,6 +68,7 @@ export function meter(ledger: UsageLedger, call: MeteredCall): number {
     reasoningTokens: usage.output.reasoning,
     costUsd: cost.costUsd,
     priceSource: cost.source,
+    unpriced,
     latencyMs: Math.round(call.latencyMs),
     attempts: call.attempts,
     firstByteMs: call.firstByteMs === undefined ? null : Math.round(call.firstByteMs),
@@ -64,13 +77,13 @@ export function meter(ledger: UsageLedger, call: MeteredCall): number {
   return cost.costUsd;
 }
 
-function priceOf(usage: Usage, answeredModel: string, requestedModel: string, servedBy: RouteCandidate) {
-  const overrides = servedBy.target.priceOverrides;
-  // An override names the model as the admin knows it, so it wins under either name.
-  const override = overrides[requestedModel] ?? overrides[answeredModel];
-  if (override)
-    return costOf(usage, requestedModel, servedBy.adapter.priceCatalogueId, { [requestedModel]: override });
-  const priced = costOf(usage, answeredModel, servedBy.adapter.priceCatalogueId);
-  if (priced.source !== 'unpriced' || answeredModel === requestedModel) return priced;
-  return costOf(usage, requestedModel, servedBy.adapter.priceCatalogueId);
+/** Models already reported as unpriced, per credential: the log says it once, not per call. */
+const reportedUnpriced = new Set<string>();
+
+function reportOnce(report: UnpricedReporter, model: string, servedBy: RouteCandidate): void {
+  const key = `${servedBy.target.id}\u0000${model}`;
+  if (reportedUnpriced.has(key)) return;
+  if (reportedUnpriced.size >= 10_000) reportedUnpriced.clear();
+  reportedUnpriced.add(key);
+  report({ model, provider: servedBy.target.name });
 }

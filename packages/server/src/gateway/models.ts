@@ -1,17 +1,37 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { catalogueModels, matchesModelPattern } from '@gatehouse/core';
 import type { EffectivePolicy } from './auth.js';
 import { isModelAllowed } from './model-access.js';
+import { adapterFor } from './providers/registry.js';
+import type { ProviderTarget } from './providers/types.js';
 
-/** Model ids the key's policy can reach: each credential's listed models, then the aliases. */
+/**
+ * Concrete model ids the key's policy can reach, never a raw pattern: each credential's exact
+ * ids and the catalogue's models of its vendor that its patterns match (or, without a list,
+ * the vendor's catalogued models it serves), then the aliases; all filtered by allow and deny.
+ */
 export function modelsForPolicy(policy: EffectivePolicy): { id: string; ownedBy: string }[] {
   const seen = new Map<string, string>();
   for (const provider of policy.providers) {
-    for (const model of provider.models ?? []) if (!seen.has(model)) seen.set(model, provider.type);
+    for (const model of servedModelIds(provider)) if (!seen.has(model)) seen.set(model, provider.type);
   }
   for (const alias of Object.keys(policy.modelAliases)) if (!seen.has(alias)) seen.set(alias, 'gatehouse');
   return [...seen]
     .filter(([id]) => isModelAllowed(policy, id, policy.modelAliases[id] ?? id))
     .map(([id, ownedBy]) => ({ id, ownedBy }));
+}
+
+function servedModelIds(provider: ProviderTarget): string[] {
+  const adapter = adapterFor(provider.type);
+  const catalogued = adapter ? catalogueModels(adapter.priceCatalogueId) : [];
+  if (!provider.models) {
+    return adapter ? catalogued.filter((model) => adapter.servesModel(provider, model)) : [];
+  }
+  const { exact, patterns } = provider.models;
+  const matched = catalogued.filter((model) =>
+    patterns.some((pattern) => matchesModelPattern(pattern, model)),
+  );
+  return [...exact, ...matched];
 }
 
 /**

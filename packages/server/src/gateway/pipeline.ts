@@ -21,7 +21,8 @@ import type { CircuitBreakers } from './circuit-breaker.js';
 import { answerEstimatedCount, isCountTokensApi } from './count-tokens.js';
 import { keyFromRequest } from './credentials.js';
 import { type Attempt, dispatchWithFallback } from './dispatch.js';
-import { meter } from './metering.js';
+import { meter, type UnpricedReporter } from './metering.js';
+import { priceFor, UNPRICED_WARNING } from './pricing.js';
 import { relayResponse } from './relay.js';
 import { type ParsedCall, parseCallBody } from './request-body.js';
 import { type ResolvedRoute, type RouteCandidate, resolveRoute } from './routing.js';
@@ -31,6 +32,7 @@ import {
   createOpenAiChatStreamRendererWith,
 } from './translation/codecs.js';
 import { relayTranslated, type TranslatedRelayContext } from './translation/relay-translated.js';
+import { WARNINGS_HEADER, warningsHeaderValue } from './translation/warnings.js';
 import type { UpstreamClient } from './upstream.js';
 
 /** What the pipeline is built from; assembled once in the wiring. */
@@ -49,6 +51,8 @@ export interface GatewayDependencies {
   streamKeepAliveMs: number;
   /** Where platform faults are reported; upstream and client errors are not logged per request. */
   reportFault(error: unknown, requestId: string): void;
+  /** Where a served model without a price is reported (once per model and credential). */
+  reportUnpriced?: UnpricedReporter;
 }
 
 /** One client call as the HTTP layer hands it over. */
@@ -139,6 +143,8 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
     attempts = dispatched.attempts;
     servedBy = dispatched.servedBy;
     const estimatedInputTokens = Math.ceil(preparation.bodyLengthFor(servedBy) / 4);
+    // Admission let an unpriced call through only because no block budget applies; say so.
+    const unpriced = priceFor(servedBy, model).source === 'unpriced';
     // A Gemini client streaming without alt=sse wants Google's JSON array; providers are asked for
     // SSE (what the stream parsers read), so that answer is re-rendered like a translated one.
     const reRendered =
@@ -156,14 +162,21 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
               call,
               parsed,
               servedBy,
-              [...preparation.warningsFor(servedBy), ...(dispatched.request.warnings ?? [])],
+              [
+                ...preparation.warningsFor(servedBy),
+                ...(dispatched.request.warnings ?? []),
+                ...(unpriced ? [UNPRICED_WARNING] : []),
+              ],
               estimatedInputTokens,
             ),
           )
         : await relayResponse(dispatched.response, {
             api: call.api,
             response: call.response,
-            ownHeaders: ownHeaders(call.requestId, servedBy, ticket.headers),
+            ownHeaders: {
+              ...ownHeaders(call.requestId, servedBy, ticket.headers),
+              ...(unpriced ? { [WARNINGS_HEADER]: warningsHeaderValue([UNPRICED_WARNING]) as string } : {}),
+            },
             startedAt: call.startedAt,
             stripUsageChunk: preparation.stripUsageChunk,
             estimatedInputTokens,
@@ -184,6 +197,7 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
       latencyMs: performance.now() - call.startedAt,
       firstByteMs: outcome.firstByteMs,
       receivedAt: call.receivedAt,
+      reportUnpriced: dependencies.reportUnpriced,
     });
     await ticket.settle(costUsd).catch((error: unknown) => dependencies.reportFault(error, call.requestId));
   } catch (error) {

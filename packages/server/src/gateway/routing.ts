@@ -1,6 +1,7 @@
-import { type ApiKind, GatewayError, wireDialectOfApi } from '@gatehouse/core';
+import { type ApiKind, GatewayError, modelListIncludes, wireDialectOfApi } from '@gatehouse/core';
 import type { EffectivePolicy } from './auth.js';
 import { isModelAllowed } from './model-access.js';
+import { modelsForPolicy } from './models.js';
 import { adapterFor } from './providers/registry.js';
 import type { ProviderAdapter, ProviderDialect, ProviderTarget } from './providers/types.js';
 import { canTranslate } from './translation/codecs.js';
@@ -42,7 +43,11 @@ export function resolveRoute(policy: EffectivePolicy, api: ApiKind, requestedMod
   for (const target of policy.providers) {
     const adapter = adapterFor(target.type);
     if (!adapter) continue;
-    if (target.models ? !target.models.has(model) : !adapter.servesModel(target, model)) continue;
+    // A list (exact ids and patterns) is the whole truth; without one, the adapter's vendor rule.
+    const serves = target.models
+      ? modelListIncludes(target.models, model)
+      : adapter.servesModel(target, model);
+    if (!serves) continue;
     const native = adapter.nativeApis.includes(api) && (adapter.isNativeFor?.(api, model) ?? true);
     if (native) {
       candidates.push({ target, adapter, dialect: api, translated: false });
@@ -54,10 +59,21 @@ export function resolveRoute(policy: EffectivePolicy, api: ApiKind, requestedMod
     }
   }
   if (candidates.length === 0) {
-    throw new GatewayError(
-      'model_not_found',
-      `The model '${requestedModel}' is not available with this key.`,
-    );
+    throw new GatewayError('model_not_found', notFoundMessage(policy, requestedModel));
   }
   return { model, candidates };
+}
+
+/** How many model ids a 404 names before it says how many more there are. */
+const LISTED_IN_NOT_FOUND = 20;
+
+/** Says why and what instead: the caller learns which models this key can use. */
+function notFoundMessage(policy: EffectivePolicy, requestedModel: string): string {
+  const usable = modelsForPolicy(policy).map((entry) => entry.id);
+  const reason = `No provider in this key's routing policy serves the model '${requestedModel}'.`;
+  if (usable.length === 0)
+    return `${reason} This key can use no model yet; ask an administrator to list models on a provider.`;
+  const named = usable.slice(0, LISTED_IN_NOT_FOUND).join(', ');
+  const more = usable.length > LISTED_IN_NOT_FOUND ? ` and ${usable.length - LISTED_IN_NOT_FOUND} more` : '';
+  return `${reason} Models this key may use: ${named}${more}.`;
 }

@@ -26,6 +26,7 @@ export interface NewProvider {
   forwardIdentity?: boolean | undefined;
   models?: string[] | undefined;
   priceOverrides?: Record<string, PriceOverride> | undefined;
+  defaultPrice?: PriceOverride | undefined;
 }
 
 export async function createProvider(
@@ -50,6 +51,7 @@ export async function createProvider(
       forwardIdentity: input.forwardIdentity ?? false,
       models: input.models ?? null,
       priceOverrides: input.priceOverrides ?? {},
+      defaultPrice: input.defaultPrice ?? null,
     })
     .returning();
   if (!row) throw new Error('insert returned no row');

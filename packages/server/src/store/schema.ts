@@ -86,10 +86,15 @@ export const providerCredentials = pgTable('provider_credentials', {
   settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
   /** Send the caller's signed identity (`x-gatehouse-identity`) to this upstream: for trusted ones only. */
   forwardIdentity: boolean('forward_identity').notNull().default(false),
-  /** Models this credential serves; null means whatever its API accepts. */
+  /**
+   * Models this credential serves, exact ids or `*` patterns; null means its own vendor's models
+   * (and nothing, for an OpenAI-compatible server at a custom base URL).
+   */
   models: jsonb('models').$type<string[] | null>(),
   /** Per-model prices that win over the catalogue (negotiated rates, fine-tunes). */
   priceOverrides: jsonb('price_overrides').$type<Record<string, PriceOverride>>().notNull().default({}),
+  /** The price of any model it serves that neither an override nor the catalogue prices. */
+  defaultPrice: jsonb('default_price').$type<PriceOverride | null>(),
   createdAt: createdAt(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
@@ -217,6 +222,8 @@ export const usageEvents = pgTable(
     reasoningTokens: integer('reasoning_tokens').notNull().default(0),
     costUsd: doublePrecision('cost_usd').notNull().default(0),
     priceSource: text('price_source'),
+    /** True when no price was known for the model: the cost is unknown, not zero. */
+    unpriced: boolean('unpriced').notNull().default(false),
     latencyMs: integer('latency_ms').notNull(),
     /** Every provider tried for the request, in order: fallbacks show here. */
     attempts: jsonb('attempts').$type<UsageAttempt[]>().notNull().default([]),

@@ -426,6 +426,7 @@ function providerView(row: ProviderRow) {
     settings: row.settings,
     models: row.models ?? null,
     priceOverrides: row.priceOverrides,
+    defaultPrice: row.defaultPrice ?? null,
     createdAt: row.createdAt.toISOString(),
   };
 }

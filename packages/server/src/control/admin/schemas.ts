@@ -64,7 +64,12 @@ export const createProviderBody = z
       .max(16_384)
       .optional()
       .describe('Vertex AI: the service account key file, as JSON text; stored encrypted, never returned'),
-    models: z.array(z.string().min(1)).optional().describe('Models this credential serves; omit for any'),
+    models: z
+      .array(z.string().min(1))
+      .optional()
+      .describe(
+        "Models this credential serves: exact ids or * patterns (claude-*). Omitted: its vendor's own models; nothing for a custom baseUrl (except azure, bedrock, vertex)",
+      ),
     forwardIdentity: z
       .boolean()
       .optional()
@@ -73,6 +78,11 @@ export const createProviderBody = z
       .record(z.string(), priceOverride)
       .optional()
       .describe('Per-model prices that win over the catalogue'),
+    defaultPrice: priceOverride
+      .optional()
+      .describe(
+        'The price of any model this credential serves that neither priceOverrides nor the catalogue prices; without it such calls are recorded as unpriced, and refused under a block budget',
+      ),
   })
   .strict();
 
@@ -87,6 +97,7 @@ export const providerSchema = z
     settings: z.record(z.string(), z.unknown()).describe('Type-specific settings that are not secret'),
     models: z.array(z.string()).nullable(),
     priceOverrides: z.record(z.string(), priceOverride),
+    defaultPrice: priceOverride.nullable(),
     createdAt: timestamp,
   })
   .meta({ id: 'Provider' });

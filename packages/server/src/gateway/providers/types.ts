@@ -1,4 +1,4 @@
-import type { ApiKind, TranslationWarning, WireDialect, WireEvent } from '@gatehouse/core';
+import type { ApiKind, ModelList, TranslationWarning, WireDialect, WireEvent } from '@gatehouse/core';
 import type { ProviderSecret } from '../../store/providers.js';
 import type { PriceOverride, ProviderType } from '../../store/schema.js';
 
@@ -16,9 +16,14 @@ export interface ProviderTarget {
   settings: Readonly<Record<string, unknown>>;
   /** Send the caller's signed identity to this upstream (it is trusted to see it). */
   forwardIdentity: boolean;
-  /** Models this credential serves; undefined means any model its API accepts. */
-  models: ReadonlySet<string> | undefined;
+  /**
+   * Models this credential serves (exact ids and `*` patterns); undefined leaves it to the
+   * adapter's `servesModel`.
+   */
+  models: ModelList | undefined;
   priceOverrides: Readonly<Record<string, PriceOverride>>;
+  /** The price of a model that neither an override nor the catalogue prices. */
+  defaultPrice?: Readonly<PriceOverride> | undefined;
 }
 
 /** One call to a provider, as the pipeline hands it to the provider's adapter. */
@@ -67,8 +72,11 @@ export interface ProviderAdapter {
   /** The price catalogue's provider id, for cost. */
   readonly priceCatalogueId: string;
   /**
-   * Whether a credential without an explicit model list serves this model: a Claude model is
-   * never sent to OpenAI's own endpoint, so a fallback attempt is never spent on it.
+   * Whether a credential without an explicit model list serves this model: its own vendor's
+   * models only (the adapter's id patterns and what the price catalogue lists for the vendor),
+   * so a Claude model is never sent to OpenAI's endpoint and no fallback attempt is spent on it.
+   * Where a custom base URL means "some compatible server" (openai, anthropic, gemini: vLLM,
+   * Ollama, a proxy) nothing is assumed: such a credential serves only the models it lists.
    */
   servesModel(target: ProviderTarget, model: string): boolean;
   /**

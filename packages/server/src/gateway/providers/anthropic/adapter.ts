@@ -1,3 +1,4 @@
+import { isCatalogued } from '@gatehouse/core';
 import type {
   ProviderAdapter,
   ProviderDialect,
@@ -22,7 +23,10 @@ export const anthropicAdapter: ProviderAdapter = {
   type: 'anthropic',
   nativeApis: ['anthropic-messages', 'anthropic-count-tokens'],
   priceCatalogueId: 'anthropic',
-  servesModel: (target, model) => target.baseUrl !== undefined || model.startsWith('claude'),
+  // Anthropic's endpoint serves Claude; a server at another base URL (a proxy that may route
+  // anywhere) serves only the models it lists.
+  servesModel: (target, model) =>
+    target.baseUrl === undefined && (model.startsWith('claude') || isCatalogued(model, 'anthropic')),
   translationDialect: () => 'anthropic-messages',
   buildRequest(target: ProviderTarget, call: UpstreamCall): UpstreamRequest {
     const path = pathOf[call.dialect];

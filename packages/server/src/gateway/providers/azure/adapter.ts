@@ -1,4 +1,5 @@
 import { GatewayError } from '@gatehouse/core';
+import { isOpenAiModel } from '../openai/adapter.js';
 import type { ProviderAdapter, ProviderTarget, UpstreamCall, UpstreamRequest } from '../types.js';
 import { splitBaseUrl } from '../types.js';
 
@@ -49,10 +50,12 @@ export const azureAdapter: ProviderAdapter = {
   nativeApis: ['openai-chat', 'openai-responses', 'openai-embeddings'],
   // The catalogue's Azure entry falls back to OpenAI's prices for the models it does not list.
   priceCatalogueId: 'azure',
-  // Without a deployment map any model may have a deployment of its name; with one, only its keys.
+  // The base URL is the resource endpoint, always set, so it says nothing about the models. With
+  // a deployment map, only its keys; without one, OpenAI's models (each may have a deployment of
+  // its name), never another vendor's model that the Azure OpenAI APIs cannot serve.
   servesModel: (target, model) => {
     const deployments = deploymentsOf(target);
-    return deployments === undefined || Object.hasOwn(deployments, model);
+    return deployments === undefined ? isOpenAiModel(model) : Object.hasOwn(deployments, model);
   },
   translationDialect: () => 'openai-chat',
   buildRequest(target: ProviderTarget, call: UpstreamCall): UpstreamRequest {

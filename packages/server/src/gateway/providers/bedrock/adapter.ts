@@ -122,7 +122,9 @@ export const bedrockAdapter: ProviderAdapter = {
   type: 'bedrock',
   nativeApis: [],
   priceCatalogueId: 'aws',
-  servesModel: (target, model) => target.baseUrl !== undefined || BEDROCK_MODEL_ID.test(model),
+  // A base URL here is still Bedrock's own API (a VPC endpoint, a signing proxy): model ids are
+  // part of its paths, so the vendor rule holds with or without one.
+  servesModel: (_target, model) => BEDROCK_MODEL_ID.test(model),
   translationDialect: (model): WireDialect =>
     isAnthropicModel(model) ? 'anthropic-messages' : 'bedrock-converse',
   async buildRequest(target: ProviderTarget, call: UpstreamCall): Promise<UpstreamRequest> {

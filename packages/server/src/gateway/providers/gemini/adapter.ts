@@ -10,7 +10,7 @@ import { splitBaseUrl } from '../types.js';
 /** @see https://ai.google.dev/api#endpoints */
 const DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com';
 
-/** Google's own endpoint serves only Google's models; another base URL (a proxy) is asked. */
+/** Google's own endpoint serves only Google's models. */
 function isGoogleModel(model: string): boolean {
   return model.startsWith('gemini') || model.startsWith('gemma');
 }
@@ -58,7 +58,8 @@ export const geminiAdapter: ProviderAdapter = {
   type: 'gemini',
   nativeApis: ['gemini-generate', 'gemini-count-tokens'],
   priceCatalogueId: 'google',
-  servesModel: (target, model) => target.baseUrl !== undefined || isGoogleModel(model),
+  // A server at another base URL (a proxy that may route anywhere) serves only the models it lists.
+  servesModel: (target, model) => target.baseUrl === undefined && isGoogleModel(model),
   translationDialect: () => 'gemini',
   buildRequest(target: ProviderTarget, call: UpstreamCall): UpstreamRequest {
     const method = methodOf(call);

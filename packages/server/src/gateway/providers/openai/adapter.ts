@@ -1,3 +1,4 @@
+import { isCatalogued } from '@gatehouse/core';
 import type {
   ProviderAdapter,
   ProviderDialect,
@@ -16,6 +17,15 @@ const pathOf: Partial<Record<ProviderDialect, string>> = {
   'openai-embeddings': '/embeddings',
 };
 
+/** OpenAI's own model families, as its API names them. */
+const OPENAI_MODEL_ID =
+  /^(?:gpt-|o\d|chatgpt-|codex-|computer-use|text-embedding-|omni-moderation|text-moderation|dall-e|whisper|tts-|davinci|babbage|ft:)/;
+
+/** Whether a model is OpenAI's own: its id families, or what the price catalogue lists for OpenAI. */
+export function isOpenAiModel(model: string): boolean {
+  return OPENAI_MODEL_ID.test(model) || isCatalogued(model, 'openai');
+}
+
 /**
  * OpenAI and any OpenAI-compatible upstream (the base URL is configurable): bearer auth,
  * `{base}/chat/completions`, `/responses`, `/embeddings`. Other dialects' clients reach it
@@ -25,10 +35,9 @@ export const openAiAdapter: ProviderAdapter = {
   type: 'openai',
   nativeApis: ['openai-chat', 'openai-responses', 'openai-embeddings'],
   priceCatalogueId: 'openai',
-  // OpenAI's own endpoint serves only OpenAI's models; a compatible server at another base URL
-  // (vLLM, OpenRouter, a proxy) may serve anything, so it is asked.
-  servesModel: (target, model) =>
-    target.baseUrl !== undefined || !/^(claude|gemini|gemma|anthropic\.)/.test(model),
+  // OpenAI's own endpoint serves only OpenAI's models. What a compatible server at another base
+  // URL (vLLM, Ollama, OpenRouter, a proxy) serves is unknowable, so it serves what it lists only.
+  servesModel: (target, model) => target.baseUrl === undefined && isOpenAiModel(model),
   translationDialect: () => 'openai-chat',
   buildRequest(target: ProviderTarget, call: UpstreamCall): UpstreamRequest {
     const path = pathOf[call.dialect];

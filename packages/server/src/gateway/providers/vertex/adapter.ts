@@ -103,7 +103,9 @@ export const vertexAdapter: ProviderAdapter = {
   isNativeFor: (_api, model) => !isClaude(model),
   // The catalogue prices Claude under `google` too (same prices as Anthropic's own).
   priceCatalogueId: 'google',
-  servesModel: (target, model) => target.baseUrl !== undefined || isClaude(model) || isGemini(model),
+  // A base URL here is still Vertex AI's own API (Private Service Connect, a proxy): the
+  // publisher paths name the model, so the vendor rule holds with or without one.
+  servesModel: (_target, model) => isClaude(model) || isGemini(model),
   translationDialect: (model): WireDialect | undefined =>
     isClaude(model) ? 'anthropic-messages' : isGemini(model) ? 'gemini' : undefined,
   async buildRequest(target: ProviderTarget, call: UpstreamCall): Promise<UpstreamRequest> {
