@@ -26,6 +26,22 @@ export interface Config {
   maxBodyBytes: number;
   /** How long in-flight requests may run after SIGTERM. `GATEHOUSE_SHUTDOWN_GRACE_MS`, default 25 s. */
   shutdownGraceMs: number;
+  /**
+   * Time a client has to send its request headers, from connecting (header slowloris, and
+   * connections that never send a request). `GATEHOUSE_CLIENT_HEADERS_TIMEOUT_MS`, default 10 s.
+   */
+  clientHeadersTimeoutMs: number;
+  /**
+   * Time a client has to send its whole request, body included (body slowloris). Responses are
+   * not bounded by it: streams last as long as the provider streams.
+   * `GATEHOUSE_CLIENT_REQUEST_TIMEOUT_MS`, default 60 s.
+   */
+  clientRequestTimeoutMs: number;
+  /**
+   * How long a keep-alive connection may sit idle between requests. Keep it above a load
+   * balancer's own idle timeout. `GATEHOUSE_CLIENT_IDLE_TIMEOUT_MS`, default 30 s.
+   */
+  clientIdleTimeoutMs: number;
   /** Time allowed for an upstream to connect. `GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT_MS`, default 10 s. */
   upstreamConnectTimeoutMs: number;
   /** Time allowed for an upstream's response headers. `GATEHOUSE_UPSTREAM_HEADERS_TIMEOUT_MS`, default 10 min. */
@@ -138,6 +154,9 @@ const environmentSchema = z.object({
   }),
   GATEHOUSE_MAX_BODY_BYTES: integer('GATEHOUSE_MAX_BODY_BYTES', 32 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   GATEHOUSE_SHUTDOWN_GRACE_MS: integer('GATEHOUSE_SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
+  GATEHOUSE_CLIENT_HEADERS_TIMEOUT_MS: integer('GATEHOUSE_CLIENT_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+  GATEHOUSE_CLIENT_REQUEST_TIMEOUT_MS: integer('GATEHOUSE_CLIENT_REQUEST_TIMEOUT_MS', 60_000, 100, 3_600_000),
+  GATEHOUSE_CLIENT_IDLE_TIMEOUT_MS: integer('GATEHOUSE_CLIENT_IDLE_TIMEOUT_MS', 30_000, 100, 600_000),
   GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT_MS: integer(
     'GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT_MS',
     10_000,
@@ -236,6 +255,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   if (Boolean(settings.GATEHOUSE_OIDC_ISSUER) !== Boolean(settings.GATEHOUSE_OIDC_CLIENT_ID)) {
     throw new ConfigError(['GATEHOUSE_OIDC_ISSUER and GATEHOUSE_OIDC_CLIENT_ID must be set together']);
   }
+  if (settings.GATEHOUSE_CLIENT_HEADERS_TIMEOUT_MS > settings.GATEHOUSE_CLIENT_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError([
+      'GATEHOUSE_CLIENT_HEADERS_TIMEOUT_MS must not be longer than GATEHOUSE_CLIENT_REQUEST_TIMEOUT_MS: the headers are part of the request',
+    ]);
+  }
   const displayHost = settings.HOST.includes(':') ? `[${settings.HOST}]` : settings.HOST;
   if (settings.GATEHOUSE_DEV_SSO) {
     // The development IdP signs in anyone who picks a listed address, with no password: it must
@@ -271,6 +295,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     ),
     maxBodyBytes: settings.GATEHOUSE_MAX_BODY_BYTES,
     shutdownGraceMs: settings.GATEHOUSE_SHUTDOWN_GRACE_MS,
+    clientHeadersTimeoutMs: settings.GATEHOUSE_CLIENT_HEADERS_TIMEOUT_MS,
+    clientRequestTimeoutMs: settings.GATEHOUSE_CLIENT_REQUEST_TIMEOUT_MS,
+    clientIdleTimeoutMs: settings.GATEHOUSE_CLIENT_IDLE_TIMEOUT_MS,
     upstreamConnectTimeoutMs: settings.GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT_MS,
     upstreamHeadersTimeoutMs: settings.GATEHOUSE_UPSTREAM_HEADERS_TIMEOUT_MS,
     upstreamIdleTimeoutMs: settings.GATEHOUSE_UPSTREAM_IDLE_TIMEOUT_MS,

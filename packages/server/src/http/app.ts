@@ -20,7 +20,15 @@ import { type ClaudeCodeRouteOptions, claudeCodeRoutes } from '../gateway/claude
 import { type GatewayRouteOptions, gatewayRoutes } from '../gateway/routes.js';
 
 export interface AppParts {
-  config: Pick<Config, 'maxBodyBytes' | 'logLevel' | 'publicUrl'>;
+  config: Pick<
+    Config,
+    | 'maxBodyBytes'
+    | 'logLevel'
+    | 'publicUrl'
+    | 'clientHeadersTimeoutMs'
+    | 'clientRequestTimeoutMs'
+    | 'clientIdleTimeoutMs'
+  >;
   admin: AdminRouteOptions;
   gateway: GatewayRouteOptions;
   claudeCode: ClaudeCodeRouteOptions;
@@ -66,9 +74,15 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: parts.config.maxBodyBytes,
     genReqId: () => `req_${randomUUID().replaceAll('-', '')}`,
-    // Streams can outlive any fixed request timeout; the upstream idle timeout bounds them instead.
-    requestTimeout: 0,
-    keepAliveTimeout: 65_000,
+    // Every way a client can hold a connection is bounded: sending its headers, sending its body
+    // (Node's requestTimeout ends when the request is received, so streamed answers are not cut),
+    // and idling between requests. Node checks these only every connectionsCheckingInterval.
+    http: {
+      headersTimeout: parts.config.clientHeadersTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, parts.config.clientHeadersTimeoutMs),
+    },
+    requestTimeout: parts.config.clientRequestTimeoutMs,
+    keepAliveTimeout: parts.config.clientIdleTimeoutMs,
     return503OnClosing: true,
   });
   acceptEmptyJsonBodies(app);
