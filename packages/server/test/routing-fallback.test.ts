@@ -39,6 +39,8 @@ async function provider(name: string, type: 'openai' | 'anthropic', baseUrl: str
     type,
     baseUrl: type === 'openai' ? `${baseUrl}/v1` : baseUrl,
     apiKey: MOCK_UPSTREAM_API_KEY,
+    // A custom base URL serves only what it lists.
+    models: type === 'openai' ? ['gpt-4o', 'gpt-4o-mini'] : ['claude-*'],
   });
   return created.id as string;
 }
