@@ -188,8 +188,8 @@ describe('admin validation', () => {
     ['POST', '/virtual-keys', { name: 'k' }, 'projectId'],
     ['POST', '/virtual-keys', { projectId: 'proj_x', name: 'k', expiresInSeconds: -5 }, 'expiresInSeconds'],
     ['POST', '/virtual-keys', { projectId: 'proj_x', name: 'k', expiresInSeconds: 1.5 }, 'expiresInSeconds'],
-    ['GET', '/usage?groupBy=team', undefined, 'groupBy'],
-    ['GET', '/usage', undefined, 'groupBy'],
+    ['GET', '/usage?groupBy=everything', undefined, 'groupBy'],
+    ['GET', '/usage?status=fine', undefined, 'status'],
     ['GET', '/usage?groupBy=model&from=yesterday', undefined, 'from'],
   ])('%s %s %j → 400 naming %s', async (method, path, body, field) => {
     const answer = await call(method, path, { body });

@@ -33,8 +33,14 @@ async function keyThrough(forwardIdentity: boolean) {
     forwardIdentity,
   });
   expect(provider.forwardIdentity).toBe(forwardIdentity);
-  const policy = await server.admin('POST', '/routing-policies', { name: 'p', providers: [provider.id] });
-  const project = await server.admin('POST', '/projects', { name: 'identity', routingPolicyId: policy.id });
+  const policy = await server.admin('POST', '/routing-policies', {
+    name: provider.name,
+    providers: [provider.id],
+  });
+  const project = await server.admin('POST', '/projects', {
+    name: provider.name,
+    routingPolicyId: policy.id,
+  });
   const key = await server.admin('POST', '/virtual-keys', { projectId: project.id, name: 'identity' });
   return { key: key.key as string, keyId: key.id as string, projectId: project.id as string };
 }

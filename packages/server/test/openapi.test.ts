@@ -192,7 +192,9 @@ describe('the OpenAPI document', () => {
     });
     const person = await createPersonalCaller(server, 'probe');
     const scimToken = await admin('post', '/api/admin/scim-tokens', { name: 'probe' });
+    const team = await admin('post', '/api/admin/teams', { name: 'probe team' });
     const idFor: Record<string, string> = {
+      teams: team.json.id,
       'scim-tokens': scimToken.json.id,
       users: person.userId,
       budgets: budget.json.id,
@@ -204,14 +206,14 @@ describe('the OpenAPI document', () => {
     };
 
     // Reads first, deletes last, so each id still exists when it is read.
-    const order = ['get', 'post', 'delete'];
+    const order = ['get', 'post', 'patch', 'delete'];
     const operations = documentedOperations().sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
-    expect(operations).toHaveLength(39);
+    expect(operations).toHaveLength(49);
     for (const [method, path] of operations) {
       const collection = path.split('/')[3] as string;
       const url = path.replace('{id}', idFor[collection] ?? 'missing');
       // Nothing in the body or query: the route must exist and refuse it in a documented way.
-      const answer = await admin(method, url, method === 'post' ? {} : undefined);
+      const answer = await admin(method, url, method === 'post' || method === 'patch' ? {} : undefined);
       const documented = Object.keys(doc.paths[path][method].responses);
       expect(answer.status, key([method, path])).not.toBe(404);
       expect(documented, `${key([method, path])} answered ${answer.status}`).toContain(String(answer.status));
@@ -241,6 +243,7 @@ describe('the documented request shapes match what validation enforces', () => {
         models: ['gpt-4o-mini'],
         forwardIdentity: true,
         priceOverrides: { 'gpt-4o-mini': { inputPerMTok: 0.1, outputPerMTok: 0.4 } },
+        defaultPrice: { inputPerMTok: 1, outputPerMTok: 2 },
         // Other types' fields are accepted on any type; each adapter reads only its own.
         apiVersion: '2024-10-21',
         deployments: { 'gpt-4o-mini': 'mini-deployment' },
@@ -306,10 +309,12 @@ describe('the documented request shapes match what validation enforces', () => {
       expect(required.length, path).toBeGreaterThan(0);
 
       expect((await admin('post', path, full)).status, `${path} full body`).toBe(201);
-      const onlyRequired = {
+      const onlyRequired: Record<string, unknown> = {
         ...Object.fromEntries(required.map((field) => [field, full[field]])),
         ...minimalExtras[path],
       };
+      // Providers, policies, projects and teams are told apart by name: a second 'full' is a 409.
+      if (typeof onlyRequired.name === 'string') onlyRequired.name = 'only the required fields';
       expect((await admin('post', path, onlyRequired)).status, `${path} only the required fields`).toBe(201);
       for (const field of required) {
         const { [field]: _left, ...rest } = full;
@@ -324,17 +329,34 @@ describe('the documented request shapes match what validation enforces', () => {
     }
   });
 
-  it('documents the required query parameter of GET /usage, and validation enforces it', async () => {
+  it('documents the query parameters of GET /usage, and validation enforces them', async () => {
     const parameters: Json[] = doc.paths['/api/admin/usage'].get.parameters;
-    const required = parameters.filter((parameter) => parameter.in === 'query' && parameter.required);
-    expect(required.map((parameter) => parameter.name)).toEqual(['groupBy']);
-    const values: string[] = required[0].schema.enum;
-    expect(values.sort()).toEqual(['key', 'model', 'principal', 'project']);
+    const query = parameters.filter((parameter) => parameter.in === 'query');
+    expect(query.filter((parameter) => parameter.required)).toEqual([]);
+    expect(query.map((parameter) => parameter.name).sort()).toEqual([
+      'from',
+      'groupBy',
+      'keyId',
+      'model',
+      'principalId',
+      'projectId',
+      'providerId',
+      'status',
+      'teamId',
+      'to',
+    ]);
+    const groupBy = query.find((parameter) => parameter.name === 'groupBy');
+    const values: string[] = groupBy.schema.enum;
+    expect(values.sort()).toEqual(['key', 'model', 'principal', 'project', 'provider', 'team']);
     for (const value of values)
       expect((await admin('get', `/api/admin/usage?groupBy=${value}`)).status).toBe(200);
-    const missing = await admin('get', '/api/admin/usage');
-    expect(missing.status).toBe(400);
-    expect(missing.json.error.message).toContain('groupBy');
+    // Without groupBy, rows are per model.
+    const byDefault = await admin('get', '/api/admin/usage');
+    expect(byDefault.status).toBe(200);
+    expect(byDefault.json.groupBy).toBe('model');
+    const wrong = await admin('get', '/api/admin/usage?status=maybe');
+    expect(wrong.status).toBe(400);
+    expect(wrong.json.error.message).toContain('status');
   });
 
   it('documents every field the creation responses carry', async () => {

@@ -43,12 +43,10 @@ async function keyFor(policy: Record<string, unknown>, providers: { name: string
     });
     ids.push(created.id);
   }
-  const created = await server.admin('POST', '/routing-policies', {
-    name: 'rules',
-    providers: ids,
-    ...policy,
-  });
-  const project = await server.admin('POST', '/projects', { name: 'rules', routingPolicyId: created.id });
+  // Policies and projects are told apart by name: one per set of providers.
+  const name = `rules ${ids.join(' ')}`;
+  const created = await server.admin('POST', '/routing-policies', { name, providers: ids, ...policy });
+  const project = await server.admin('POST', '/projects', { name, routingPolicyId: created.id });
   return (await server.admin('POST', '/virtual-keys', { projectId: project.id, name: 'rules' }))
     .key as string;
 }

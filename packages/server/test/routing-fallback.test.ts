@@ -47,8 +47,10 @@ async function provider(name: string, type: 'openai' | 'anthropic', baseUrl: str
 
 /** A project whose own policy is the given chain, and a key for it. */
 async function keyForChain(providerIds: string[]) {
-  const policy = await server.admin('POST', '/routing-policies', { name: 'chain', providers: providerIds });
-  const project = await server.admin('POST', '/projects', { name: 'fallback', routingPolicyId: policy.id });
+  // Policies and projects are told apart by name: one per chain.
+  const name = `chain ${providerIds.join(' ')}`;
+  const policy = await server.admin('POST', '/routing-policies', { name, providers: providerIds });
+  const project = await server.admin('POST', '/projects', { name, routingPolicyId: policy.id });
   const key = await server.admin('POST', '/virtual-keys', { projectId: project.id, name: 'fallback' });
   return { key: key.key as string, keyId: key.id as string };
 }

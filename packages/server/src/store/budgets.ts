@@ -94,3 +94,42 @@ export async function ledgerSpend(db: Database, budget: BudgetRow, windowStart: 
     .where(and(...conditions));
   return Number(row?.spent ?? 0);
 }
+
+export type BudgetChanges = Partial<
+  Pick<NewBudget, 'name' | 'limitUsd' | 'window' | 'action' | 'providerId' | 'model'>
+>;
+
+export async function updateBudget(
+  db: Database,
+  organizationId: string,
+  id: string,
+  changes: BudgetChanges,
+): Promise<BudgetRow | undefined> {
+  const set: Partial<typeof budgets.$inferInsert> = { updatedAt: new Date() };
+  for (const [column, value] of Object.entries(changes)) {
+    if (value !== undefined) Object.assign(set, { [column]: value });
+  }
+  const [row] = await db
+    .update(budgets)
+    .set(set)
+    .where(and(eq(budgets.organizationId, organizationId), eq(budgets.id, id)))
+    .returning();
+  return row;
+}
+
+/** Budgets that limit this scope, or that count only spend on this provider credential. */
+export async function budgetsReferencing(
+  db: Database,
+  organizationId: string,
+  target: { scope: BudgetScope; scopeId: string } | { providerId: string },
+): Promise<BudgetRow[]> {
+  const matches =
+    'providerId' in target
+      ? eq(budgets.providerId, target.providerId)
+      : and(eq(budgets.scope, target.scope), eq(budgets.scopeId, target.scopeId));
+  return db
+    .select()
+    .from(budgets)
+    .where(and(eq(budgets.organizationId, organizationId), matches))
+    .orderBy(asc(budgets.createdAt));
+}

@@ -90,3 +90,40 @@ export function openProviderSecret(box: SecretBox, row: ProviderRow): ProviderSe
   if (!row.secretCiphertext) return {};
   return JSON.parse(box.open(row.secretCiphertext, row.id)) as ProviderSecret;
 }
+
+/** What an update may change; the type and the id stay. `secret` replaces the sealed secret whole. */
+export interface ProviderChanges {
+  name?: string | undefined;
+  baseUrl?: string | null | undefined;
+  secret?: ProviderSecret | undefined;
+  settings?: Record<string, unknown> | undefined;
+  forwardIdentity?: boolean | undefined;
+  models?: string[] | null | undefined;
+  priceOverrides?: Record<string, PriceOverride> | undefined;
+  defaultPrice?: PriceOverride | null | undefined;
+}
+
+export async function updateProvider(
+  db: Database,
+  box: SecretBox,
+  organizationId: string,
+  id: string,
+  changes: ProviderChanges,
+): Promise<ProviderRow | undefined> {
+  const { secret, ...columns } = changes;
+  const set: Partial<typeof providerCredentials.$inferInsert> = { updatedAt: new Date() };
+  for (const [column, value] of Object.entries(columns)) {
+    if (value !== undefined) Object.assign(set, { [column]: value });
+  }
+  if (secret !== undefined) {
+    set.secretCiphertext = Object.values(secret).some((value) => value !== undefined)
+      ? box.seal(JSON.stringify(secret), id)
+      : null;
+  }
+  const [row] = await db
+    .update(providerCredentials)
+    .set(set)
+    .where(and(eq(providerCredentials.organizationId, organizationId), eq(providerCredentials.id, id)))
+    .returning();
+  return row;
+}

@@ -89,3 +89,39 @@ export async function limitsForScopes(
       ),
     );
 }
+
+export async function updateRateLimit(
+  db: Database,
+  organizationId: string,
+  id: string,
+  changes: { requestsPerMinute?: number | null | undefined; tokensPerMinute?: number | null | undefined },
+): Promise<RateLimitRow | undefined> {
+  const set: Partial<typeof rateLimits.$inferInsert> = {};
+  if (changes.requestsPerMinute !== undefined) set.requestsPerMinute = changes.requestsPerMinute;
+  if (changes.tokensPerMinute !== undefined) set.tokensPerMinute = changes.tokensPerMinute;
+  if (Object.keys(set).length === 0) return getRateLimit(db, organizationId, id);
+  const [row] = await db
+    .update(rateLimits)
+    .set(set)
+    .where(and(eq(rateLimits.organizationId, organizationId), eq(rateLimits.id, id)))
+    .returning();
+  return row;
+}
+
+/** The rate limit on one scope, if any: what deleting the scope's object would leave dangling. */
+export async function rateLimitsReferencing(
+  db: Database,
+  organizationId: string,
+  target: { scope: RateLimitScope; scopeId: string },
+): Promise<RateLimitRow[]> {
+  return db
+    .select()
+    .from(rateLimits)
+    .where(
+      and(
+        eq(rateLimits.organizationId, organizationId),
+        eq(rateLimits.scope, target.scope),
+        eq(rateLimits.scopeId, target.scopeId),
+      ),
+    );
+}

@@ -1,4 +1,4 @@
-import { and, eq, getTableColumns, gte, lt, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, gte, lt, type SQL, sql } from 'drizzle-orm';
 import type { Database } from './database.js';
 import { usageEvents } from './schema.js';
 
@@ -32,19 +32,66 @@ export async function insertUsageEvents(db: Database, events: UsageEventRow[]): 
     on conflict (request_id) do nothing`);
 }
 
-export const usageGroupings = ['principal', 'project', 'key', 'model'] as const;
+export const usageGroupings = ['principal', 'project', 'team', 'key', 'model', 'provider'] as const;
 export type UsageGrouping = (typeof usageGroupings)[number];
 
 const groupColumn = {
   principal: usageEvents.principalId,
   project: usageEvents.projectId,
+  team: usageEvents.teamId,
   key: usageEvents.keyId,
   model: usageEvents.model,
+  provider: usageEvents.providerId,
 } as const satisfies Record<UsageGrouping, unknown>;
 
+/**
+ * Gatehouse's own refusals, by the code metered with them (core/errors.ts): a budget (402), a
+ * rate limit of ours (429, as opposed to a provider's 429, which has no code), the policy's model
+ * rules (403/404), a block budget facing a model without a price.
+ */
+export const refusalCodes = [
+  'budget_exhausted',
+  'rate_limited',
+  'model_not_allowed',
+  'model_not_found',
+  'model_unpriced',
+] as const;
+
+/** How a call ended: served (2xx, not cut off), refused by Gatehouse, or failed (anything else). */
+export const usageOutcomes = ['served', 'refused', 'errors'] as const;
+export type UsageOutcome = (typeof usageOutcomes)[number];
+
+const refused = sql`coalesce(${usageEvents.errorCode} in (${sql.join(
+  refusalCodes.map((code) => sql`${code}`),
+  sql`, `,
+)}), false)`;
+// A stream the provider broke off answered 200 but was not served.
+const served = sql`(${usageEvents.status} between 200 and 299 and ${usageEvents.errorCode} is distinct from 'upstream_failed')`;
+const outcomeCondition: Record<UsageOutcome, SQL> = {
+  served,
+  refused,
+  errors: sql`(not ${served} and not ${refused})`,
+};
+
+export interface UsageFilter {
+  from?: Date | undefined;
+  to?: Date | undefined;
+  keyId?: string | undefined;
+  principalId?: string | undefined;
+  projectId?: string | undefined;
+  teamId?: string | undefined;
+  model?: string | undefined;
+  providerId?: string | undefined;
+  status?: UsageOutcome | undefined;
+}
+
 export interface UsageRow {
-  group: string;
+  /** Null when the events have none: no team, or no provider (refused before dispatch). */
+  group: string | null;
+  /** Served calls. */
   requests: number;
+  refused: number;
+  errors: number;
   inputTokens: number;
   outputTokens: number;
   cacheReadTokens: number;
@@ -52,19 +99,35 @@ export interface UsageRow {
   costUsd: number;
 }
 
+function filterConditions(organizationId: string, filter: UsageFilter): SQL[] {
+  const conditions = [eq(usageEvents.organizationId, organizationId)];
+  if (filter.from) conditions.push(gte(usageEvents.createdAt, filter.from));
+  if (filter.to) conditions.push(lt(usageEvents.createdAt, filter.to));
+  const equalities = [
+    [usageEvents.keyId, filter.keyId],
+    [usageEvents.principalId, filter.principalId],
+    [usageEvents.projectId, filter.projectId],
+    [usageEvents.teamId, filter.teamId],
+    [usageEvents.model, filter.model],
+    [usageEvents.providerId, filter.providerId],
+  ] as const;
+  for (const [column, value] of equalities) if (value !== undefined) conditions.push(eq(column, value));
+  if (filter.status) conditions.push(outcomeCondition[filter.status]);
+  return conditions;
+}
+
 export async function aggregateUsage(
   db: Database,
   organizationId: string,
-  query: { groupBy: UsageGrouping; from?: Date | undefined; to?: Date | undefined },
+  query: UsageFilter & { groupBy: UsageGrouping },
 ): Promise<UsageRow[]> {
   const column = groupColumn[query.groupBy];
-  const conditions = [eq(usageEvents.organizationId, organizationId)];
-  if (query.from) conditions.push(gte(usageEvents.createdAt, query.from));
-  if (query.to) conditions.push(lt(usageEvents.createdAt, query.to));
   const rows = await db
     .select({
       group: column,
-      requests: sql<string>`count(*)`,
+      requests: sql<string>`count(*) filter (where ${outcomeCondition.served})`,
+      refused: sql<string>`count(*) filter (where ${outcomeCondition.refused})`,
+      errors: sql<string>`count(*) filter (where ${outcomeCondition.errors})`,
       inputTokens: sql<string>`coalesce(sum(${usageEvents.inputTokens}), 0)`,
       outputTokens: sql<string>`coalesce(sum(${usageEvents.outputTokens}), 0)`,
       cacheReadTokens: sql<string>`coalesce(sum(${usageEvents.cacheReadTokens}), 0)`,
@@ -72,13 +135,15 @@ export async function aggregateUsage(
       costUsd: sql<string>`coalesce(sum(${usageEvents.costUsd}), 0)`,
     })
     .from(usageEvents)
-    .where(and(...conditions))
+    .where(and(...filterConditions(organizationId, query)))
     .groupBy(column)
     .orderBy(column);
   // Aggregates come back as strings from both drivers (bigint/numeric); the API promises numbers.
   return rows.map((row) => ({
     group: row.group,
     requests: Number(row.requests),
+    refused: Number(row.refused),
+    errors: Number(row.errors),
     inputTokens: Number(row.inputTokens),
     outputTokens: Number(row.outputTokens),
     cacheReadTokens: Number(row.cacheReadTokens),

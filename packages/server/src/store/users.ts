@@ -1,7 +1,8 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Database } from './database.js';
 import { newId } from './ids.js';
-import { projects, teams, users } from './schema.js';
+import { managedSettings, projects, teams, users } from './schema.js';
+import { assertNameFree } from './unique-names.js';
 
 export type UserRow = typeof users.$inferSelect;
 
@@ -91,10 +92,53 @@ export async function getTeam(
 }
 
 export async function createTeam(db: Database, organizationId: string, name: string): Promise<TeamRow> {
-  const [row] = await db
-    .insert(teams)
-    .values({ id: newId('team'), organizationId, name })
-    .returning();
-  if (!row) throw new Error('insert returned no row');
-  return row;
+  return db.transaction(async (tx) => {
+    await assertNameFree(tx, 'team', organizationId, name);
+    const [row] = await tx
+      .insert(teams)
+      .values({ id: newId('team'), organizationId, name })
+      .returning();
+    if (!row) throw new Error('insert returned no row');
+    return row;
+  });
+}
+
+export async function renameTeam(
+  db: Database,
+  organizationId: string,
+  id: string,
+  name: string,
+): Promise<TeamRow | undefined> {
+  return db.transaction(async (tx) => {
+    await assertNameFree(tx, 'team', organizationId, name, id);
+    const [row] = await tx
+      .update(teams)
+      .set({ name })
+      .where(and(eq(teams.organizationId, organizationId), eq(teams.id, id)))
+      .returning();
+    return row;
+  });
+}
+
+export async function usersInTeam(db: Database, organizationId: string, teamId: string): Promise<UserRow[]> {
+  return db
+    .select()
+    .from(users)
+    .where(and(eq(users.organizationId, organizationId), eq(users.teamId, teamId)))
+    .orderBy(asc(users.email));
+}
+
+/**
+ * Deletes a team and the Claude Code settings pushed to it, in the caller's transaction, after
+ * the caller made sure nobody and no project is in it.
+ */
+export async function deleteTeam(tx: Database, organizationId: string, id: string): Promise<boolean> {
+  await tx
+    .delete(managedSettings)
+    .where(and(eq(managedSettings.organizationId, organizationId), eq(managedSettings.teamId, id)));
+  const deleted = await tx
+    .delete(teams)
+    .where(and(eq(teams.organizationId, organizationId), eq(teams.id, id)))
+    .returning({ id: teams.id });
+  return deleted.length > 0;
 }

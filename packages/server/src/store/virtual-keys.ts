@@ -101,3 +101,22 @@ export async function findKeyByHash(db: Database, keyHash: string): Promise<KeyW
     .where(eq(virtualKeys.keyHash, keyHash));
   return row;
 }
+
+/** Renames a key or moves its expiry (null: never expires). Undefined when there is no such key. */
+export async function updateVirtualKey(
+  db: Database,
+  organizationId: string,
+  id: string,
+  changes: { name?: string | undefined; expiresAt?: Date | null | undefined },
+): Promise<VirtualKeyRow | undefined> {
+  const set: Partial<typeof virtualKeys.$inferInsert> = {};
+  if (changes.name !== undefined) set.name = changes.name;
+  if (changes.expiresAt !== undefined) set.expiresAt = changes.expiresAt;
+  if (Object.keys(set).length === 0) return getVirtualKey(db, organizationId, id);
+  const [row] = await db
+    .update(virtualKeys)
+    .set(set)
+    .where(and(eq(virtualKeys.organizationId, organizationId), eq(virtualKeys.id, id)))
+    .returning();
+  return row;
+}

@@ -1,17 +1,21 @@
 import { windowBounds } from '@gatehouse/core';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
-import { type BudgetRow, createBudget, deleteBudget, getBudget, listBudgets } from '../../store/budgets.js';
-import type { Database } from '../../store/database.js';
 import {
-  budgetSchema,
-  budgetStatusSchema,
-  createBudgetBody,
-  errorSchema,
-  idParams,
-  listOf,
-} from './schemas.js';
+  type BudgetRow,
+  createBudget,
+  deleteBudget,
+  getBudget,
+  listBudgets,
+  updateBudget,
+} from '../../store/budgets.js';
+import type { Database } from '../../store/database.js';
+import { getProvider } from '../../store/providers.js';
+import { roundUsd } from './money.js';
+import { adminError, deletedResponse, errorResponses, notFound, security } from './replies.js';
+import { budgetSchema, budgetStatusSchema, createBudgetBody, idParams, listOf } from './schemas.js';
+import { scopeExists, unknownScopeMessage } from './scope-references.js';
+import { updateBudgetBody } from './update-schemas.js';
 
 export interface BudgetCounters {
   /** Spent and reserved in the window starting at `windowStart`, as the gateways see them. */
@@ -27,13 +31,31 @@ export interface BudgetRouteOptions {
   now(): Date;
 }
 
-const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema };
-const security = [{ adminToken: [] }];
-
 /** `/api/admin/budgets`: limits per organisation, team, project, user or key, and where they stand. */
 export function budgetRoutes(parent: FastifyInstance, options: BudgetRouteOptions): void {
   const app = parent.withTypeProvider<ZodTypeProvider>();
   const { db } = options;
+
+  /** Where a budget stands now: one computation for the list and the single read alike. */
+  async function budgetStatus(row: BudgetRow, timeZone: string) {
+    const bounds = windowBounds(row.window, options.now().getTime(), timeZone);
+    const { spentUsd, reservedUsd } = await options.counters.counter(row, bounds.start);
+    return {
+      ...budgetView(row),
+      spentUsd: roundUsd(spentUsd),
+      reservedUsd: roundUsd(reservedUsd),
+      remainingUsd: roundUsd(Math.max(0, row.limitUsd - spentUsd - reservedUsd)),
+      windowStart: row.window === 'total' ? null : new Date(bounds.start).toISOString(),
+      resetsAt: bounds.end === undefined ? null : new Date(bounds.end).toISOString(),
+    };
+  }
+  const statusOf = async (row: BudgetRow) => budgetStatus(row, await options.timeZoneOf(row.organizationId));
+
+  /** The 400 message when a provider filter names no credential of this organisation. */
+  async function unknownProvider(organizationId: string, providerId: string | null | undefined) {
+    if (!providerId || (await getProvider(db, organizationId, providerId))) return undefined;
+    return `providerId: no provider credential ${providerId} in this organisation.`;
+  }
 
   app.post(
     '/budgets',
@@ -43,14 +65,21 @@ export function budgetRoutes(parent: FastifyInstance, options: BudgetRouteOption
         summary: 'Set a budget',
         security,
         body: createBudgetBody,
-        response: { 201: budgetSchema, ...errors },
+        response: { 201: budgetSchema, ...errorResponses },
       },
     },
     async (request, reply) => {
-      const row = await createBudget(db, request.admin.organizationId, {
+      const organizationId = request.admin.organizationId;
+      const { scope, scopeId, providerId } = request.body;
+      if (!(await scopeExists(db, organizationId, scope, scopeId))) {
+        return reply.code(400).send(adminError('unknown_scope', unknownScopeMessage(scope, scopeId)));
+      }
+      const badProvider = await unknownProvider(organizationId, providerId);
+      if (badProvider) return reply.code(400).send(adminError('unknown_provider', badProvider));
+      const row = await createBudget(db, organizationId, {
         ...request.body,
         name: request.body.name ?? null,
-        providerId: request.body.providerId ?? null,
+        providerId: providerId ?? null,
         model: request.body.model ?? null,
       });
       options.onBudgetChange();
@@ -59,8 +88,20 @@ export function budgetRoutes(parent: FastifyInstance, options: BudgetRouteOption
   );
   app.get(
     '/budgets',
-    { schema: { tags: ['budgets'], security, response: { 200: listOf(budgetSchema), ...errors } } },
-    async (request) => ({ data: (await listBudgets(db, request.admin.organizationId)).map(budgetView) }),
+    {
+      schema: {
+        tags: ['budgets'],
+        summary: 'Every budget with its spent, reserved and remaining amounts and its reset time',
+        security,
+        response: { 200: listOf(budgetStatusSchema), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const organizationId = request.admin.organizationId;
+      const timeZone = await options.timeZoneOf(organizationId);
+      const rows = await listBudgets(db, organizationId);
+      return { data: await Promise.all(rows.map((row) => budgetStatus(row, timeZone))) };
+    },
   );
   app.get(
     '/budgets/:id',
@@ -70,26 +111,34 @@ export function budgetRoutes(parent: FastifyInstance, options: BudgetRouteOption
         summary: 'A budget with its spent, reserved and remaining amounts and its reset time',
         security,
         params: idParams,
-        response: { 200: budgetStatusSchema, ...errors },
+        response: { 200: budgetStatusSchema, ...errorResponses },
       },
     },
     async (request, reply) => {
       const row = await getBudget(db, request.admin.organizationId, request.params.id);
-      if (!row) return reply.code(404).send({ error: { code: 'not_found', message: 'budget not found' } });
-      const bounds = windowBounds(
-        row.window,
-        options.now().getTime(),
-        await options.timeZoneOf(row.organizationId),
-      );
-      const { spentUsd, reservedUsd } = await options.counters.counter(row, bounds.start);
-      return {
-        ...budgetView(row),
-        spentUsd,
-        reservedUsd,
-        remainingUsd: Math.max(0, row.limitUsd - spentUsd - reservedUsd),
-        windowStart: row.window === 'total' ? null : new Date(bounds.start).toISOString(),
-        resetsAt: bounds.end === undefined ? null : new Date(bounds.end).toISOString(),
-      };
+      return row ? statusOf(row) : reply.code(404).send(notFound('budget'));
+    },
+  );
+  app.patch(
+    '/budgets/:id',
+    {
+      schema: {
+        tags: ['budgets'],
+        summary: 'Change a budget’s limit, window, action, name or filters (its scope stays)',
+        security,
+        params: idParams,
+        body: updateBudgetBody,
+        response: { 200: budgetStatusSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const organizationId = request.admin.organizationId;
+      const badProvider = await unknownProvider(organizationId, request.body.providerId);
+      if (badProvider) return reply.code(400).send(adminError('unknown_provider', badProvider));
+      const row = await updateBudget(db, organizationId, request.params.id, request.body);
+      if (!row) return reply.code(404).send(notFound('budget'));
+      options.onBudgetChange();
+      return statusOf(row);
     },
   );
   app.delete(
@@ -99,12 +148,12 @@ export function budgetRoutes(parent: FastifyInstance, options: BudgetRouteOption
         tags: ['budgets'],
         security,
         params: idParams,
-        response: { 204: z.null().describe('Deleted'), ...errors },
+        response: { 204: deletedResponse, ...errorResponses },
       },
     },
     async (request, reply) => {
       if (!(await deleteBudget(db, request.admin.organizationId, request.params.id))) {
-        return reply.code(404).send({ error: { code: 'not_found', message: 'budget not found' } });
+        return reply.code(404).send(notFound('budget'));
       }
       options.onBudgetChange();
       return reply.code(204).send(null);
@@ -118,7 +167,7 @@ function budgetView(row: BudgetRow) {
     name: row.name,
     scope: row.scope,
     scopeId: row.scopeId,
-    limitUsd: row.limitUsd,
+    limitUsd: roundUsd(row.limitUsd),
     window: row.window,
     action: row.action,
     providerId: row.providerId,

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import type { Database } from '../../store/database.js';
 import {
   createRateLimit,
@@ -9,8 +8,12 @@ import {
   getRateLimit,
   listRateLimits,
   type RateLimitRow,
+  updateRateLimit,
 } from '../../store/rate-limits.js';
-import { createRateLimitBody, errorSchema, idParams, listOf, rateLimitSchema } from './schemas.js';
+import { adminError, deletedResponse, errorResponses as errors, security } from './replies.js';
+import { createRateLimitBody, idParams, listOf, rateLimitSchema } from './schemas.js';
+import { scopeExists, unknownScopeMessage } from './scope-references.js';
+import { updateRateLimitBody } from './update-schemas.js';
 
 export interface RateLimitRouteOptions {
   db: Database;
@@ -18,8 +21,6 @@ export interface RateLimitRouteOptions {
   onRateLimitChange(): void;
 }
 
-const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema };
-const security = [{ adminToken: [] }];
 const notFound = { error: { code: 'not_found', message: 'rate limit not found' } };
 
 /** `/api/admin/rate-limits`: requests and tokens per minute per key, user, project or provider. */
@@ -32,13 +33,17 @@ export function rateLimitRoutes(parent: FastifyInstance, options: RateLimitRoute
     {
       schema: {
         tags: ['rate-limits'],
-        summary: 'Set a rate limit (one per scope: delete it to change it)',
+        summary: 'Set a rate limit (one per scope: PATCH it to change it)',
         security,
         body: createRateLimitBody,
         response: { 201: rateLimitSchema, ...errors },
       },
     },
     async (request, reply) => {
+      const { scope, scopeId } = request.body;
+      if (!(await scopeExists(db, request.admin.organizationId, scope, scopeId))) {
+        return reply.code(400).send(adminError('unknown_scope', unknownScopeMessage(scope, scopeId)));
+      }
       try {
         const row = await createRateLimit(db, request.admin.organizationId, {
           scope: request.body.scope,
@@ -78,6 +83,40 @@ export function rateLimitRoutes(parent: FastifyInstance, options: RateLimitRoute
       return row ? rateLimitView(row) : reply.code(404).send(notFound);
     },
   );
+  app.patch(
+    '/rate-limits/:id',
+    {
+      schema: {
+        tags: ['rate-limits'],
+        summary: 'Change the requests or tokens per minute of a rate limit',
+        security,
+        params: idParams,
+        body: updateRateLimitBody,
+        response: { 200: rateLimitSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const organizationId = request.admin.organizationId;
+      const existing = await getRateLimit(db, organizationId, request.params.id);
+      if (!existing) return reply.code(404).send(notFound);
+      const { requestsPerMinute = existing.requestsPerMinute, tokensPerMinute = existing.tokensPerMinute } =
+        request.body;
+      if (requestsPerMinute === null && tokensPerMinute === null) {
+        return reply
+          .code(400)
+          .send(
+            adminError(
+              'invalid_request',
+              'requestsPerMinute, tokensPerMinute: a rate limit needs at least one of them; delete it instead.',
+            ),
+          );
+      }
+      const row = await updateRateLimit(db, organizationId, existing.id, request.body);
+      if (!row) return reply.code(404).send(notFound);
+      options.onRateLimitChange();
+      return rateLimitView(row);
+    },
+  );
   app.delete(
     '/rate-limits/:id',
     {
@@ -85,7 +124,7 @@ export function rateLimitRoutes(parent: FastifyInstance, options: RateLimitRoute
         tags: ['rate-limits'],
         security,
         params: idParams,
-        response: { 204: z.null().describe('Deleted'), ...errors },
+        response: { 204: deletedResponse, ...errors },
       },
     },
     async (request, reply) => {

@@ -1,7 +1,7 @@
 import { budgetWindows } from '@gatehouse/core';
 import { z } from 'zod';
 import { budgetActions, budgetScopes, providerTypes, rateLimitScopes } from '../../store/schema.js';
-import { usageGroupings } from '../../store/usage-events.js';
+import { usageGroupings, usageOutcomes } from '../../store/usage-events.js';
 
 /**
  * The admin API's request and response shapes. The same schemas validate requests and generate
@@ -142,6 +142,7 @@ export const projectSchema = z
     name: z.string(),
     isPersonal: z.boolean(),
     routingPolicyId: z.string().nullable(),
+    teamId: z.string().nullable(),
     createdAt: timestamp,
   })
   .meta({ id: 'Project' });
@@ -179,18 +180,39 @@ export const createdVirtualKeySchema = virtualKeySchema
 
 export const usageQuery = z
   .object({
-    groupBy: z.enum(usageGroupings),
+    groupBy: z.enum(usageGroupings).default('model').describe('What each row is for (default: model)'),
     from: z.iso.datetime({ offset: true }).optional().describe('Inclusive start (ISO 8601)'),
     to: z.iso.datetime({ offset: true }).optional().describe('Exclusive end (ISO 8601)'),
+    keyId: id.optional().describe('Only calls made with this virtual key'),
+    principalId: id.optional().describe('Only calls by this user (or, for service keys, this key)'),
+    projectId: id.optional(),
+    teamId: id.optional(),
+    model: z.string().min(1).max(200).optional(),
+    providerId: id.optional().describe('Only calls served (or tried last) by this provider credential'),
+    status: z
+      .enum(usageOutcomes)
+      .optional()
+      .describe('served: answered 2xx; refused: by a budget, rate limit or model rule; errors: the rest'),
   })
   .strict();
 
 export const usageResponseSchema = z
   .object({
+    groupBy: z.enum(usageGroupings),
     rows: z.array(
       z.object({
-        group: z.string().describe('The principal, project or key id, or the model'),
-        requests: z.number().int(),
+        group: z
+          .string()
+          .nullable()
+          .describe('The principal, project, team, key, model or provider; null when calls had none'),
+        requests: z.number().int().describe('Calls served (2xx, not cut off)'),
+        refused: z
+          .number()
+          .int()
+          .describe(
+            'Calls Gatehouse refused: budget (402), its own rate limits (429), model rules (403/404)',
+          ),
+        errors: z.number().int().describe('Calls that failed: provider errors, 5xx, streams cut off'),
         inputTokens: z.number().int().describe('All input tokens, cached ones included'),
         outputTokens: z.number().int().describe('All output tokens, reasoning included'),
         cacheReadTokens: z.number().int(),

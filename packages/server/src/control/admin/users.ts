@@ -2,16 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../store/database.js';
-import {
-  createTeam,
-  findUsers,
-  getTeam,
-  getUser,
-  listTeams,
-  setUserTeam,
-  type TeamRow,
-  type UserRow,
-} from '../../store/users.js';
+import { findUsers, getTeam, getUser, setUserTeam, type UserRow } from '../../store/users.js';
 import { revokeAllAccess } from '../personal-access.js';
 import { errorSchema, idParams, listOf } from './schemas.js';
 
@@ -26,16 +17,12 @@ const userSchema = z
   })
   .meta({ id: 'User' });
 
-const teamSchema = z
-  .object({ id: z.string(), name: z.string(), externalId: z.string().nullable(), createdAt: z.string() })
-  .meta({ id: 'Team' });
-
 const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema };
 const security = [{ adminToken: [] }];
 
 /**
- * `/api/admin/users` and `/api/admin/teams`: find a person, put them in a team (budgets and
- * policies can target teams), and cut off all of their access in one call (every key, CLI
+ * `/api/admin/users`: find a person, put them in a team (budgets and policies can target teams,
+ * `teams.ts`), and cut off all of their access in one call (every key, CLI
  * sign-in and browser session of theirs, refused from the very next request on every instance).
  */
 export function userRoutes(
@@ -49,13 +36,6 @@ export function userRoutes(
     name: row.name,
     teamId: row.teamId,
     disabledAt: row.disabledAt?.toISOString() ?? null,
-    createdAt: row.createdAt.toISOString(),
-  });
-
-  const teamView = (row: TeamRow) => ({
-    id: row.id,
-    name: row.name,
-    externalId: row.externalId,
     createdAt: row.createdAt.toISOString(),
   });
 
@@ -97,27 +77,6 @@ export function userRoutes(
       options.onKeysChange();
       return view(user);
     },
-  );
-  app.get(
-    '/teams',
-    { schema: { tags: ['users'], security, response: { 200: listOf(teamSchema), ...errors } } },
-    async (request) => ({ data: (await listTeams(options.db, request.admin.organizationId)).map(teamView) }),
-  );
-  app.post(
-    '/teams',
-    {
-      schema: {
-        tags: ['users'],
-        summary: 'Create a team (SCIM groups create theirs)',
-        security,
-        body: z.object({ name: z.string().trim().min(1).max(200) }).strict(),
-        response: { 201: teamSchema, ...errors },
-      },
-    },
-    async (request, reply) =>
-      reply
-        .code(201)
-        .send(teamView(await createTeam(options.db, request.admin.organizationId, request.body.name))),
   );
   app.post(
     '/users/:id/revoke-access',

@@ -1,0 +1,269 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { providerAdapters } from '../../gateway/providers/registry.js';
+import type { SecretBox } from '../../security/secret-box.js';
+import { budgetsReferencing } from '../../store/budgets.js';
+import type { Database } from '../../store/database.js';
+import {
+  createProvider,
+  deleteProvider,
+  getProvider,
+  listProviders,
+  openProviderSecret,
+  type ProviderRow,
+  type ProviderSecret,
+  updateProvider,
+} from '../../store/providers.js';
+import { rateLimitsReferencing } from '../../store/rate-limits.js';
+import { policiesUsingProvider } from '../../store/routing-policies.js';
+import type { ProviderType } from '../../store/schema.js';
+import { assertNameFree } from '../../store/unique-names.js';
+import {
+  adminError,
+  anyUsers,
+  deletedResponse,
+  errorResponses,
+  inUse,
+  nameChecked,
+  notFound,
+  security,
+} from './replies.js';
+import { createProviderBody, idParams, listOf, providerSchema } from './schemas.js';
+import { updateProviderBody } from './update-schemas.js';
+
+export interface ProviderRouteOptions {
+  db: Database;
+  box: SecretBox;
+  /** Resolved keys carry decrypted credentials: every change must reach them at once. */
+  onPolicyChange(): void;
+}
+
+/** What each provider type cannot be called without; the rest have usable defaults. */
+const requiredFieldsByType: Record<ProviderType, string[]> = {
+  openai: [],
+  anthropic: [],
+  gemini: [],
+  azure: ['baseUrl'],
+  bedrock: ['region', 'accessKeyId', 'secretAccessKey'],
+  vertex: ['projectId', 'location', 'serviceAccountJson'],
+};
+
+const secretFields = [
+  'apiKey',
+  'accessKeyId',
+  'secretAccessKey',
+  'sessionToken',
+  'serviceAccountJson',
+] as const;
+const settingFields = ['apiVersion', 'deployments', 'region', 'projectId', 'location'] as const;
+
+type ProviderFields = Record<string, unknown>;
+
+/** Splits a request body into the sealed secret, the plain settings and the row's own columns. */
+function splitFields(body: ProviderFields) {
+  const secret: ProviderSecret = {};
+  const settings: Record<string, unknown> = {};
+  const columns: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(body)) {
+    if (value === undefined) continue;
+    if ((secretFields as readonly string[]).includes(field)) Object.assign(secret, { [field]: value });
+    else if ((settingFields as readonly string[]).includes(field)) settings[field] = value;
+    else columns[field] = value;
+  }
+  return { secret, settings, columns };
+}
+
+function isServiceAccountKey(text: string): boolean {
+  try {
+    const key = JSON.parse(text) as Record<string, unknown>;
+    return typeof key.client_email === 'string' && typeof key.private_key === 'string';
+  } catch {
+    return false;
+  }
+}
+
+/** Why a credential of this type could not be called as it would stand, or undefined when it could. */
+function invalidCredential(type: ProviderType, fields: ProviderFields): string | undefined {
+  const missing = requiredFieldsByType[type].filter(
+    (field) => fields[field] === undefined || fields[field] === null,
+  );
+  if (missing.length > 0) return `A provider of type ${type} needs ${missing.join(', ')}.`;
+  const serviceAccountJson = fields.serviceAccountJson;
+  if (typeof serviceAccountJson === 'string' && !isServiceAccountKey(serviceAccountJson)) {
+    return 'serviceAccountJson must be a service account key file (JSON with client_email and private_key).';
+  }
+  return undefined;
+}
+
+/** `/api/admin/providers`: provider credentials; secrets go in sealed and never come out. */
+export function providerRoutes(parent: FastifyInstance, options: ProviderRouteOptions): void {
+  const app = parent.withTypeProvider<ZodTypeProvider>();
+  const { db, box } = options;
+
+  app.post(
+    '/providers',
+    {
+      schema: {
+        tags: ['providers'],
+        summary: 'Connect a provider credential',
+        security,
+        body: createProviderBody,
+        response: { 201: providerSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { type } = request.body;
+      if (!providerAdapters[type]) {
+        return reply
+          .code(400)
+          .send(
+            adminError(
+              'unsupported_provider',
+              `Provider type '${type}' is not supported by this version yet.`,
+            ),
+          );
+      }
+      const invalid = invalidCredential(type, request.body);
+      if (invalid) return reply.code(400).send(adminError('invalid_request', invalid));
+      const { secret, settings, columns } = splitFields(request.body);
+      const organizationId = request.admin.organizationId;
+      const created = await nameChecked(
+        db.transaction(async (tx) => {
+          await assertNameFree(tx, 'provider', organizationId, request.body.name);
+          return createProvider(tx, box, organizationId, {
+            ...(columns as Omit<typeof request.body, (typeof secretFields)[number]>),
+            settings,
+            secret,
+          });
+        }),
+      );
+      if ('conflict' in created) return reply.code(409).send(created.conflict);
+      return reply.code(201).send(providerView(created.value));
+    },
+  );
+  app.get(
+    '/providers',
+    {
+      schema: { tags: ['providers'], security, response: { 200: listOf(providerSchema), ...errorResponses } },
+    },
+    async (request) => ({ data: (await listProviders(db, request.admin.organizationId)).map(providerView) }),
+  );
+  app.get(
+    '/providers/:id',
+    {
+      schema: {
+        tags: ['providers'],
+        security,
+        params: idParams,
+        response: { 200: providerSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const row = await getProvider(db, request.admin.organizationId, request.params.id);
+      return row ? providerView(row) : reply.code(404).send(notFound('provider'));
+    },
+  );
+  app.patch(
+    '/providers/:id',
+    {
+      schema: {
+        tags: ['providers'],
+        summary: 'Change a provider credential: rotate its secret, models, base URL or prices',
+        security,
+        params: idParams,
+        body: updateProviderBody,
+        response: { 200: providerSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const organizationId = request.admin.organizationId;
+      const existing = await getProvider(db, organizationId, request.params.id);
+      if (!existing) return reply.code(404).send(notFound('provider'));
+      const { secret, settings, columns } = splitFields(request.body);
+      const rotated = Object.keys(secret).length > 0;
+      // Secret fields not given are kept: rotating AWS keys need not repeat the region's session token.
+      const mergedSecret = rotated ? { ...openProviderSecret(box, existing), ...secret } : undefined;
+      const mergedSettings = { ...existing.settings, ...settings };
+      const standing = {
+        baseUrl: existing.baseUrl,
+        ...mergedSettings,
+        ...(mergedSecret ?? openProviderSecret(box, existing)),
+        ...columns,
+      };
+      const invalid = invalidCredential(existing.type, standing);
+      if (invalid) return reply.code(400).send(adminError('invalid_request', invalid));
+      const updated = await nameChecked(
+        db.transaction(async (tx) => {
+          if (typeof columns.name === 'string') {
+            await assertNameFree(tx, 'provider', organizationId, columns.name, existing.id);
+          }
+          return updateProvider(tx, box, organizationId, existing.id, {
+            ...columns,
+            settings: Object.keys(settings).length > 0 ? mergedSettings : undefined,
+            secret: mergedSecret,
+          });
+        }),
+      );
+      if ('conflict' in updated) return reply.code(409).send(updated.conflict);
+      if (!updated.value) return reply.code(404).send(notFound('provider'));
+      options.onPolicyChange();
+      return providerView(updated.value);
+    },
+  );
+  app.delete(
+    '/providers/:id',
+    {
+      schema: {
+        tags: ['providers'],
+        summary: 'Delete a provider credential no routing policy, budget or rate limit names',
+        security,
+        params: idParams,
+        response: { 204: deletedResponse, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const organizationId = request.admin.organizationId;
+      const providerId = request.params.id;
+      const outcome = await db.transaction(async (tx) => {
+        const users = [
+          {
+            kind: 'routing policies',
+            ids: (await policiesUsingProvider(tx, organizationId, providerId)).map((row) => row.id),
+          },
+          {
+            kind: 'budgets',
+            ids: (await budgetsReferencing(tx, organizationId, { providerId })).map((row) => row.id),
+          },
+          {
+            kind: 'rate limits',
+            ids: (
+              await rateLimitsReferencing(tx, organizationId, { scope: 'provider', scopeId: providerId })
+            ).map((row) => row.id),
+          },
+        ];
+        if (anyUsers(users)) return { users };
+        return { deleted: await deleteProvider(tx, organizationId, providerId) };
+      });
+      if (outcome.users) return reply.code(409).send(inUse('provider', outcome.users));
+      if (!outcome.deleted) return reply.code(404).send(notFound('provider'));
+      options.onPolicyChange();
+      return reply.code(204).send(null);
+    },
+  );
+}
+
+function providerView(row: ProviderRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    type: row.type,
+    baseUrl: row.baseUrl,
+    hasApiKey: row.secretCiphertext !== null,
+    forwardIdentity: row.forwardIdentity,
+    settings: row.settings,
+    models: row.models ?? null,
+    priceOverrides: row.priceOverrides,
+    defaultPrice: row.defaultPrice ?? null,
+    createdAt: row.createdAt.toISOString(),
+  };
+}

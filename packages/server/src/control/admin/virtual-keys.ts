@@ -1,0 +1,161 @@
+import { generateVirtualKey, virtualKeyHint } from '@gatehouse/core';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { SecretBox } from '../../security/secret-box.js';
+import type { Database } from '../../store/database.js';
+import { getProject } from '../../store/projects.js';
+import {
+  getVirtualKey,
+  insertVirtualKey,
+  listVirtualKeys,
+  revokeVirtualKey,
+  updateVirtualKey,
+  type VirtualKeyRow,
+} from '../../store/virtual-keys.js';
+import { adminError, errorResponses, notFound, security } from './replies.js';
+import {
+  createdVirtualKeySchema,
+  createVirtualKeyBody,
+  idParams,
+  listOf,
+  virtualKeySchema,
+} from './schemas.js';
+import { updateVirtualKeyBody } from './update-schemas.js';
+
+export interface VirtualKeyRouteOptions {
+  db: Database;
+  box: SecretBox;
+  /** Gateways cache resolved keys: a revocation, rename or new expiry must reach them at once. */
+  onPolicyChange(): void;
+  now(): Date;
+}
+
+/** `/api/admin/virtual-keys`: service keys, shown once; personal keys come from sign-in. */
+export function virtualKeyRoutes(parent: FastifyInstance, options: VirtualKeyRouteOptions): void {
+  const app = parent.withTypeProvider<ZodTypeProvider>();
+  const { db, box } = options;
+  const expiryIn = (seconds: number) => new Date(options.now().getTime() + seconds * 1000);
+
+  app.post(
+    '/virtual-keys',
+    {
+      schema: {
+        tags: ['virtual-keys'],
+        summary: 'Create a service key (the key is in this response only)',
+        security,
+        body: createVirtualKeyBody,
+        response: { 201: createdVirtualKeySchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const organizationId = request.admin.organizationId;
+      const project = await getProject(db, organizationId, request.body.projectId);
+      if (!project) {
+        return reply
+          .code(400)
+          .send(adminError('unknown_project', `projectId: no project ${request.body.projectId}.`));
+      }
+      const key = generateVirtualKey();
+      const expiresInSeconds = request.body.expiresInSeconds;
+      const row = await insertVirtualKey(db, organizationId, {
+        projectId: project.id,
+        name: request.body.name,
+        kind: 'service',
+        keyHash: box.hashVirtualKey(key),
+        keyHint: virtualKeyHint(key),
+        expiresAt: expiresInSeconds ? expiryIn(expiresInSeconds) : undefined,
+      });
+      reply.header('cache-control', 'no-store');
+      return reply.code(201).send({ ...keyView(row), key });
+    },
+  );
+  app.get(
+    '/virtual-keys',
+    {
+      schema: {
+        tags: ['virtual-keys'],
+        security,
+        querystring: createVirtualKeyBody.pick({ projectId: true }).partial(),
+        response: { 200: listOf(virtualKeySchema), ...errorResponses },
+      },
+    },
+    async (request) => ({
+      data: (await listVirtualKeys(db, request.admin.organizationId, request.query)).map(keyView),
+    }),
+  );
+  app.get(
+    '/virtual-keys/:id',
+    {
+      schema: {
+        tags: ['virtual-keys'],
+        security,
+        params: idParams,
+        response: { 200: virtualKeySchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const row = await getVirtualKey(db, request.admin.organizationId, request.params.id);
+      return row ? keyView(row) : reply.code(404).send(notFound('virtual key'));
+    },
+  );
+  app.patch(
+    '/virtual-keys/:id',
+    {
+      schema: {
+        tags: ['virtual-keys'],
+        summary: 'Rename a key or change when it expires',
+        security,
+        params: idParams,
+        body: updateVirtualKeyBody,
+        response: { 200: virtualKeySchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { name, expiresAt, expiresInSeconds } = request.body;
+      const newExpiry =
+        expiresInSeconds !== undefined
+          ? expiryIn(expiresInSeconds)
+          : typeof expiresAt === 'string'
+            ? new Date(expiresAt)
+            : expiresAt;
+      const row = await updateVirtualKey(db, request.admin.organizationId, request.params.id, {
+        name,
+        expiresAt: newExpiry,
+      });
+      if (!row) return reply.code(404).send(notFound('virtual key'));
+      options.onPolicyChange();
+      return keyView(row);
+    },
+  );
+  app.delete(
+    '/virtual-keys/:id',
+    {
+      schema: {
+        tags: ['virtual-keys'],
+        summary: 'Revoke a key; refused from the very next request',
+        security,
+        params: idParams,
+        response: { 200: virtualKeySchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const row = await revokeVirtualKey(db, request.admin.organizationId, request.params.id, options.now());
+      if (!row) return reply.code(404).send(notFound('virtual key'));
+      options.onPolicyChange();
+      return keyView(row);
+    },
+  );
+}
+
+function keyView(row: VirtualKeyRow) {
+  return {
+    id: row.id,
+    projectId: row.projectId,
+    name: row.name,
+    kind: row.kind,
+    hint: row.keyHint,
+    createdAt: row.createdAt.toISOString(),
+    expiresAt: row.expiresAt?.toISOString() ?? null,
+    revokedAt: row.revokedAt?.toISOString() ?? null,
+  };
+}
