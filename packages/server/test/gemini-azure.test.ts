@@ -441,13 +441,14 @@ describe('provider adapters', () => {
     expect(counted.path).toBe(`/v1beta/models/${GEMINI_MODEL}:countTokens`);
   });
 
-  it('gemini: serves Google models on the public endpoint, anything behind a custom base URL', () => {
+  it('gemini: serves Google models on the public endpoint, only what it lists behind a custom base URL', () => {
     expect(geminiAdapter.servesModel(target('gemini'), 'gemini-2.5-pro')).toBe(true);
     expect(geminiAdapter.servesModel(target('gemini'), 'gemma-3')).toBe(true);
     expect(geminiAdapter.servesModel(target('gemini'), 'gpt-4o')).toBe(false);
-    expect(geminiAdapter.servesModel(target('gemini', { baseUrl: 'https://proxy.example' }), 'gpt-4o')).toBe(
-      true,
-    );
+    // Without a models list a proxy is assumed to serve nothing: what it routes to is unknowable.
+    const proxy = target('gemini', { baseUrl: 'https://proxy.example' });
+    expect(geminiAdapter.servesModel(proxy, 'gpt-4o')).toBe(false);
+    expect(geminiAdapter.servesModel(proxy, 'gemini-2.5-pro')).toBe(false);
     expect(geminiAdapter.translationDialect('gemini-2.5-pro')).toBe('gemini');
   });
 
@@ -461,7 +462,9 @@ describe('provider adapters', () => {
       expect(request.path).toBe('/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21');
       expect(request.headers['api-key']).toBe('provider-key');
     }
-    expect(azureAdapter.servesModel(target('azure'), 'anything')).toBe(true);
+    // Without a deployment map: OpenAI's models, each possibly deployed under its own name.
+    expect(azureAdapter.servesModel(target('azure'), 'gpt-4o')).toBe(true);
+    expect(azureAdapter.servesModel(target('azure'), 'claude-sonnet-4-6')).toBe(false);
     expect(
       azureAdapter.servesModel(target('azure', { settings: { deployments: { 'gpt-4o': 'd' } } }), 'gpt-4.1'),
     ).toBe(false);
