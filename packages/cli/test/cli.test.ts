@@ -22,7 +22,9 @@ let home: string;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  gateway = await startQuickStartGateway({}, { addressable: true });
+  // Sign-in is refused where no identity provider is set up; these tests sign people in
+  // directly (signedInBrowser), so the development provider stands in for one.
+  gateway = await startQuickStartGateway({ GATEHOUSE_DEV_SSO: 'dev@example.com' }, { addressable: true });
   server = gateway.server;
   browser = await signedInBrowser(server, 'erin@example.com');
   home = scratchHome();

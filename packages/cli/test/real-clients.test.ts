@@ -208,7 +208,9 @@ async function setPersonalKeyLifetime(seconds: number): Promise<void> {
 describe.skipIf(Boolean(process.env.GATEHOUSE_TEST_POSTGRES_URL))('the real tools through gatehouse', () => {
   beforeAll(async () => {
     clients = await installRealClients();
-    gateway = await startQuickStartGateway({}, { addressable: true });
+    // Sign-in is refused where no identity provider is set up; these tests sign people in
+    // directly (signedInBrowser), so the development provider stands in for one.
+    gateway = await startQuickStartGateway({ GATEHOUSE_DEV_SSO: 'dev@example.com' }, { addressable: true });
     server = gateway.server;
     mock = gateway.mock;
     // The quick start has OpenAI and Anthropic on the mock; Gemini CLI's calls go to a Gemini one.

@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import { ConfigError, loadConfig } from './config.js';
+import { devIdpWarning } from './control/sso/dev-idp.js';
 import { assemble } from './wiring.js';
 
 /**
@@ -55,6 +56,7 @@ export async function serve(environment: NodeJS.ProcessEnv = process.env): Promi
     adminApiOn: config.adminToken !== undefined,
   });
   process.stdout.write(`${banner.join('\n')}\n`);
+  if (config.devSso) process.stderr.write(`gatehouse: ${devIdpWarning(config.devSso.emails)}\n`);
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -6,6 +6,7 @@ import { BudgetAlerts } from './control/budget-alerts.js';
 import { ChangeFeed } from './control/change-feed.js';
 import { createPostgresNotifyBus } from './control/postgres-notify-bus.js';
 import { SsoConnections } from './control/sso/connections.js';
+import { devIdentityProviderRoutes, devIdpConnection } from './control/sso/dev-idp.js';
 import { OidcSignIn } from './control/sso/oidc.js';
 import { SamlSignIn } from './control/sso/saml.js';
 import { WebSessions } from './control/sso/web-sessions.js';
@@ -157,7 +158,12 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
 
   const ssoConnections = new SsoConnections(storage.db, box, {
     organizationId: organization.id,
-    connection: config.oidc ? { protocol: 'oidc', ...config.oidc } : undefined,
+    // GATEHOUSE_DEV_SSO points the default organisation at the built-in development provider.
+    connection: config.oidc
+      ? { protocol: 'oidc', ...config.oidc }
+      : config.devSso
+        ? devIdpConnection(config.publicUrl)
+        : undefined,
   });
   const webSessions = new WebSessions(storage.db, box, {
     ttlSeconds: config.sessionTtlSeconds,
@@ -199,6 +205,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
       sessions: webSessions,
       authenticator,
       publicUrl: config.publicUrl,
+      signInConfigured: () => ssoConnections.anyConfigured(),
       onKeysChange: announceKeyChange,
       now: () => new Date(),
     },
@@ -258,6 +265,13 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
       },
     },
   });
+
+  if (config.devSso) {
+    await app.register(devIdentityProviderRoutes, {
+      publicUrl: config.publicUrl,
+      emails: config.devSso.emails,
+    });
+  }
 
   const running = app;
   return {

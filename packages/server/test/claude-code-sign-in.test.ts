@@ -19,7 +19,9 @@ const AXIOS = { accept: 'application/json, text/plain, */*', 'user-agent': 'axio
 const FORM = { ...AXIOS, 'content-type': 'application/x-www-form-urlencoded' };
 
 beforeAll(async () => {
-  gateway = await startQuickStartGateway({}, { addressable: true });
+  // Sign-in is refused where no identity provider is set up; these tests sign people in
+  // directly (signedInBrowser), so the development provider stands in for one.
+  gateway = await startQuickStartGateway({ GATEHOUSE_DEV_SSO: 'dev@example.com' }, { addressable: true });
   server = gateway.server;
   browser = await signedInBrowser(server, 'claude.user@example.com');
 });

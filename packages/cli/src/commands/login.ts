@@ -60,6 +60,23 @@ export async function serverFor(flag: string | undefined): Promise<string> {
   return normaliseServer(chosen);
 }
 
+/** The server's answer when no organisation has an identity provider to sign in with. */
+const SSO_NOT_CONFIGURED = 'sso_not_configured';
+
+/** Nobody could approve a sign-in: say so now, with the settings that fix it, not after ten minutes. */
+function ssoNotConfigured(server: string): CliError {
+  return new CliError(
+    `${server} has no single sign-on set up yet, so no sign-in can be approved.`,
+    ExitCode.failure,
+    [
+      'Whoever runs the server sets one of these, then you run gatehouse login again:',
+      '  GATEHOUSE_OIDC_ISSUER, GATEHOUSE_OIDC_CLIENT_ID (and GATEHOUSE_OIDC_CLIENT_SECRET): the company OpenID Connect provider',
+      '  PUT /api/admin/sso/oidc or PUT /api/admin/sso/saml: the same through the admin API, no restart',
+      '  GATEHOUSE_DEV_SSO=you@example.com: a built-in development sign-in, to try Gatehouse on one machine',
+    ].join('\n'),
+  );
+}
+
 interface DeviceAuthorization {
   device_code: string;
   user_code: string;
@@ -71,10 +88,19 @@ interface DeviceAuthorization {
 
 /** RFC 8628: show a code, let the person approve it in any browser, poll until they do. */
 async function deviceSignIn(metadata: ServerMetadata, options: LoginOptions): Promise<TokenResponse> {
-  const device = await oauthPost<DeviceAuthorization>(metadata.device_authorization_endpoint, {
-    client_id: CLIENT_ID,
-    device_name: hostname(),
-  });
+  let device: DeviceAuthorization;
+  try {
+    device = await oauthPost<DeviceAuthorization>(metadata.device_authorization_endpoint, {
+      client_id: CLIENT_ID,
+      device_name: hostname(),
+    });
+  } catch (error) {
+    if (error instanceof OAuthError && error.body.error === SSO_NOT_CONFIGURED) {
+      throw ssoNotConfigured(metadata.issuer);
+    }
+    if (error instanceof OAuthError) throw new CliError(`Sign-in failed: ${error.message}`, ExitCode.failure);
+    throw error;
+  }
   const url = device.verification_uri_complete ?? device.verification_uri;
   note('To sign in, open this address in a browser (on any device):');
   note('');
@@ -145,6 +171,11 @@ async function loopbackSignIn(metadata: ServerMetadata, options: LoginOptions): 
         };
         if (url.searchParams.get('state') !== state) {
           done('This sign-in did not come from your terminal. Close this tab.');
+          return;
+        }
+        if (error === SSO_NOT_CONFIGURED) {
+          done('This Gatehouse server has no single sign-on yet. Your terminal says what to set.');
+          reject(ssoNotConfigured(metadata.issuer));
           return;
         }
         if (error) {

@@ -34,6 +34,8 @@ export interface CliAuthRouteOptions {
   sessions: WebSessions;
   authenticator: Authenticator;
   publicUrl: string;
+  /** Whether any organisation has single sign-on: without it, no device code can be approved. */
+  signInConfigured(): Promise<boolean>;
   onKeysChange(): void;
   now(): Date;
 }
@@ -65,6 +67,17 @@ const AUTHORIZATION_CODE_TTL_SECONDS = 120;
 /** RFC 8628 §6.1: consonants only, no look-alikes, so codes read aloud and never spell words. */
 const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ';
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+/**
+ * The answer to a sign-in on a server with no identity provider (an RFC 6749 §5.2 extension
+ * error, 400), naming the settings that would give it one.
+ */
+const SSO_NOT_CONFIGURED = new OAuthError(
+  'sso_not_configured',
+  'Single sign-on is not set up on this Gatehouse server, so no sign-in can be approved. ' +
+    'Set GATEHOUSE_OIDC_ISSUER and GATEHOUSE_OIDC_CLIENT_ID (and GATEHOUSE_OIDC_CLIENT_SECRET), ' +
+    'or PUT /api/admin/sso/oidc or /api/admin/sso/saml; to try it on one machine, ' +
+    'start the server with GATEHOUSE_DEV_SSO=you@example.com.',
+);
 
 /**
  * CLI sign-in, as an OAuth 2.0 authorization server for public clients: the device
@@ -107,6 +120,8 @@ export async function cliAuthRoutes(app: FastifyInstance, options: CliAuthRouteO
     const body = formOf(request);
     const clientId = clientIdOf(body);
     if (!clientId) return sendOAuthError(reply, new OAuthError('invalid_client', 'Unknown client_id.', 401));
+    // A code nobody can approve would keep the CLI waiting for ten minutes; say what to set now.
+    if (!(await options.signInConfigured())) return sendOAuthError(reply, SSO_NOT_CONFIGURED);
     const now = options.now();
     await pruneCliAuth(db, now);
     const deviceCode = randomBytes(32).toString('base64url');
@@ -212,7 +227,12 @@ export async function cliAuthRoutes(app: FastifyInstance, options: CliAuthRouteO
       return back('invalid_request', 'PKCE with code_challenge_method=S256 is required');
     }
     const session = await sessions.current(request);
-    if (!session) return reply.redirect(signInUrl(request.url), 303);
+    if (!session) {
+      if (!(await options.signInConfigured())) {
+        return back(SSO_NOT_CONFIGURED.error, SSO_NOT_CONFIGURED.description);
+      }
+      return reply.redirect(signInUrl(request.url), 303);
+    }
     return reply.headers(pageHeaders).send(
       approvalPage({
         what: 'Sign in the Gatehouse CLI',

@@ -71,6 +71,16 @@ export class SsoConnections {
     return undefined;
   }
 
+  /**
+   * Whether any organisation can sign anyone in. Without it a device code could never be
+   * approved, so the CLI is told at once instead of waiting out the code.
+   */
+  async anyConfigured(): Promise<boolean> {
+    if (this.#environment.connection) return true;
+    const [row] = await this.#db.select({ id: ssoConnections.id }).from(ssoConnections).limit(1);
+    return row !== undefined;
+  }
+
   async put(organizationId: string, connection: SsoConnection): Promise<void> {
     const id = newId('sso');
     const { protocol, ...rest } = connection;
