@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'route_not_found'
   | 'method_not_allowed'
   | 'body_too_large'
+  | 'headers_too_large'
+  | 'request_timeout'
   | 'budget_exhausted'
   | 'rate_limited'
   | 'no_provider'
@@ -48,6 +50,8 @@ export const errorTraits: Record<ErrorCode, ErrorTraits> = {
   route_not_found: { status: 404, fault: 'client', retryable: false },
   method_not_allowed: { status: 405, fault: 'client', retryable: false },
   body_too_large: { status: 413, fault: 'client', retryable: false },
+  headers_too_large: { status: 431, fault: 'client', retryable: false },
+  request_timeout: { status: 408, fault: 'client', retryable: true },
   budget_exhausted: { status: 402, fault: 'client', retryable: false },
   rate_limited: { status: 429, fault: 'client', retryable: true },
   no_provider: { status: 503, fault: 'platform', retryable: false },
@@ -97,6 +101,8 @@ const openAiType: Record<ErrorCode, string> = {
   route_not_found: 'invalid_request_error',
   method_not_allowed: 'invalid_request_error',
   body_too_large: 'invalid_request_error',
+  headers_too_large: 'invalid_request_error',
+  request_timeout: 'invalid_request_error',
   budget_exhausted: 'insufficient_quota',
   rate_limited: 'rate_limit_exceeded',
   no_provider: 'server_error',
@@ -120,6 +126,8 @@ const anthropicType: Record<ErrorCode, string> = {
   route_not_found: 'not_found_error',
   method_not_allowed: 'invalid_request_error',
   body_too_large: 'request_too_large',
+  headers_too_large: 'invalid_request_error',
+  request_timeout: 'timeout_error',
   budget_exhausted: 'billing_error',
   rate_limited: 'rate_limit_error',
   no_provider: 'api_error',
@@ -143,6 +151,8 @@ const googleStatus: Record<ErrorCode, string> = {
   route_not_found: 'NOT_FOUND',
   method_not_allowed: 'INVALID_ARGUMENT',
   body_too_large: 'INVALID_ARGUMENT',
+  headers_too_large: 'INVALID_ARGUMENT',
+  request_timeout: 'DEADLINE_EXCEEDED',
   budget_exhausted: 'RESOURCE_EXHAUSTED',
   rate_limited: 'RESOURCE_EXHAUSTED',
   no_provider: 'UNAVAILABLE',

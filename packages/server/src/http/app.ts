@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { type IncomingHttpHeaders, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormBody from '@fastify/formbody';
 import fastifySwagger from '@fastify/swagger';
-import { GatewayError, renderErrorBody } from '@gatehouse/core';
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import type { ErrorCode } from '@gatehouse/core';
+import Fastify, { type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -18,6 +20,7 @@ import { type ScimRouteOptions, scimRoutes } from '../control/scim/routes.js';
 import { type SsoRouteOptions, ssoRoutes } from '../control/sso/routes.js';
 import { type ClaudeCodeRouteOptions, claudeCodeRoutes } from '../gateway/claude-code-routes.js';
 import { type GatewayRouteOptions, gatewayRoutes } from '../gateway/routes.js';
+import { codeForStatus, errorShapeOf, pathOfRawRequest, renderEdgeError } from './edge-errors.js';
 
 export interface AppParts {
   config: Pick<
@@ -84,6 +87,20 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     requestTimeout: parts.config.clientRequestTimeoutMs,
     keepAliveTimeout: parts.config.clientIdleTimeoutMs,
     return503OnClosing: true,
+    // A URL that does not decode never reaches a route: answer it in its caller's shape.
+    frameworkErrors: (error, request, reply) => {
+      const path = pathOf(request.url);
+      const answer = renderEdgeError(
+        errorShapeOf(path, request.headers),
+        'invalid_request',
+        error.message,
+        request.id,
+      );
+      // Fastify types this hook generically over every server kind; this server is plain HTTP/1.1.
+      (reply as FastifyReply).code(400).send(answer.body);
+    },
+    // Requests Node cannot parse at all (oversized headers, broken framing, a header timeout).
+    clientErrorHandler: answerUnparsableRequest,
   });
   acceptEmptyJsonBodies(app);
   app.setValidatorCompiler(validatorCompiler);
@@ -108,29 +125,22 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     const status = (error as { statusCode?: number }).statusCode ?? 500;
     if (status >= 500) {
       request.log.error({ err: error, requestId: request.id }, 'unhandled error');
-      return reply
-        .code(500)
-        .send({ error: { code: 'internal', message: `Internal error (request ${request.id}).` } });
     }
-    return reply.code(status).send({ error: { code: 'invalid_request', message: (error as Error).message } });
+    const path = pathOf(request.url);
+    // An unknown path whose body could not even be parsed is still, first of all, unknown.
+    if (request.is404) return answerUnknownRoute(reply, request.method, path, request.headers, request.id);
+    const message = status >= 500 ? `Internal error (request ${request.id}).` : (error as Error).message;
+    const answer = renderEdgeError(
+      errorShapeOf(path, request.headers),
+      codeForStatus(status),
+      message,
+      request.id,
+    );
+    return reply.code(Math.min(status, 500)).send(answer.body);
   });
-  app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?')[0] ?? '';
-    const message = `No route for ${request.method} ${path}`;
-    if (/^(\/api)?\/v1(beta)?\//.test(path)) {
-      // A model API path: answer in the shape the caller's SDK parses.
-      const dialect =
-        request.headers['anthropic-version'] !== undefined
-          ? 'anthropic'
-          : path.includes('/v1beta/')
-            ? 'google'
-            : 'openai';
-      return reply
-        .code(404)
-        .send(renderErrorBody(dialect, new GatewayError('route_not_found', message), request.id));
-    }
-    return reply.code(404).send({ error: { code: 'not_found', message } });
-  });
+  app.setNotFoundHandler((request, reply) =>
+    answerUnknownRoute(reply, request.method, pathOf(request.url), request.headers, request.id),
+  );
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -188,4 +198,48 @@ function acceptEmptyJsonBodies(app: FastifyInstance): void {
     }
     parseJson(request, text, done);
   });
+}
+
+function pathOf(url: string): string {
+  return url.split('?')[0] ?? '';
+}
+
+function answerUnknownRoute(
+  reply: FastifyReply,
+  method: string,
+  path: string,
+  headers: IncomingHttpHeaders,
+  requestId: string,
+) {
+  const message = `No route for ${method} ${path}`;
+  const shape = errorShapeOf(path, headers);
+  if (shape === 'admin') return reply.code(404).send({ error: { code: 'not_found', message } });
+  return reply.code(404).send(renderEdgeError(shape, 'route_not_found', message, requestId).body);
+}
+
+/**
+ * Node's own answer to a request it could not parse is a bare status line; this one says what
+ * went wrong in the shape the path's callers parse, then closes the connection (its framing is
+ * unknown, so it cannot be reused).
+ */
+function answerUnparsableRequest(failure: Error, socket: Socket): void {
+  // Node's clientError carries its parser's code and the bytes it had read (a Buffer).
+  const error = failure as Error & { code?: string; rawPacket?: Buffer };
+  if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, code, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers_too_large', 'The request headers are too large.']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request_timeout', 'The request was not received in time.']
+        : [400, 'invalid_request', 'The request could not be parsed as HTTP.'];
+  const requestId = `req_${randomUUID().replaceAll('-', '')}`;
+  const path = pathOfRawRequest(error.rawPacket);
+  const answer = renderEdgeError(errorShapeOf(path), code as ErrorCode, message, requestId);
+  const body = JSON.stringify(answer.body);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-gatehouse-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
