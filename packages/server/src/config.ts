@@ -42,6 +42,15 @@ export interface Config {
    * balancer's own idle timeout. `GATEHOUSE_CLIENT_IDLE_TIMEOUT_MS`, default 30 s.
    */
   clientIdleTimeoutMs: number;
+  /** Largest OTLP telemetry batch accepted. `GATEHOUSE_TELEMETRY_MAX_BODY_BYTES`, default 4 MiB. */
+  telemetryMaxBodyBytes: number;
+  /** Telemetry bytes one key may send per minute. `GATEHOUSE_TELEMETRY_KEY_BYTES_PER_MINUTE`, default 16 MiB. */
+  telemetryKeyBytesPerMinute: number;
+  /**
+   * Telemetry bytes one organisation's keys may send per minute together.
+   * `GATEHOUSE_TELEMETRY_ORG_BYTES_PER_MINUTE`, default 256 MiB.
+   */
+  telemetryOrganizationBytesPerMinute: number;
   /** Time allowed for an upstream to connect. `GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT_MS`, default 10 s. */
   upstreamConnectTimeoutMs: number;
   /** Time allowed for an upstream's response headers. `GATEHOUSE_UPSTREAM_HEADERS_TIMEOUT_MS`, default 10 min. */
@@ -157,6 +166,24 @@ const environmentSchema = z.object({
   GATEHOUSE_CLIENT_HEADERS_TIMEOUT_MS: integer('GATEHOUSE_CLIENT_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
   GATEHOUSE_CLIENT_REQUEST_TIMEOUT_MS: integer('GATEHOUSE_CLIENT_REQUEST_TIMEOUT_MS', 60_000, 100, 3_600_000),
   GATEHOUSE_CLIENT_IDLE_TIMEOUT_MS: integer('GATEHOUSE_CLIENT_IDLE_TIMEOUT_MS', 30_000, 100, 600_000),
+  GATEHOUSE_TELEMETRY_MAX_BODY_BYTES: integer(
+    'GATEHOUSE_TELEMETRY_MAX_BODY_BYTES',
+    4 * 1024 * 1024,
+    1024,
+    1024 * 1024 * 1024,
+  ),
+  GATEHOUSE_TELEMETRY_KEY_BYTES_PER_MINUTE: integer(
+    'GATEHOUSE_TELEMETRY_KEY_BYTES_PER_MINUTE',
+    16 * 1024 * 1024,
+    1024,
+    16 * 1024 * 1024 * 1024,
+  ),
+  GATEHOUSE_TELEMETRY_ORG_BYTES_PER_MINUTE: integer(
+    'GATEHOUSE_TELEMETRY_ORG_BYTES_PER_MINUTE',
+    256 * 1024 * 1024,
+    1024,
+    64 * 1024 * 1024 * 1024,
+  ),
   GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT_MS: integer(
     'GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT_MS',
     10_000,
@@ -298,6 +325,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     clientHeadersTimeoutMs: settings.GATEHOUSE_CLIENT_HEADERS_TIMEOUT_MS,
     clientRequestTimeoutMs: settings.GATEHOUSE_CLIENT_REQUEST_TIMEOUT_MS,
     clientIdleTimeoutMs: settings.GATEHOUSE_CLIENT_IDLE_TIMEOUT_MS,
+    telemetryMaxBodyBytes: settings.GATEHOUSE_TELEMETRY_MAX_BODY_BYTES,
+    telemetryKeyBytesPerMinute: settings.GATEHOUSE_TELEMETRY_KEY_BYTES_PER_MINUTE,
+    telemetryOrganizationBytesPerMinute: settings.GATEHOUSE_TELEMETRY_ORG_BYTES_PER_MINUTE,
     upstreamConnectTimeoutMs: settings.GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT_MS,
     upstreamHeadersTimeoutMs: settings.GATEHOUSE_UPSTREAM_HEADERS_TIMEOUT_MS,
     upstreamIdleTimeoutMs: settings.GATEHOUSE_UPSTREAM_IDLE_TIMEOUT_MS,

@@ -16,6 +16,7 @@ import { CircuitBreakers } from './gateway/circuit-breaker.js';
 import { composeAdmissions } from './gateway/compose-admission.js';
 import { RateLimitAdmission } from './gateway/rate-limit-admission.js';
 import { ScopedRowsCache, type ScopeRef } from './gateway/scoped-rows-cache.js';
+import { TelemetryQuota } from './gateway/telemetry-quota.js';
 import { UpstreamClient } from './gateway/upstream.js';
 import { createMemoryHotState, createRedisHotState } from './hot-state/index.js';
 import { buildApp } from './http/app.js';
@@ -219,7 +220,15 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
     },
     logger: options.logger,
     jwks: () => identityTokens.jwks(),
-    claudeCode: { db: storage.db, authenticator, maxTelemetryBytes: config.maxBodyBytes },
+    claudeCode: {
+      db: storage.db,
+      authenticator,
+      maxTelemetryBytes: config.telemetryMaxBodyBytes,
+      telemetryQuota: new TelemetryQuota(hotState, {
+        keyBytesPerMinute: config.telemetryKeyBytesPerMinute,
+        organizationBytesPerMinute: config.telemetryOrganizationBytesPerMinute,
+      }),
+    },
     isReady: async () => {
       try {
         await storage.db.execute(sql`select 1`);

@@ -5,12 +5,15 @@ import { insertTelemetry, settingsChecksum, settingsFor } from '../store/managed
 import type { Authenticator, ResolvedKey } from './auth.js';
 import { keyFromRequest } from './credentials.js';
 import { sendGatewayError, toGatewayError } from './pipeline.js';
+import type { TelemetryQuota } from './telemetry-quota.js';
 
 export interface ClaudeCodeRouteOptions {
   db: Database;
   authenticator: Authenticator;
   /** Largest telemetry batch accepted. */
   maxTelemetryBytes: number;
+  /** Per-key and per-organisation allowance of telemetry bytes. */
+  telemetryQuota: TelemetryQuota;
 }
 
 const TELEMETRY_SIGNALS = ['metrics', 'logs', 'traces'] as const;
@@ -69,6 +72,7 @@ export async function claudeCodeRoutes(app: FastifyInstance, options: ClaudeCode
         try {
           const identity = await authenticate(request);
           const body = request.body as Buffer | undefined;
+          await options.telemetryQuota.charge(identity, body?.length ?? 0);
           const contentType =
             String(request.headers['content-type'] ?? 'application/x-protobuf').split(';')[0] ?? '';
           const isJson = contentType === 'application/json';
