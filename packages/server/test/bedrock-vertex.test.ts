@@ -189,7 +189,10 @@ describe('the Bedrock adapter', () => {
     for (const model of ['claude-sonnet-4-5', 'gpt-4o', 'gemini-2.5-flash']) {
       expect(bedrockAdapter.servesModel(noBase, model), model).toBe(false);
     }
-    expect(bedrockAdapter.servesModel(bedrockTarget({ baseUrl: mock.url }), 'anything')).toBe(true);
+    // A base URL is still Bedrock's API (a VPC endpoint): the model ids it serves are Bedrock's.
+    const behindEndpoint = bedrockTarget({ baseUrl: mock.url });
+    expect(bedrockAdapter.servesModel(behindEndpoint, CLAUDE_ON_BEDROCK)).toBe(true);
+    expect(bedrockAdapter.servesModel(behindEndpoint, 'anything')).toBe(false);
     expect(bedrockAdapter.translationDialect(CLAUDE_ON_BEDROCK)).toBe('anthropic-messages');
     expect(bedrockAdapter.translationDialect('anthropic.claude-3-haiku-20240307-v1:0')).toBe(
       'anthropic-messages',

@@ -111,6 +111,7 @@ describe('gatehouse serve', () => {
       type: 'anthropic',
       baseUrl: mock.url,
       apiKey: MOCK_UPSTREAM_API_KEY,
+      models: ['claude-*'],
     });
     await admin(first.url, 'POST', '/routing-policies', {
       name: 'default',
