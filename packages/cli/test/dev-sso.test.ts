@@ -86,6 +86,11 @@ describe('the development identity provider (GATEHOUSE_DEV_SSO)', () => {
       (rows) => rows.length > 0,
     );
     expect(events[0]?.principalId).toBe(bob?.id);
+
+    // The provider remembers Bob, yet asks again at the next sign-in: Alice can be tried next.
+    const again = await browser.visit(`${server.url}/api/auth/sso/login`);
+    expect(again.url.pathname).toMatch(/^\/api\/dev-idp\/interaction\//);
+    expect(again.html).toContain('alice@example.com');
   }, 60_000);
 
   it('refuses an address that was not listed', async () => {

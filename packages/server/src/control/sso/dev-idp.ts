@@ -115,7 +115,19 @@ async function createProvider(issuer: string, options: DevIdentityProviderOption
   const warn = console.warn;
   console.warn = (...parts: unknown[]) => log.debug(parts.map(String).join(' '));
   try {
-    const { default: Provider } = await import('oidc-provider');
+    const { default: Provider, interactionPolicy } = await import('oidc-provider');
+    // The picker is shown at every sign-in, even when this provider remembers someone, so
+    // trying Gatehouse as another of the listed people needs no fresh browser.
+    const policy = interactionPolicy.base();
+    policy
+      .get('login')
+      ?.checks.push(
+        new interactionPolicy.Check(
+          'pick_every_time',
+          'the development provider asks who you are at every sign-in',
+          (context) => context.oidc.result?.login === undefined,
+        ),
+      );
     // A signing key per start: the ID token is checked moments after it is signed, and the
     // relying party rediscovers the keys after a restart.
     const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
@@ -150,6 +162,7 @@ async function createProvider(issuer: string, options: DevIdentityProviderOption
       },
       features: { devInteractions: { enabled: false }, userinfo: { enabled: true } },
       interactions: {
+        policy,
         url: (_context: unknown, interaction: { uid: string }) =>
           `${DEV_IDP_PATH}/interaction/${interaction.uid}`,
       },

@@ -16,6 +16,28 @@ declare module 'oidc-provider' {
     save(): Promise<string>;
   }
 
+  /** The context a prompt check sees: what the current interaction has resolved so far. */
+  export interface PromptContext {
+    oidc: { result?: { login?: unknown } };
+  }
+
+  export interface PolicyCheck {
+    reason: string;
+  }
+
+  export interface InteractionPolicy {
+    get(name: string): { checks: PolicyCheck[] } | undefined;
+  }
+
+  export const interactionPolicy: {
+    base(): InteractionPolicy;
+    Check: new (
+      reason: string,
+      description: string,
+      check: (context: PromptContext) => boolean,
+    ) => PolicyCheck;
+  };
+
   export default class Provider {
     constructor(issuer: string, configuration: Record<string, unknown>);
     readonly Grant: new (properties: {
