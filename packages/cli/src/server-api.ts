@@ -141,3 +141,41 @@ export async function getWithKey<T>(server: string, path: string, key: string): 
   if (!response.ok) throw new CliError(`${path}: HTTP ${response.status}`, ExitCode.serverUnavailable);
   return json<T>(response, path);
 }
+
+/**
+ * Calls the admin API with an admin token: the parsed answer, or a CliError carrying the API's
+ * own message (a 401 exits as "not signed in", so scripts can tell a bad token apart).
+ */
+export async function callAdminApi(
+  server: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<unknown> {
+  const response = await request(`${server}/api/admin${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      accept: 'application/json',
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (!response.ok) {
+    const message =
+      (parsed as { error?: { message?: string } } | undefined)?.error?.message ?? `HTTP ${response.status}`;
+    throw new CliError(
+      `${method} ${path}: ${message}`,
+      response.status === 401 ? ExitCode.notSignedIn : ExitCode.failure,
+    );
+  }
+  return parsed;
+}

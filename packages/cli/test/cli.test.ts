@@ -267,6 +267,67 @@ describe('gatehouse admin', () => {
     expect(refused.code).toBe(3);
   });
 
+  it('changes and deletes through the admin API (update and delete subcommands)', async () => {
+    const adminEnv = { ...env, GATEHOUSE_ADMIN_TOKEN: 'test-admin-token-0123456789' };
+    const json = async (args: string[]) => {
+      const run = await runCli(['admin', '--json', ...args], adminEnv);
+      expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(0);
+      return JSON.parse(run.stdout);
+    };
+    const project = await json(['projects', 'add', '--name', 'to be renamed']);
+    const renamed = await json(['projects', 'update', project.id, '--name', 'renamed', '--policy', 'none']);
+    expect(renamed).toMatchObject({ id: project.id, name: 'renamed', routingPolicyId: null });
+    const key = await json(['keys', 'create', '--project', project.id, '--name', 'ci']);
+    const expiring = await json(['keys', 'update', key.id, '--name', 'ci runner', '--expires-in', '3600']);
+    expect(expiring).toMatchObject({ name: 'ci runner', expiresAt: expect.any(String) });
+    const budget = await json([
+      'budgets',
+      'set',
+      '--scope',
+      'project',
+      '--scope-id',
+      project.id,
+      '--limit',
+      '5',
+      '--window',
+      'day',
+    ]);
+    expect((await json(['budgets', 'update', budget.id, '--limit', '7.5'])).limitUsd).toBe(7.5);
+    const limit = await json([
+      'rate-limits',
+      'set',
+      '--scope',
+      'project',
+      '--scope-id',
+      project.id,
+      '--rpm',
+      '60',
+    ]);
+    expect(await json(['rate-limits', 'update', limit.id, '--rpm', 'none', '--tpm', '1000'])).toMatchObject({
+      requestsPerMinute: null,
+      tokensPerMinute: 1000,
+    });
+
+    // In use: the key is live, and a budget and a limit name the project. The API says what.
+    const refused = await runCli(['admin', 'projects', 'delete', project.id], adminEnv);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(key.id);
+    for (const args of [
+      ['keys', 'revoke', key.id],
+      ['budgets', 'delete', budget.id],
+      ['rate-limits', 'delete', limit.id],
+      ['projects', 'delete', project.id],
+    ]) {
+      const run = await runCli(['admin', ...args], adminEnv);
+      expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(0);
+    }
+    const team = await json(['teams', 'add', '--name', 'cli team']);
+    expect((await json(['teams', 'rename', team.id, '--name', 'cli people'])).name).toBe('cli people');
+    expect((await runCli(['admin', 'teams', 'delete', team.id], adminEnv)).stdout).toContain('deleted');
+    const usage = await json(['usage', '--status', 'served']);
+    expect(usage.groupBy).toBe('model');
+  });
+
   it("prints Claude Code's managed-settings file for this deployment", async () => {
     const run = await runCli(['admin', 'claude-settings'], env);
     expect(JSON.parse(run.stdout)).toEqual({ forceLoginMethod: 'gateway', forceLoginGatewayUrl: server.url });
