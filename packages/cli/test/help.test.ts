@@ -41,7 +41,11 @@ interface Problem {
 }
 
 /** Walks `gatehouse <path> --help` and every subcommand below it; returns what is wrong. */
-async function walk(path: string[], home: string): Promise<{ visited: string[]; problems: Problem[] }> {
+async function walk(
+  path: string[],
+  home: string,
+  skip: ReadonlySet<string> = PASSED_THROUGH,
+): Promise<{ visited: string[]; problems: Problem[] }> {
   const run = await runCli([...path, '--help'], { GATEHOUSE_HOME: home });
   const where = ['gatehouse', ...path].join(' ');
   if (run.code !== 0)
@@ -56,9 +60,7 @@ async function walk(path: string[], home: string): Promise<{ visited: string[]; 
     }
   }
   const below = await Promise.all(
-    entries
-      .filter((entry) => !PASSED_THROUGH.has(entry.name))
-      .map((entry) => walk([...path, entry.name], home)),
+    entries.filter((entry) => !skip.has(entry.name)).map((entry) => walk([...path, entry.name], home)),
   );
   return {
     visited: [where, ...below.flatMap((result) => result.visited)],
@@ -68,10 +70,10 @@ async function walk(path: string[], home: string): Promise<{ visited: string[]; 
 
 describe('gatehouse --help', () => {
   it('lists every command with a one-line description', async () => {
-    const { visited, problems } = await walk([], scratchHome());
-    const outsideAdmin = problems.filter((problem) => !problem.command.startsWith('gatehouse admin'));
+    // `admin` is listed here and walked by the next test.
+    const { visited, problems } = await walk([], scratchHome(), new Set([...PASSED_THROUGH, 'admin']));
     expect(visited).toContain('gatehouse login');
-    expect(outsideAdmin).toEqual([]);
+    expect(problems).toEqual([]);
   }, 60_000);
 
   it('lists every admin command and subcommand with a one-line description', async () => {
