@@ -176,6 +176,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         REDIS_URL,
         GATEHOUSE_SECRET_KEY: secretKey,
         GATEHOUSE_ADMIN_TOKEN: adminToken,
+        // The mock provider runs on loopback, which is refused unless allowed.
+        GATEHOUSE_UPSTREAM_ALLOWED_NETWORKS: '127.0.0.0/8',
         GATEHOUSE_DATA_DIR: dataDirectory,
         GATEHOUSE_LOG_LEVEL: 'warn',
         ...options.gatewayEnvironment,

@@ -80,6 +80,8 @@ async function startServices(): Promise<Services> {
         HOST: '127.0.0.1',
         GATEHOUSE_DATA_DIR: dataDirectory,
         GATEHOUSE_ADMIN_TOKEN: adminToken,
+        // The mock provider runs on loopback, which is refused unless allowed.
+        GATEHOUSE_UPSTREAM_ALLOWED_NETWORKS: '127.0.0.0/8',
         GATEHOUSE_LOG_LEVEL: 'warn',
       },
       listeningLine: /Gatehouse is listening on (http:\/\/\S+)/,

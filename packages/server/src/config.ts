@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isLoopbackHost, isSecureOrLoopback } from './http/loopback.js';
+import { parseCidr } from './security/outbound-networks.js';
 
 /**
  * Server settings, read once from the environment at start. Every value has a documented
@@ -51,6 +52,12 @@ export interface Config {
    * `GATEHOUSE_TELEMETRY_ORG_BYTES_PER_MINUTE`, default 256 MiB.
    */
   telemetryOrganizationBytesPerMinute: number;
+  /**
+   * Networks providers may be reached on although they are private, loopback or link-local
+   * (on-premise models). `GATEHOUSE_UPSTREAM_ALLOWED_NETWORKS`, comma-separated CIDR ranges;
+   * default none.
+   */
+  upstreamAllowedNetworks: string[];
   /** Time allowed for an upstream to connect. `GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT_MS`, default 10 s. */
   upstreamConnectTimeoutMs: number;
   /** Time allowed for an upstream's response headers. `GATEHOUSE_UPSTREAM_HEADERS_TIMEOUT_MS`, default 10 min. */
@@ -184,6 +191,21 @@ const environmentSchema = z.object({
     1024,
     64 * 1024 * 1024 * 1024,
   ),
+  GATEHOUSE_UPSTREAM_ALLOWED_NETWORKS: optionalString.transform((value, context) => {
+    const ranges = (value ?? '')
+      .split(',')
+      .map((range) => range.trim())
+      .filter((range) => range !== '');
+    const bad = ranges.filter((range) => parseCidr(range) === undefined);
+    if (bad.length > 0) {
+      context.addIssue({
+        code: 'custom',
+        message: `GATEHOUSE_UPSTREAM_ALLOWED_NETWORKS must be comma-separated CIDR ranges such as 10.20.0.0/16 or 127.0.0.1/32, got "${bad.join(', ')}"`,
+      });
+      return z.NEVER;
+    }
+    return ranges;
+  }),
   GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT_MS: integer(
     'GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT_MS',
     10_000,
@@ -328,6 +350,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     telemetryMaxBodyBytes: settings.GATEHOUSE_TELEMETRY_MAX_BODY_BYTES,
     telemetryKeyBytesPerMinute: settings.GATEHOUSE_TELEMETRY_KEY_BYTES_PER_MINUTE,
     telemetryOrganizationBytesPerMinute: settings.GATEHOUSE_TELEMETRY_ORG_BYTES_PER_MINUTE,
+    upstreamAllowedNetworks: settings.GATEHOUSE_UPSTREAM_ALLOWED_NETWORKS,
     upstreamConnectTimeoutMs: settings.GATEHOUSE_UPSTREAM_CONNECT_TIMEOUT_MS,
     upstreamHeadersTimeoutMs: settings.GATEHOUSE_UPSTREAM_HEADERS_TIMEOUT_MS,
     upstreamIdleTimeoutMs: settings.GATEHOUSE_UPSTREAM_IDLE_TIMEOUT_MS,

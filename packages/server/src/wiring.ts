@@ -22,6 +22,7 @@ import { createMemoryHotState, createRedisHotState } from './hot-state/index.js'
 import { buildApp } from './http/app.js';
 import { IdentityTokens } from './security/identity-tokens.js';
 import { resolveMasterKey } from './security/master-key.js';
+import { OutboundNetworks } from './security/outbound-networks.js';
 import { SecretBox } from './security/secret-box.js';
 import { type BudgetRow, budgetsForScopes, ledgerSpend } from './store/budgets.js';
 import { type OpenDatabase, openDatabase, type StorageTarget } from './store/database.js';
@@ -151,11 +152,15 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
   });
   // Rate limits first: a call they refuse never reserves budget.
   const admission = composeAdmissions([rateLimitAdmission, budgetAdmission]);
-  const upstream = new UpstreamClient({
-    connectMs: config.upstreamConnectTimeoutMs,
-    headersMs: config.upstreamHeadersTimeoutMs,
-    idleMs: config.upstreamIdleTimeoutMs,
-  });
+  const outboundNetworks = new OutboundNetworks(config.upstreamAllowedNetworks);
+  const upstream = new UpstreamClient(
+    {
+      connectMs: config.upstreamConnectTimeoutMs,
+      headersMs: config.upstreamHeadersTimeoutMs,
+      idleMs: config.upstreamIdleTimeoutMs,
+    },
+    outboundNetworks,
+  );
 
   const ssoConnections = new SsoConnections(storage.db, box, {
     organizationId: organization.id,

@@ -24,7 +24,13 @@ interface Running {
 
 function startServe(environment: Record<string, string>): Promise<Running> {
   const child = spawn(process.execPath, [cli, 'serve'], {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', GATEHOUSE_LOG_LEVEL: 'warn', ...environment },
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: '0',
+      GATEHOUSE_LOG_LEVEL: 'warn',
+      GATEHOUSE_UPSTREAM_ALLOWED_NETWORKS: '127.0.0.0/8',
+      ...environment,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -1,5 +1,6 @@
 import { GatewayError } from '@gatehouse/core';
 import type { Dispatcher } from 'undici';
+import { RefusedAddressError } from '../security/outbound-networks.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
 import type { UpstreamRequest } from './providers/types.js';
 import type { RouteCandidate } from './routing.js';
@@ -77,7 +78,14 @@ export async function dispatchWithFallback(
         if (error instanceof GatewayError) throw error;
         options.breakers.recordFailure(candidate.target.id);
         attempts.push(attemptOf(candidate, undefined, transportCode(error), started));
-        lastFailure = error;
+        lastFailure =
+          error instanceof RefusedAddressError
+            ? new GatewayError(
+                'upstream_unreachable',
+                `The provider '${candidate.target.name}' points at an address Gatehouse may not call (${error.network}); an administrator must change its base URL or allow that network.`,
+                { cause: error },
+              )
+            : error;
         break;
       }
       const status = response.statusCode;

@@ -47,6 +47,8 @@ function testConfig(dataDir: string, environment: Record<string, string>, secret
     GATEHOUSE_SECRET_KEY: secretKey,
     GATEHOUSE_USAGE_FLUSH_MS: '50',
     GATEHOUSE_LOG_LEVEL: 'fatal',
+    // The mock providers run on loopback, which a real deployment refuses to call.
+    GATEHOUSE_UPSTREAM_ALLOWED_NETWORKS: '127.0.0.0/8,::1/128',
     ...environment,
   });
 }

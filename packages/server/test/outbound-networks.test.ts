@@ -1,0 +1,91 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OutboundNetworks } from '../src/security/outbound-networks.js';
+import {
+  MOCK_UPSTREAM_API_KEY,
+  type MockUpstream,
+  startMockUpstream,
+} from './mock-upstream/mock-upstream.js';
+import { startTestGatehouse, type TestGatehouse } from './support/harness.js';
+
+describe('the outbound network rules', () => {
+  const rules = new OutboundNetworks();
+
+  it('refuse metadata, link-local, private, loopback and their IPv6 and mapped forms', () => {
+    const refused = [
+      '169.254.169.254',
+      '169.254.170.2',
+      '10.1.2.3',
+      '172.16.0.1',
+      '172.31.255.255',
+      '192.168.1.1',
+      '100.64.0.1',
+      '127.0.0.1',
+      '127.1.2.3',
+      '0.0.0.0',
+      '224.0.0.1',
+      '::1',
+      '::',
+      '::ffff:127.0.0.1',
+      '::ffff:169.254.169.254',
+      '64:ff9b::a9fe:a9fe',
+      'fd00:ec2::254',
+      'fe80::1',
+    ];
+    for (const address of refused) expect(rules.refusalFor(address), address).toBeDefined();
+    expect(rules.refusalFor('169.254.169.254')).toContain('metadata');
+  });
+
+  it('let public addresses through, and a range the operator names', () => {
+    for (const address of ['8.8.8.8', '104.18.0.1', '2606:4700::1111', '172.32.0.1']) {
+      expect(rules.refusalFor(address), address).toBeUndefined();
+    }
+    const onPremise = new OutboundNetworks(['10.20.0.0/16', '::1/128']);
+    expect(onPremise.refusalFor('10.20.3.4')).toBeUndefined();
+    expect(onPremise.refusalFor('::1')).toBeUndefined();
+    expect(onPremise.refusalFor('10.21.0.1')).toBe('a private network');
+  });
+});
+
+describe('a provider whose base URL points inside', () => {
+  let mock: MockUpstream;
+  let server: TestGatehouse;
+
+  beforeAll(async () => {
+    mock = await startMockUpstream();
+    // No allowed networks: as a real deployment starts.
+    server = await startTestGatehouse({ GATEHOUSE_UPSTREAM_ALLOWED_NETWORKS: '' });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await mock?.close();
+  });
+
+  it('is refused at call time, by IP literal and by a name that resolves to loopback, and nothing is sent', async () => {
+    const port = new URL(mock.url).port;
+    for (const [name, host] of [
+      ['inside-literal', '127.0.0.1'],
+      ['inside-name', 'localhost'],
+    ] as const) {
+      const provider = await server.admin('POST', '/providers', {
+        name,
+        type: 'openai',
+        baseUrl: `http://${host}:${port}/v1`,
+        apiKey: MOCK_UPSTREAM_API_KEY,
+        models: ['gpt-4o-mini'],
+      });
+      const policy = await server.admin('POST', '/routing-policies', { name, providers: [provider.id] });
+      const project = await server.admin('POST', '/projects', { name, routingPolicyId: policy.id });
+      const key = await server.admin('POST', '/virtual-keys', { projectId: project.id, name });
+      const openai = new OpenAI({ apiKey: key.key, baseURL: `${server.url}/api/v1`, maxRetries: 0 });
+      const failure = await openai.chat.completions
+        .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] })
+        .catch((error: unknown) => error);
+      expect((failure as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
+      expect((failure as Error).message).toContain(
+        `'${name}' points at an address Gatehouse may not call (loopback)`,
+      );
+    }
+    expect(mock.requests.length).toBe(0);
+  });
+});
