@@ -1,3 +1,4 @@
+import { jsonNestsDeeperThan } from '@gatehouse/core';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type SecretBox, secretsEqual } from '../../security/secret-box.js';
 import type { Database } from '../../store/database.js';
@@ -7,6 +8,9 @@ import { ScimError, scimErrorBody } from './errors.js';
 import { groupRoutes } from './groups.js';
 import { SCIM_CONTENT_TYPE } from './resources.js';
 import { type ScimContext, userRoutes } from './users.js';
+
+/** Deeper than any SCIM resource or patch an identity provider sends (they nest four or five). */
+const MAX_SCIM_DEPTH = 32;
 
 export interface ScimRouteOptions {
   db: Database;
@@ -71,6 +75,17 @@ export async function scimRoutes(app: FastifyInstance, options: ScimRouteOptions
           throw new ScimError(401, undefined, 'A valid SCIM bearer token is required.');
         }
         organizations.set(request, organizationId);
+      });
+
+      // Patch operations and resources are walked recursively; SCIM documents nest a few levels.
+      scope.addHook('preValidation', async (request) => {
+        if (request.body !== undefined && jsonNestsDeeperThan(request.body, MAX_SCIM_DEPTH)) {
+          throw new ScimError(
+            400,
+            'invalidSyntax',
+            `The request body nests more than ${MAX_SCIM_DEPTH} levels deep.`,
+          );
+        }
       });
 
       const context: ScimContext = {
