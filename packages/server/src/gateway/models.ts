@@ -25,7 +25,9 @@ function servedModelIds(provider: ProviderTarget): string[] {
   const adapter = adapterFor(provider.type);
   const catalogued = adapter ? catalogueModels(adapter.priceCatalogueId) : [];
   if (!provider.models) {
-    return adapter ? catalogued.filter((model) => adapter.servesModel(provider, model)) : [];
+    if (!adapter) return [];
+    const own = adapter.ownModels?.(provider) ?? [];
+    return [...own, ...catalogued.filter((model) => adapter.servesModel(provider, model))];
   }
   const { exact, patterns } = provider.models;
   const matched = catalogued.filter((model) =>

@@ -1,6 +1,7 @@
 import { emptyUsage, modelListOf } from '@gatehouse/core';
 import { describe, expect, it } from 'vitest';
 import { meter } from './metering.js';
+import { modelsForPolicy } from './models.js';
 import { costUnder, priceFor } from './pricing.js';
 import { anthropicAdapter } from './providers/anthropic/adapter.js';
 import { azureAdapter } from './providers/azure/adapter.js';
@@ -123,5 +124,36 @@ describe('metering an unpriced model', () => {
     expect(events.map((event) => event.unpriced)).toEqual([true, true, true]);
     expect(events[0]?.priceSource).toBe('unpriced');
     expect(reported).toEqual([{ model: 'my-local-llama', provider: 'local' }]);
+  });
+});
+
+describe('the models a policy lists', () => {
+  it("names concrete ids: a pattern's catalogue matches, exact ids, Azure's deployments, never a pattern", () => {
+    const policy = {
+      id: 'pol_1',
+      providers: [
+        target({
+          id: 'a',
+          type: 'anthropic',
+          baseUrl: 'http://proxy',
+          models: modelListOf(['claude-opus-*', 'x-1']),
+        }),
+        target({
+          id: 'b',
+          type: 'azure',
+          baseUrl: 'https://res',
+          settings: { deployments: { 'my-gpt': 'd1' } },
+        }),
+        target({ id: 'c', baseUrl: 'http://localhost:8000/v1' }),
+      ],
+      modelAliases: {},
+      allowedModels: undefined,
+      deniedModels: ['claude-opus-4-0'],
+    };
+    const ids = modelsForPolicy(policy).map((entry) => entry.id);
+    expect(ids).toEqual(expect.arrayContaining(['claude-opus-4-6', 'x-1', 'my-gpt']));
+    expect(ids).not.toContain('claude-opus-4-0');
+    expect(ids.some((id) => id.includes('*'))).toBe(false);
+    expect(ids.some((id) => id.startsWith('claude-sonnet'))).toBe(false);
   });
 });

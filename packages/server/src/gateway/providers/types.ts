@@ -80,6 +80,11 @@ export interface ProviderAdapter {
    */
   servesModel(target: ProviderTarget, model: string): boolean;
   /**
+   * Models a credential without a list serves that the catalogue may not name (Azure's
+   * deployment map), so `/v1/models` can list them.
+   */
+  ownModels?(target: ProviderTarget): readonly string[];
+  /**
    * The dialect to translate a call into for this model when the client's API is not native;
    * undefined when this provider cannot serve the model through translation.
    */

@@ -57,6 +57,7 @@ export const azureAdapter: ProviderAdapter = {
     const deployments = deploymentsOf(target);
     return deployments === undefined ? isOpenAiModel(model) : Object.hasOwn(deployments, model);
   },
+  ownModels: (target) => Object.keys(deploymentsOf(target) ?? {}),
   translationDialect: () => 'openai-chat',
   buildRequest(target: ProviderTarget, call: UpstreamCall): UpstreamRequest {
     if (target.baseUrl === undefined) {
