@@ -131,6 +131,16 @@ describe('SCIM tokens and authentication', () => {
     }
   });
 
+  it('refuses a body nested deeper than any SCIM document with a SCIM 400, before walking it', async () => {
+    const deep = `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`;
+    for (const contentType of ['application/scim+json', 'application/json']) {
+      const raw = `{"schemas":["${PATCH_OP}"],"Operations":[{"op":"replace","value":${deep}}]}`;
+      const answer = await scim('PATCH', '/Users/usr_nobody', undefined, { raw, contentType });
+      expect(answer.status).toBe(400);
+      expect(answer.json).toMatchObject({ schemas: [ERROR_SCHEMA], scimType: 'invalidSyntax' });
+    }
+  });
+
   it('accepts GATEHOUSE_SCIM_TOKEN for the default organisation', async () => {
     const answer = await scim('GET', '/Users?count=1', undefined, { bearer: ENVIRONMENT_TOKEN });
     expect(answer.status).toBe(200);
