@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { BudgetAlerts } from './control/budget-alerts.js';
 import { ChangeFeed } from './control/change-feed.js';
+import { SignInAttemptLimits } from './control/cli-auth/attempt-limits.js';
 import { createPostgresNotifyBus } from './control/postgres-notify-bus.js';
 import { SsoConnections } from './control/sso/connections.js';
 import { devIdentityProviderRoutes, devIdpConnection } from './control/sso/dev-idp.js';
@@ -212,6 +213,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
       authenticator,
       publicUrl: config.publicUrl,
       signInConfigured: () => ssoConnections.anyConfigured(),
+      attempts: new SignInAttemptLimits(hotState),
       onKeysChange: announceKeyChange,
       now: () => new Date(),
     },

@@ -22,6 +22,7 @@ import type { Database } from '../../store/database.js';
 import { getOrganization } from '../../store/organizations.js';
 import { getUser } from '../../store/users.js';
 import type { WebSessions } from '../sso/web-sessions.js';
+import type { SignInAttemptLimits } from './attempt-limits.js';
 import { approvalPage, enterCodePage, resultPage } from './pages.js';
 import { type SelfStatusOptions, selfStatusRoute } from './status.js';
 import { CliTokens, OAuthError, sendOAuthError } from './tokens.js';
@@ -36,6 +37,8 @@ export interface CliAuthRouteOptions {
   publicUrl: string;
   /** Whether any organisation has single sign-on: without it, no device code can be approved. */
   signInConfigured(): Promise<boolean>;
+  /** Limits on asking for device codes and on guessing user codes. */
+  attempts: SignInAttemptLimits;
   onKeysChange(): void;
   now(): Date;
 }
@@ -122,6 +125,14 @@ export async function cliAuthRoutes(app: FastifyInstance, options: CliAuthRouteO
     if (!clientId) return sendOAuthError(reply, new OAuthError('invalid_client', 'Unknown client_id.', 401));
     // A code nobody can approve would keep the CLI waiting for ten minutes; say what to set now.
     if (!(await options.signInConfigured())) return sendOAuthError(reply, SSO_NOT_CONFIGURED);
+    const wait = await options.attempts.deviceCode(request.ip);
+    if (wait !== undefined) {
+      reply.header('retry-after', String(wait));
+      return sendOAuthError(
+        reply,
+        new OAuthError('slow_down', `Too many sign-ins from here; retry in ${wait} s.`, 429),
+      );
+    }
     const now = options.now();
     await pruneCliAuth(db, now);
     const deviceCode = randomBytes(32).toString('base64url');
@@ -151,8 +162,14 @@ export async function cliAuthRoutes(app: FastifyInstance, options: CliAuthRouteO
     const session = await sessions.current(request);
     if (!session) return reply.redirect(signInUrl(request.url), 303);
     const userCode = (request.query as Record<string, string | undefined>).user_code;
-    const html = (body: string, status = 200) => reply.code(status).headers(pageHeaders).send(body);
+    const html = (body: string, status = 200, retryAfter?: number) =>
+      reply
+        .code(status)
+        .headers(retryAfter ? { ...pageHeaders, 'retry-after': String(retryAfter) } : pageHeaders)
+        .send(body);
     if (!userCode) return html(enterCodePage());
+    const wait = await options.attempts.codeEntry(request.ip, session.user.id);
+    if (wait !== undefined) return html(enterCodePage(tooManyTries(wait)), 429, wait);
     const device = await findDeviceByUserCode(db, box.hashToken(normaliseUserCode(userCode)));
     if (device?.state !== 'pending' || device.expiresAt <= options.now()) {
       return html(enterCodePage('That code is not valid or has expired. Check your terminal.'), 404);
@@ -181,6 +198,11 @@ export async function cliAuthRoutes(app: FastifyInstance, options: CliAuthRouteO
       return html(401, 'Not signed in', 'Your session ended. Open the link from your terminal again.');
     if (!sessions.verifyCsrf(request, session, body.csrf_token)) {
       return html(403, 'Request refused', 'This form did not come from this page. Open the link again.');
+    }
+    const wait = await options.attempts.codeEntry(request.ip, session.user.id);
+    if (wait !== undefined) {
+      reply.header('retry-after', String(wait));
+      return html(429, 'Too many tries', tooManyTries(wait));
     }
     const device = body.user_code
       ? await findDeviceByUserCode(db, box.hashToken(normaliseUserCode(body.user_code)))
@@ -490,4 +512,8 @@ function redirectWith(target: string, parameters: Record<string, string | undefi
   for (const [name, value] of Object.entries(parameters))
     if (value !== undefined) url.searchParams.set(name, value);
   return url.toString();
+}
+
+function tooManyTries(waitSeconds: number): string {
+  return `Too many codes tried. Wait ${waitSeconds} seconds, then check the code in your terminal.`;
 }
