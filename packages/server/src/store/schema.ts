@@ -34,8 +34,16 @@ export const organizations = pgTable('organizations', {
    * organisation's own identity provider vouches for.
    */
   emailDomains: jsonb('email_domains').$type<string[]>().notNull().default([]),
+  /**
+   * What a budgeted call gets while the database or the hot state cannot be reached: `closed`
+   * refuses it (503 with retry-after), `open` serves it unmetered against budgets.
+   */
+  storageOutageMode: text('storage_outage_mode').$type<StorageOutageMode>().notNull().default('closed'),
   createdAt: createdAt(),
 });
+
+export const storageOutageModes = ['closed', 'open'] as const;
+export type StorageOutageMode = (typeof storageOutageModes)[number];
 
 export const teams = pgTable('teams', {
   id: text('id').primaryKey(),
@@ -504,3 +512,18 @@ export const scimTokens = pgTable('scim_tokens', {
   createdAt: createdAt(),
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
 });
+
+/**
+ * Every change that gateway caches depend on (revocations, policies, budgets, rate limits), in
+ * order. The message bus carries announcements fast; this log makes them durable, so an instance
+ * that missed a message while the bus was down still learns of the change by reading the log.
+ */
+export const changeLog = pgTable(
+  'change_log',
+  {
+    sequence: bigserial('sequence', { mode: 'number' }).primaryKey(),
+    kind: text('kind').notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [index('change_log_time').on(table.createdAt)],
+);
