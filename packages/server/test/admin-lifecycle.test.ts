@@ -101,8 +101,16 @@ describe('providers', () => {
     expect(patched.text).not.toContain('sk-new-secret-value-1234');
     expect((await call('GET', `/providers/${created.json.id}`)).json).toEqual(patched.json);
     // null clears what may be empty.
-    const cleared = await call('PATCH', `/providers/${created.json.id}`, { baseUrl: null, models: null });
-    expect(cleared.json).toMatchObject({ baseUrl: null, models: null });
+    const priced = await call('PATCH', `/providers/${created.json.id}`, {
+      defaultPrice: { inputPerMTok: 3, outputPerMTok: 15 },
+    });
+    expect(priced.json.defaultPrice).toEqual({ inputPerMTok: 3, outputPerMTok: 15 });
+    const cleared = await call('PATCH', `/providers/${created.json.id}`, {
+      baseUrl: null,
+      models: null,
+      defaultPrice: null,
+    });
+    expect(cleared.json).toMatchObject({ baseUrl: null, models: null, defaultPrice: null });
 
     expect((await call('DELETE', `/providers/${created.json.id}`)).status).toBe(204);
     expect((await call('GET', `/providers/${created.json.id}`)).status).toBe(404);

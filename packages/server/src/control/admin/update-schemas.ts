@@ -25,6 +25,11 @@ export const updateProviderBody = createProviderBody
       .nullable()
       .optional()
       .describe("Models this credential serves; null: its own vendor's models"),
+    defaultPrice: createProviderBody.shape.defaultPrice
+      .unwrap()
+      .nullable()
+      .optional()
+      .describe('The price of models nothing else prices; null: none (such calls are unpriced)'),
   })
   .describe('Secret fields given here replace the stored ones (rotation); they are never returned');
 
