@@ -1,5 +1,5 @@
 import { GatewayError, windowBounds } from '@gatehouse/core';
-import type { HotState } from '../hot-state/types.js';
+import type { BudgetCheck, HotState } from '../hot-state/types.js';
 import type { BudgetRow } from '../store/budgets.js';
 import type { BudgetScope } from '../store/schema.js';
 import type { Admission, AdmissionRequest, AdmissionTicket } from './admission.js';
@@ -24,11 +24,20 @@ export interface BudgetAdmissionOptions {
    * restart): within this long they are rebuilt from the ledger, without double charging.
    */
   seedRefreshMs: number;
+  /**
+   * A periodic reseed may lower a counter to the ledger's figure once no settle has touched it
+   * for this long: every event settled before then is in the ledger (written ahead of the settle,
+   * and flushed within `GATEHOUSE_USAGE_FLUSH_MS`), so a higher counter charged what the ledger
+   * never got. Default two minutes, twice the longest flush interval.
+   */
+  lowerAfterQuietMs?: number;
   /** Told the spend after each call settles, to announce alert thresholds. */
   alerts: {
     afterSpend(budget: BudgetRow, window: { start: number; end: number | undefined }, spentUsd: number): void;
   };
 }
+
+const DEFAULT_LOWER_AFTER_QUIET_MS = 120_000;
 
 export const BUDGET_REMAINING_HEADER = 'x-gatehouse-budget-remaining-usd';
 
@@ -67,12 +76,7 @@ export class BudgetAdmission implements Admission {
       limitUsd: budget.limitUsd,
       enforce: budget.action === 'block',
     }));
-    const result = await this.#options.hotState.reserve(
-      reservationId,
-      checks,
-      estimate,
-      this.#options.reservationTtlMs,
-    );
+    const result = await this.#reserve(reservationId, checks, estimate, windows);
     if (!result.ok) {
       const refused = windows.find(({ budget }) => budget.id === result.budgetId);
       throw exhausted(refused?.budget, refused?.bounds.end);
@@ -90,6 +94,35 @@ export class BudgetAdmission implements Admission {
     };
   }
 
+  /**
+   * Reserves; a counter the hot state says was never seeded (lost in a Redis restart, whatever
+   * this process remembers) is seeded from the ledger now and the reserve tried once more, so a
+   * spent budget is never taken for an empty one.
+   */
+  async #reserve(
+    reservationId: string,
+    checks: BudgetCheck[],
+    estimate: number,
+    windows: { budget: BudgetRow; bounds: { start: number } }[],
+  ): Promise<{ ok: true } | { ok: false; budgetId: string }> {
+    const hotState = this.#options.hotState;
+    const ttlMs = this.#options.reservationTtlMs;
+    const first = await hotState.reserve(reservationId, checks, estimate, ttlMs);
+    if (first.ok || !('unseeded' in first)) return first;
+    await Promise.all(
+      first.unseeded.map(async (key) => {
+        const budget = windows.find(
+          (window) => window.budget.id === key.budgetId && window.bounds.start === key.windowStart,
+        )?.budget;
+        if (budget) await this.#seed(budget, key.windowStart, { force: true });
+      }),
+    );
+    const second = await hotState.reserve(reservationId, checks, estimate, ttlMs);
+    // Unseeded twice in a row: the hot state keeps losing its counters; refuse rather than guess.
+    if (!second.ok && 'unseeded' in second) throw new Error('hot state lost budget counters while seeding');
+    return second;
+  }
+
   /** Hands alert budgets their new spend; the alerts decide what crossed a threshold. */
   async #announce(
     windows: { budget: BudgetRow; bounds: { start: number; end: number | undefined } }[],
@@ -104,14 +137,19 @@ export class BudgetAdmission implements Admission {
     }
   }
 
-  /** Brings a counter the hot state does not know yet up to what the ledger says was spent. */
-  async #seed(budget: BudgetRow, windowStart: number): Promise<void> {
+  /**
+   * Brings a counter up to what the ledger says was spent, at most every `seedRefreshMs` unless
+   * forced; after a quiet spell it may also bring it down (see `lowerAfterQuietMs`).
+   */
+  async #seed(budget: BudgetRow, windowStart: number, options: { force?: boolean } = {}): Promise<void> {
     const seedKey = `${budget.id}:${windowStart}`;
     const now = this.#options.now();
     const seededAt = this.#seededAt.get(seedKey);
-    if (seededAt !== undefined && now - seededAt < this.#options.seedRefreshMs) return;
+    if (!options.force && seededAt !== undefined && now - seededAt < this.#options.seedRefreshMs) return;
     const spent = await this.#options.ledgerSpend(budget, windowStart);
-    await this.#options.hotState.seedSpent({ budgetId: budget.id, windowStart }, spent);
+    await this.#options.hotState.seedSpent({ budgetId: budget.id, windowStart }, spent, {
+      lowerIfQuietMs: this.#options.lowerAfterQuietMs ?? DEFAULT_LOWER_AFTER_QUIET_MS,
+    });
     if (this.#seededAt.size >= 100_000) this.#seededAt.clear();
     this.#seededAt.set(seedKey, now);
   }

@@ -99,8 +99,12 @@ describe.each([
     state = harness.state;
   });
   afterEach(async () => harness?.close());
+  /** Marks counters as seeded from the ledger (with nothing spent), as admission does first. */
+  const seed = (...budgetIds: string[]) =>
+    Promise.all(budgetIds.map((budgetId) => state.seedSpent(key(budgetId), 0)));
 
   it('reserves within the limit, allows exactly reaching it, and refuses beyond with the figures', async () => {
+    await seed('b');
     expect(await state.reserve('r1', [block('b', 1)], 0.6, MINUTE)).toEqual({ ok: true });
     expect(await state.reserve('r2', [block('b', 1)], 0.5, MINUTE)).toEqual({
       ok: false,
@@ -123,6 +127,7 @@ describe.each([
   it('is all-or-nothing across budgets: one refusal changes no counter', async () => {
     const alert: BudgetCheck = { key: key('alert'), limitUsd: 0, enforce: false };
     const checks = [block('org', 10), alert, block('key', 0.2)];
+    await seed('org', 'key');
     expect(await state.reserve('r1', checks, 0.3, MINUTE)).toMatchObject({ ok: false, budgetId: 'key' });
     for (const id of ['org', 'alert', 'key'])
       expect(await state.counter(key(id))).toEqual({ spentUsd: 0, reservedUsd: 0 });
@@ -131,6 +136,7 @@ describe.each([
   });
 
   it('settle moves reserved to spent on every counter, charging the actual cost', async () => {
+    await seed('a', 'b');
     await state.reserve('r1', [block('a', 1), block('b', 1)], 0.3, MINUTE);
     await state.settle('r1', [key('a'), key('b')], 0.25);
     expect(await state.counter(key('a'))).toEqual({ spentUsd: 0.25, reservedUsd: 0 });
@@ -138,6 +144,7 @@ describe.each([
   });
 
   it('settle is idempotent, and a key listed twice is charged once', async () => {
+    await seed('a');
     await state.reserve('r1', [block('a', 1)], 0.3, MINUTE);
     await Promise.all([state.settle('r1', [key('a'), key('a')], 0.2), state.settle('r1', [key('a')], 0.2)]);
     await state.settle('r1', [key('a')], 0.2);
@@ -152,6 +159,7 @@ describe.each([
   });
 
   it('release frees the reservation without spending; releasing again or unknown ids is harmless', async () => {
+    await seed('a');
     await state.reserve('r1', [block('a', 1)], 0.8, MINUTE);
     await state.release('r1');
     await state.release('r1');
@@ -161,6 +169,7 @@ describe.each([
   });
 
   it('an abandoned reservation stops counting after its ttl; a late settle still charges once', async () => {
+    await seed('a');
     await state.reserve('dead', [block('a', 1)], 0.9, 300);
     expect(await state.reserve('blocked', [block('a', 1)], 0.5, MINUTE)).toMatchObject({ ok: false });
     await harness.advance(350);
@@ -172,6 +181,7 @@ describe.each([
   });
 
   it('a replayed reserve with a live id does not reserve twice', async () => {
+    await seed('a');
     await state.reserve('r1', [block('a', 1)], 0.4, MINUTE);
     expect(await state.reserve('r1', [block('a', 1)], 0.4, MINUTE)).toEqual({ ok: true });
     expect(await state.counter(key('a'))).toEqual({ spentUsd: 0, reservedUsd: 0.4 });
@@ -188,6 +198,45 @@ describe.each([
       ok: false,
       spentUsd: 0.8,
     });
+  });
+
+  it('an enforced counter never seeded admits nothing: settles alone do not seed it', async () => {
+    const alert: BudgetCheck = { key: key('alert'), limitUsd: 1, enforce: false };
+    // A counter lost in a restart and rebuilt by settles knows only part of the window's spend.
+    await state.settle('after-restart', [key('a')], 0.1);
+    expect(await state.reserve('r1', [block('a', 1), alert, block('b', 1)], 0.1, MINUTE)).toEqual({
+      ok: false,
+      unseeded: [key('a'), key('b')],
+    });
+    // Nothing was reserved anywhere, the alert counter included.
+    for (const id of ['a', 'alert', 'b']) expect((await state.counter(key(id))).reservedUsd).toBe(0);
+    // Seeded from the ledger, the spend from before the restart refuses the call.
+    await state.seedSpent(key('a'), 0.95);
+    expect(await state.reserve('r1', [block('a', 1), alert], 0.1, MINUTE)).toMatchObject({
+      ok: false,
+      budgetId: 'a',
+      spentUsd: 0.95,
+    });
+  });
+
+  it('an alert-only reserve needs no seed', async () => {
+    expect(await state.reserve('r1', [{ key: key('x'), limitUsd: 1, enforce: false }], 0.1, MINUTE)).toEqual({
+      ok: true,
+    });
+  });
+
+  it('a seed with lowerIfQuietMs lowers spent only after a quiet spell, leaving reservations', async () => {
+    await seed('a');
+    await state.reserve('held', [block('a', 1)], 0.2, MINUTE);
+    await state.settle('r1', [key('a')], 0.5);
+    // Just settled: the event may not have reached the ledger yet, so only raising is allowed.
+    await state.seedSpent(key('a'), 0.3, { lowerIfQuietMs: 200 });
+    expect(await state.counter(key('a'))).toEqual({ spentUsd: 0.5, reservedUsd: 0.2 });
+    await harness.advance(250);
+    await state.seedSpent(key('a'), 0.3, { lowerIfQuietMs: 200 });
+    expect(await state.counter(key('a'))).toEqual({ spentUsd: 0.3, reservedUsd: 0.2 });
+    await state.seedSpent(key('a'), 0.4, { lowerIfQuietMs: 200 });
+    expect((await state.counter(key('a'))).spentUsd).toBe(0.4);
   });
 
   it('keeps windows and total counters apart', async () => {
@@ -210,6 +259,7 @@ describe.each([
 
   it('200 concurrent reservations of $0.01 against $1.00 from two instances: exactly 100 succeed', async () => {
     const peer = await harness.peer();
+    await seed('race');
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, index) =>
         (index % 2 === 0 ? state : peer).reserve(`r${index}`, [block('race', 1)], 0.01, MINUTE),

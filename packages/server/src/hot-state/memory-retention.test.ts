@@ -45,6 +45,7 @@ describe('memory hot state: bounded retention', () => {
     let clock = windowStart;
     const state = createMemoryHotState({ now: () => clock });
     const check = { key: { budgetId: 'b', windowStart }, limitUsd: 1, enforce: true };
+    await state.seedSpent(check.key, 0);
     await state.reserve('r1', [check], 1, 1_000);
     clock += 999;
     expect(await state.reserve('r2', [check], 0.01, 1_000)).toMatchObject({ ok: false });

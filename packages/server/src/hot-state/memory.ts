@@ -6,6 +6,7 @@ import {
   prepareKeys,
   prepareRate,
   prepareReserve,
+  requireQuietMs,
   SETTLED_MEMORY_MS,
   toMicros,
 } from './shared.js';
@@ -14,6 +15,10 @@ import type { BudgetCounter, BudgetCounterKey, HotState, RateResult, ReserveResu
 interface Counter {
   expiresAt: number;
   spentMicros: number;
+  /** Set only by seedSpent: a counter made by settles alone does not know the window's spend. */
+  seeded: boolean;
+  /** When a settle last charged it; a seed may lower spent only after a quiet spell. */
+  lastSettledAt: number;
   /** Live reservations on this counter: id → amount and expiry, so expiry needs no other lookup. */
   reservations: Map<string, { amountMicros: number; expiresAt: number }>;
 }
@@ -70,7 +75,13 @@ export function createMemoryHotState(options: { now?: () => number } = {}): HotS
   function writeCounter(key: BudgetCounterKey, at: number): Counter {
     const existing = readCounter(key, at);
     if (existing) return existing;
-    const counter: Counter = { expiresAt: counterExpiresAt(key), spentMicros: 0, reservations: new Map() };
+    const counter: Counter = {
+      expiresAt: counterExpiresAt(key),
+      spentMicros: 0,
+      seeded: false,
+      lastSettledAt: 0,
+      reservations: new Map(),
+    };
     counters.set(counterId(key), counter);
     return counter;
   }
@@ -98,8 +109,9 @@ export function createMemoryHotState(options: { now?: () => number } = {}): HotS
     for (const [id, counter] of counters) {
       const reserved = liveReserved(counter, at);
       const expired = counter.expiresAt !== 0 && counter.expiresAt <= at;
-      // An empty counter reads the same as a missing one, so it can go too.
-      if (expired || (counter.spentMicros === 0 && reserved === 0)) counters.delete(id);
+      // An empty unseeded counter reads the same as a missing one, so it can go too; a seeded
+      // one is kept, or the next call would have to read the ledger again.
+      if (expired || (!counter.seeded && counter.spentMicros === 0 && reserved === 0)) counters.delete(id);
     }
     for (const [id, reservation] of reservations) if (reservation.expiresAt <= at) reservations.delete(id);
     for (const [id, expiresAt] of settled) if (expiresAt <= at) settled.delete(id);
@@ -113,6 +125,10 @@ export function createMemoryHotState(options: { now?: () => number } = {}): HotS
       const at = now();
       sweep(at);
       if (liveReservation(reservationId, at)) return { ok: true };
+      const unseeded = prepared.checks
+        .filter((check) => check.enforce && !readCounter(check.key, at)?.seeded)
+        .map((check) => check.key);
+      if (unseeded.length > 0) return { ok: false, unseeded };
       for (const check of prepared.checks) {
         if (!check.enforce) continue;
         const counter = readCounter(check.key, at);
@@ -148,7 +164,11 @@ export function createMemoryHotState(options: { now?: () => number } = {}): HotS
       const settledUntil = settled.get(reservationId);
       if (settledUntil !== undefined && settledUntil > at) return;
       removeReservation(reservationId);
-      for (const key of unique) writeCounter(key, at).spentMicros += actualMicros;
+      for (const key of unique) {
+        const counter = writeCounter(key, at);
+        counter.spentMicros += actualMicros;
+        counter.lastSettledAt = at;
+      }
       settled.set(reservationId, at + SETTLED_MEMORY_MS);
     },
 
@@ -169,12 +189,17 @@ export function createMemoryHotState(options: { now?: () => number } = {}): HotS
       };
     },
 
-    async seedSpent(key, spentUsd): Promise<void> {
+    async seedSpent(key, spentUsd, options = {}): Promise<void> {
       ensureOpen();
       prepareKeys([key]);
       const seedMicros = toMicros(spentUsd, 'spentUsd');
-      const counter = writeCounter(key, now());
-      counter.spentMicros = Math.max(counter.spentMicros, seedMicros);
+      const quietMs = options.lowerIfQuietMs;
+      if (quietMs !== undefined) requireQuietMs(quietMs);
+      const at = now();
+      const counter = writeCounter(key, at);
+      const quiet = quietMs !== undefined && at - counter.lastSettledAt >= quietMs;
+      counter.spentMicros = quiet ? seedMicros : Math.max(counter.spentMicros, seedMicros);
+      counter.seeded = true;
     },
 
     async consumeRate(checks): Promise<RateResult> {

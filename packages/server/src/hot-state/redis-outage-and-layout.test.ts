@@ -72,6 +72,7 @@ describe.skipIf(!redisUp)('redis hot state: storage and outages', () => {
     const prefix = `${keyPrefix}layout:`;
     const state = await createRedisHotState(redisUrl, { keyPrefix: prefix });
     try {
+      await state.seedSpent(day, 0);
       await state.reserve('r1', [{ key: day, limitUsd: 5, enforce: true }], 0.123456, 10_000);
       await state.settle('r2', [day, total], 0.1);
       await state.consumeRate([{ key: 'rpm', limit: 5, windowMs: 30_000, cost: 1 }]);
@@ -114,6 +115,7 @@ describe.skipIf(!redisUp)('redis hot state: storage and outages', () => {
     const state = await createRedisHotState(proxied.toString(), { keyPrefix: prefix });
     const direct = await createRedisHotState(redisUrl, { keyPrefix: prefix });
     try {
+      await state.seedSpent(day, 0);
       await state.reserve('r1', [{ key: day, limitUsd: 1, enforce: true }], 0.4, 60_000);
       const received: string[] = [];
       await state.subscribe('policy', (message) => received.push(message));

@@ -3,7 +3,9 @@
  *
  * Key layout (P = key prefix, C = `<budgetId>:<windowStart>`):
  * - `P c:C`  hash: `spent`, `reserved` (micro-dollars) and `r:<reservationId>` → amount, so an
- *            expired reservation's amount is still known when it is pruned from `reserved`.
+ *            expired reservation's amount is still known when it is pruned from `reserved`;
+ *            `seeded` (set only by the seed script: reserve refuses to trust a counter without
+ *            it) and `settledAt` (epoch ms of the last settle, for the seed's quiet check).
  * - `P z:C`  sorted set: reservation ids on this counter, scored by expiry (epoch ms). Pruned
  *            lazily at the start of every script that reads the counter.
  * - `P r:<reservationId>` hash: `counters` (JSON list of its `c`/`z` keys); PEXPIRE = ttl, so
@@ -65,6 +67,14 @@ local now = clock(ARGV[1])
 local id, amount, ttl = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 if redis.call('EXISTS', KEYS[1]) == 1 then return {1} end
 local n = (#KEYS - 1) / 2
+local unseeded = {2}
+for i = 1, n do
+  local base = 4 + 3 * (i - 1)
+  if ARGV[base + 2] == '1' and redis.call('HEXISTS', KEYS[2 * i], 'seeded') == 0 then
+    unseeded[#unseeded + 1] = i
+  end
+end
+if #unseeded > 1 then return unseeded end
 for i = 1, n do
   local c, z, base = KEYS[2 * i], KEYS[2 * i + 1], 4 + 3 * (i - 1)
   prune(c, z, now)
@@ -88,16 +98,21 @@ redis.call('PEXPIRE', KEYS[1], int(ttl))
 return {1}
 `;
 
-/** KEYS: r, s, then c/z per key charged. ARGV: id, actual, settledTtl, then expireAt per key. */
+/**
+ * KEYS: r, s, then c/z per key charged. ARGV: now, id, actual, settledTtl, then expireAt per key.
+ * Never sets `seeded`: a counter this creates holds only the settles since it was lost.
+ */
 export const settleScript = `${prelude}
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
-drop_reservation(KEYS[1], ARGV[1])
+local now = clock(ARGV[1])
+drop_reservation(KEYS[1], ARGV[2])
 for i = 1, (#KEYS - 2) / 2 do
   local c, z = KEYS[2 * i + 1], KEYS[2 * i + 2]
-  redis.call('HINCRBY', c, 'spent', ARGV[2])
-  touch(c, z, ARGV[3 + i])
+  redis.call('HINCRBY', c, 'spent', ARGV[3])
+  redis.call('HSET', c, 'settledAt', int(now))
+  touch(c, z, ARGV[4 + i])
 end
-redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
 return 1
 `;
 
@@ -114,11 +129,17 @@ local figures = redis.call('HMGET', KEYS[1], 'spent', 'reserved')
 return {tonumber(figures[1] or '0'), tonumber(figures[2] or '0')}
 `;
 
-/** KEYS: c, z. ARGV: seed, expireAt. */
+/** KEYS: c, z. ARGV: now, seed, expireAt, quietMs ('' = never lower). */
 export const seedScript = `${prelude}
 local spent = tonumber(redis.call('HGET', KEYS[1], 'spent') or '-1')
-if spent < tonumber(ARGV[1]) then redis.call('HSET', KEYS[1], 'spent', ARGV[1]) end
-touch(KEYS[1], KEYS[2], ARGV[2])
+local quiet = false
+if ARGV[4] ~= '' then
+  local settledAt = tonumber(redis.call('HGET', KEYS[1], 'settledAt') or '0')
+  quiet = clock(ARGV[1]) - settledAt >= tonumber(ARGV[4])
+end
+if quiet or spent < tonumber(ARGV[2]) then redis.call('HSET', KEYS[1], 'spent', ARGV[2]) end
+redis.call('HSET', KEYS[1], 'seeded', '1')
+touch(KEYS[1], KEYS[2], ARGV[3])
 return 1
 `;
 

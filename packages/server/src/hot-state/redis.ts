@@ -14,6 +14,7 @@ import {
   prepareKeys,
   prepareRate,
   prepareReserve,
+  requireQuietMs,
   SETTLED_MEMORY_MS,
   toMicros,
 } from './shared.js';
@@ -140,6 +141,10 @@ export async function createRedisHotState(
         ...args,
       )) as number[];
       if (reply[0] === 1) return { ok: true };
+      if (reply[0] === 2) {
+        const unseeded = reply.slice(1).map((index) => prepared.checks[index - 1]?.key);
+        return { ok: false, unseeded: unseeded.filter((key) => key !== undefined) };
+      }
       const failing = prepared.checks[(reply[1] ?? 0) - 1];
       if (!failing) throw new Error('hot state: reserve script named no failing check');
       return {
@@ -163,6 +168,7 @@ export async function createRedisHotState(
       await scripts.hotStateSettle(
         redisKeys.length,
         ...redisKeys,
+        now(),
         reservationId,
         actualMicros,
         SETTLED_MEMORY_MS,
@@ -182,11 +188,20 @@ export async function createRedisHotState(
       return { spentUsd: fromMicros(reply[0] ?? 0), reservedUsd: fromMicros(reply[1] ?? 0) };
     },
 
-    async seedSpent(key, spentUsd): Promise<void> {
+    async seedSpent(key, spentUsd, options = {}): Promise<void> {
       ensureOpen();
       prepareKeys([key]);
       const seedMicros = toMicros(spentUsd, 'spentUsd');
-      await scripts.hotStateSeed(2, ...counterKeys(key), seedMicros, counterExpiresAt(key));
+      const quietMs = options.lowerIfQuietMs;
+      if (quietMs !== undefined) requireQuietMs(quietMs);
+      await scripts.hotStateSeed(
+        2,
+        ...counterKeys(key),
+        now(),
+        seedMicros,
+        counterExpiresAt(key),
+        quietMs === undefined ? '' : quietMs,
+      );
     },
 
     async consumeRate(checks): Promise<RateResult> {

@@ -78,6 +78,11 @@ export function prepareReserve(
   return { checks: prepared, amountMicros: toMicros(amountUsd, 'amountUsd') };
 }
 
+/** A seed's quiet span must be a whole number of ms, at least 1. */
+export function requireQuietMs(quietMs: number): void {
+  requireInteger(quietMs, 'lowerIfQuietMs', 1);
+}
+
 /** Settle's counters, de-duplicated so a key listed twice is still charged once. */
 export function prepareKeys(keys: BudgetCounterKey[]): BudgetCounterKey[] {
   const unique = new Map<string, BudgetCounterKey>();

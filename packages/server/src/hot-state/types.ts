@@ -29,11 +29,15 @@ export interface BudgetCheck {
 
 /**
  * Outcome of `reserve`. A refusal names the first enforced budget that would be exceeded and its
- * figures at that instant, so the caller can render a message naming the budget.
+ * figures at that instant, so the caller can render a message naming the budget. `unseeded`
+ * lists the enforced counters that were never seeded from the usage ledger (new, or lost in a
+ * Redis restart): their spend is unknown, so nothing was reserved; the caller seeds them and
+ * tries again.
  */
 export type ReserveResult =
   | { ok: true }
-  | { ok: false; budgetId: string; spentUsd: number; reservedUsd: number; limitUsd: number };
+  | { ok: false; budgetId: string; spentUsd: number; reservedUsd: number; limitUsd: number }
+  | { ok: false; unseeded: BudgetCounterKey[] };
 
 /** A counter's figures; `reservedUsd` counts only reservations that have not expired. */
 export interface BudgetCounter {
@@ -63,7 +67,10 @@ export type RateResult = { ok: true } | { ok: false; key: string; retryAfterMs: 
 
 export interface HotState {
   /**
-   * Atomically: for every enforced check, spent + reserved + amountUsd must stay <= limitUsd; if
+   * Atomically: every enforced check's counter must have been seeded (`seedSpent`; settling alone
+   * does not count, since a counter rebuilt by settles after a restart knows only part of the
+   * spend), else the answer is `unseeded` and nothing changes. Then for every enforced check,
+   * spent + reserved + amountUsd must stay <= limitUsd; if
    * all pass, the reservation is added to every check's counter (enforced or not); if any fails,
    * nothing changes. The reservation expires after ttlMs (a gateway that died never settles).
    * Reserving an id that is still live returns `{ ok: true }` without reserving again, so a
@@ -92,9 +99,14 @@ export interface HotState {
   counter(key: BudgetCounterKey): Promise<BudgetCounter>;
   /**
    * Sets spent to at least `spentUsd` if the counter is missing or lower — used to rebuild state
-   * from the usage ledger after Redis lost it (restart). Never lowers a counter.
+   * from the usage ledger after Redis lost it (restart) — and marks the counter seeded, so
+   * `reserve` trusts it. Never lowers a counter, except with `lowerIfQuietMs`: then, when no
+   * settle has touched the counter for that long (by the hot state's clock), spent becomes
+   * exactly `spentUsd`, so a counter that charged what the ledger never got converges down to
+   * it. Quiet means every settle's event has had time to reach the ledger (the caller picks the
+   * span from its write interval); reservations are separate from spent and stay as they are.
    */
-  seedSpent(key: BudgetCounterKey, spentUsd: number): Promise<void>;
+  seedSpent(key: BudgetCounterKey, spentUsd: number, options?: { lowerIfQuietMs?: number }): Promise<void>;
   /**
    * Cluster-wide rate limits using GCRA (a leaky bucket of capacity `limit * windowMs`, draining
    * `limit` per ms): up to `limit` cost may arrive at once, after which capacity comes back
