@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'budget_exhausted'
   | 'rate_limited'
   | 'no_provider'
+  | 'storage_unavailable'
   | 'upstream_unreachable'
   | 'upstream_timeout'
   | 'upstream_invalid_response'
@@ -55,6 +56,8 @@ export const errorTraits: Record<ErrorCode, ErrorTraits> = {
   budget_exhausted: { status: 402, fault: 'client', retryable: false },
   rate_limited: { status: 429, fault: 'client', retryable: true },
   no_provider: { status: 503, fault: 'platform', retryable: false },
+  // The database or the hot state cannot be reached: keys and budgets cannot be checked.
+  storage_unavailable: { status: 503, fault: 'platform', retryable: true },
   upstream_unreachable: { status: 502, fault: 'provider', retryable: true },
   upstream_timeout: { status: 504, fault: 'provider', retryable: true },
   // A success that is not the API at all (a proxy's or captive portal's HTML page): a broken provider.
@@ -106,6 +109,7 @@ const openAiType: Record<ErrorCode, string> = {
   budget_exhausted: 'insufficient_quota',
   rate_limited: 'rate_limit_exceeded',
   no_provider: 'server_error',
+  storage_unavailable: 'server_error',
   upstream_unreachable: 'server_error',
   upstream_invalid_response: 'server_error',
   upstream_timeout: 'server_error',
@@ -131,6 +135,7 @@ const anthropicType: Record<ErrorCode, string> = {
   budget_exhausted: 'billing_error',
   rate_limited: 'rate_limit_error',
   no_provider: 'api_error',
+  storage_unavailable: 'api_error',
   upstream_unreachable: 'api_error',
   upstream_invalid_response: 'api_error',
   upstream_timeout: 'timeout_error',
@@ -156,6 +161,7 @@ const googleStatus: Record<ErrorCode, string> = {
   budget_exhausted: 'RESOURCE_EXHAUSTED',
   rate_limited: 'RESOURCE_EXHAUSTED',
   no_provider: 'UNAVAILABLE',
+  storage_unavailable: 'UNAVAILABLE',
   upstream_unreachable: 'UNAVAILABLE',
   upstream_invalid_response: 'UNAVAILABLE',
   upstream_timeout: 'DEADLINE_EXCEEDED',

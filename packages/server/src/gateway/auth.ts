@@ -34,6 +34,9 @@ export interface ResolvedKey {
   policy: EffectivePolicy;
 }
 
+/** How long a caller is asked to wait when the store cannot be read. */
+const STORAGE_RETRY_AFTER_SECONDS = 5;
+
 interface CacheEntry {
   /** Undefined caches "no such key", so a flood of well-formed fakes costs one read each at most. */
   resolved: ResolvedKey | undefined;
@@ -110,6 +113,14 @@ export class Authenticator {
           const entry = { resolved, loadedAt: this.#now() };
           if (generation === this.#generation) this.#remember(hash, entry);
           return entry;
+        })
+        .catch((error: unknown) => {
+          // The key cannot be checked, so the call cannot be served; an honest, retryable 503.
+          throw new GatewayError(
+            'storage_unavailable',
+            'Keys cannot be checked right now (storage is unreachable); retry shortly.',
+            { cause: error, headers: { 'retry-after': String(STORAGE_RETRY_AFTER_SECONDS) } },
+          );
         })
         .finally(() => this.#loading.delete(hash));
       this.#loading.set(hash, loading);

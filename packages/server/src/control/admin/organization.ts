@@ -5,7 +5,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../store/database.js';
 import { getOrganization, type Organization } from '../../store/organizations.js';
-import { organizations } from '../../store/schema.js';
+import { organizations, storageOutageModes } from '../../store/schema.js';
 import { errorSchema } from './schemas.js';
 
 const organizationSchema = z
@@ -24,6 +24,11 @@ const organizationSchema = z
       .number()
       .int()
       .describe('Lifetime of the personal keys people get by signing in'),
+    storageOutageMode: z
+      .enum(storageOutageModes)
+      .describe(
+        "While the database or Redis is unreachable: 'closed' refuses budgeted calls with 503 and retry-after, 'open' serves them without budget and rate-limit checks",
+      ),
   })
   .meta({ id: 'Organization' });
 
@@ -52,6 +57,7 @@ const updateOrganizationBody = z
       .min(300, { message: 'personalKeyTtlSeconds must be at least 300 (5 minutes)' })
       .max(30 * 86_400, { message: 'personalKeyTtlSeconds must be at most 2592000 (30 days)' })
       .optional(),
+    storageOutageMode: z.enum(storageOutageModes).optional(),
   })
   .strict();
 
@@ -73,6 +79,7 @@ export function organizationRoutes(
     timeZone: row.timeZone,
     emailDomains: row.emailDomains,
     personalKeyTtlSeconds: row.personalKeyTtlSeconds,
+    storageOutageMode: row.storageOutageMode,
   });
 
   app.get(
@@ -110,8 +117,9 @@ export function organizationRoutes(
         .returning();
       if (!row)
         return reply.code(404).send({ error: { code: 'not_found', message: 'organization not found' } });
-      // Budget windows are computed in this zone: gateways must not keep the old one.
-      if (request.body.timeZone) options.onBudgetChange();
+      // Budget windows are computed in this zone, and the outage mode is read with it: gateways
+      // must not keep the old ones.
+      if (request.body.timeZone || request.body.storageOutageMode) options.onBudgetChange();
       return view(row);
     },
   );
