@@ -199,6 +199,12 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
       receivedAt: call.receivedAt,
       reportUnpriced: dependencies.reportUnpriced,
     });
+    // Written ahead: the counter is charged only once a crash can no longer lose the event, so
+    // counter and ledger cannot part ways. A spool that failed is reported; the event is still
+    // pending for the database, so the call is charged all the same.
+    await dependencies.ledger
+      .durable()
+      .catch((error: unknown) => dependencies.reportFault(error, call.requestId));
     await ticket.settle(costUsd).catch((error: unknown) => dependencies.reportFault(error, call.requestId));
   } catch (error) {
     const gatewayError = toGatewayError(error);

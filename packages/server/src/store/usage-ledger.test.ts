@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -74,8 +74,58 @@ describe('usage ledger', () => {
     await next.start();
     const [row] = await aggregateUsage(healthy.db, 'org_default', { groupBy: 'key' });
     expect(row).toMatchObject({ group: 'vk_1', requests: 2, inputTokens: 11 });
-    expect(existsSync(spoolPath)).toBe(false);
+    // Written, so the write-ahead spool holds nothing any more.
+    expect(readFileSync(spoolPath, 'utf8')).toBe('');
     expect(existsSync(`${spoolPath}.replaying`)).toBe(false);
     await next.close();
+  });
+
+  it('has every event on disk once durable() resolves, before any database write, and replays it after a crash', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'gatehouse-ledger-'));
+    folders.push(folder);
+    const spoolPath = join(folder, 'usage-spool.jsonl');
+    const first = await freshDatabase();
+    // A flush interval far beyond the test: nothing reaches the database on its own.
+    const crashed = new UsageLedger(first.db, { flushIntervalMs: 60_000, spoolPath });
+    await crashed.start();
+    for (let index = 0; index < 5; index++) crashed.record(event(`req_${index}`, 1));
+    await crashed.durable();
+    const lines = readFileSync(spoolPath, 'utf8').trim().split('\n');
+    expect(lines.map((line) => (JSON.parse(line) as UsageEventRow).requestId)).toEqual([
+      'req_0',
+      'req_1',
+      'req_2',
+      'req_3',
+      'req_4',
+    ]);
+    expect(await aggregateUsage(first.db, 'org_default', { groupBy: 'key' })).toEqual([]);
+    // No close(): the process died here. The next start replays the spool, and a flush empties it.
+    const healthy = await freshDatabase();
+    const next = new UsageLedger(healthy.db, { flushIntervalMs: 60_000, spoolPath });
+    await next.start();
+    const [row] = await aggregateUsage(healthy.db, 'org_default', { groupBy: 'key' });
+    expect(row).toMatchObject({ requests: 5 });
+    next.record(event('req_5', 1));
+    await next.durable();
+    expect(readFileSync(spoolPath, 'utf8')).toContain('req_5');
+    await next.flush();
+    expect(readFileSync(spoolPath, 'utf8')).toBe('');
+    await next.close();
+  });
+
+  it('commits the events of one tick with one sync', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'gatehouse-ledger-'));
+    folders.push(folder);
+    const storage = await freshDatabase();
+    const ledger = new UsageLedger(storage.db, { flushIntervalMs: 60_000, spoolPath: join(folder, 'spool') });
+    await ledger.start();
+    const syncs = await Promise.all(
+      Array.from({ length: 50 }, (_, index) => ledger.record(event(`req_${index}`, 1))),
+    );
+    expect(syncs).toHaveLength(50);
+    // One batch: every record of the tick got the same promise back.
+    const promises = new Set(Array.from({ length: 3 }, (_, index) => ledger.record(event(`x_${index}`, 1))));
+    expect(promises.size).toBe(1);
+    await ledger.close();
   });
 });

@@ -1,14 +1,17 @@
-import { appendFileSync, existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import type { Database } from './database.js';
 import { insertUsageEvents, type UsageEventRow } from './usage-events.js';
+import { UsageSpool } from './usage-spool.js';
 
 export interface UsageLedgerOptions {
   flushIntervalMs: number;
   /** Rows per INSERT. */
   batchSize?: number;
   /**
-   * File that holds events the database could not take (an outage at shutdown), replayed on the
-   * next start. Undefined disables spooling (tests with throwaway databases).
+   * The write-ahead spool: every event is appended and synced here before its call is charged,
+   * and the file is emptied once the database holds everything in it; whatever it still holds
+   * at the next start (a crash, an outage at shutdown) is replayed. Undefined disables spooling
+   * (tests with throwaway databases).
    */
   spoolPath?: string | undefined;
   onError?: (error: unknown) => void;
@@ -16,8 +19,10 @@ export interface UsageLedgerOptions {
 
 /**
  * The append-only usage ledger. Requests hand their event over and move on; events are written
- * in batches off the hot path. A failed write keeps the events for the next attempt, and what is
- * still unwritten at shutdown goes to a local spool file rather than being lost.
+ * in batches off the hot path. Each event is first appended to a local write-ahead spool (group
+ * commit: one sync for every event of the same tick), and `durable()` says when, so a budget
+ * counter is charged only for what the ledger will have even after a crash. A failed write keeps
+ * the events for the next attempt; the spool keeps them across a restart.
  */
 export class UsageLedger {
   readonly #db: Database;
@@ -25,6 +30,7 @@ export class UsageLedger {
   #pending: UsageEventRow[] = [];
   #flushing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #spool: UsageSpool | undefined;
 
   constructor(db: Database, options: UsageLedgerOptions) {
     this.#db = db;
@@ -39,13 +45,30 @@ export class UsageLedger {
   /** Replays a spool left by an earlier run, then starts the periodic flush. */
   async start(): Promise<void> {
     await this.#replaySpool();
+    if (this.#options.spoolPath) {
+      this.#spool = new UsageSpool(this.#options.spoolPath);
+      await this.#spool.open();
+    }
+    await this.flush();
     this.#timer = setInterval(() => void this.flush(), this.#options.flushIntervalMs);
     this.#timer.unref();
   }
 
-  record(event: UsageEventRow): void {
+  /** Takes the event; the promise says when it is in the spool (at once without one). */
+  record(event: UsageEventRow): Promise<void> {
     this.#pending.push(event);
+    const durable = this.#spool ? this.#spool.append(JSON.stringify(event)) : Promise.resolve();
     if (this.#pending.length >= this.#options.batchSize) void this.flush();
+    return durable;
+  }
+
+  /**
+   * Resolves once every event recorded so far is on disk in the spool, so a crash from then on
+   * loses none of them; rejects when the spool could not be written (the events are still
+   * pending for the database).
+   */
+  durable(): Promise<void> {
+    return this.#spool?.durable() ?? Promise.resolve();
   }
 
   get pendingCount(): number {
@@ -74,17 +97,25 @@ export class UsageLedger {
         return;
       }
     }
+    // Everything recorded so far is in the database: the spool's lines are no longer needed.
+    await this.#spool?.truncate().catch((error: unknown) => this.#options.onError(error));
+    this.#dropReplayed();
   }
 
-  /** Stops the timer, writes what it can, and spools the rest. */
+  /** Stops the timer and writes what it can; the spool already holds the rest for the next start. */
   async close(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     await this.flush();
-    if (this.#pending.length > 0 && this.#options.spoolPath) {
-      const lines = this.#pending.map((event) => JSON.stringify(event)).join('\n');
-      writeFileSync(this.#options.spoolPath, `${lines}\n`, { flag: 'a', mode: 0o600 });
-      this.#pending = [];
-    }
+    await this.#spool?.close();
+    this.#spool = undefined;
+    if (this.#options.spoolPath) this.#pending = [];
+  }
+
+  /** The file an earlier run's spool is replayed from, gone once its events are written. */
+  #dropReplayed(): void {
+    const path = this.#options.spoolPath;
+    if (path && this.#pending.length === 0 && existsSync(`${path}.replaying`))
+      unlinkSync(`${path}.replaying`);
   }
 
   async #replaySpool(): Promise<void> {
@@ -109,8 +140,7 @@ export class UsageLedger {
         const event = JSON.parse(line) as UsageEventRow & { createdAt: string };
         return { ...event, createdAt: new Date(event.createdAt) };
       });
+    // Written by start()'s flush, once the new spool is open; dropped from disk once written.
     this.#pending.push(...events);
-    await this.flush();
-    if (this.#pending.length === 0) unlinkSync(replaying);
   }
 }

@@ -1,0 +1,114 @@
+import { type FileHandle, open } from 'node:fs/promises';
+
+/** One group commit: the lines appended while it was open, written and synced together. */
+interface Batch {
+  lines: string[];
+  done: Promise<void>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * The usage ledger's write-ahead log: an append-only file of JSON lines that holds every usage
+ * event before the budget counters are charged for it, so a crash (SIGKILL, power loss) cannot
+ * leave a counter charged for a call the ledger never heard of.
+ *
+ * Syncing each event on its own would cost a disk flush per call; appends instead join the open
+ * batch, and one write plus one `fdatasync` commits everything appended in the same turn of the
+ * event loop (group commit). Work runs strictly in order on one queue: commits and truncation, so
+ * a truncation never races a write.
+ */
+export class UsageSpool {
+  readonly #path: string;
+  #handle: FileHandle | undefined;
+  /** The batch still taking lines; undefined once it started writing. */
+  #open: Batch | undefined;
+  /** The tail of the work queue. */
+  #queue: Promise<void> = Promise.resolve();
+  #last: Promise<void> = Promise.resolve();
+
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  get path(): string {
+    return this.#path;
+  }
+
+  async open(): Promise<void> {
+    this.#handle = await open(this.#path, 'a', 0o600);
+  }
+
+  /** Adds a line; resolves once it is on disk (with every line appended in the same tick). */
+  append(line: string): Promise<void> {
+    let batch = this.#open;
+    if (!batch) {
+      batch = newBatch();
+      this.#open = batch;
+      const committing = batch;
+      // Deferred to the next turn so every call finishing in this one shares the sync.
+      this.#enqueue(() =>
+        new Promise((resolve) => setImmediate(resolve)).then(() => this.#commit(committing)),
+      );
+      this.#last = batch.done;
+    }
+    batch.lines.push(line);
+    return batch.done;
+  }
+
+  /** Resolves once everything appended so far is on disk (or failed to get there). */
+  durable(): Promise<void> {
+    return this.#last;
+  }
+
+  /**
+   * Empties the file once the caller knows every line in it reached the database. Lines appended
+   * after this call are written after the truncation, so none of them is lost.
+   */
+  truncate(): Promise<void> {
+    this.#open = undefined;
+    return this.#enqueue(async () => {
+      await this.#handle?.truncate(0);
+    });
+  }
+
+  /** Waits for queued work, then closes the file. */
+  async close(): Promise<void> {
+    this.#open = undefined;
+    await this.#queue;
+    await this.#handle?.close();
+    this.#handle = undefined;
+  }
+
+  async #commit(batch: Batch): Promise<void> {
+    if (this.#open === batch) this.#open = undefined;
+    try {
+      const handle = this.#handle;
+      if (!handle) throw new Error('usage spool is not open');
+      await handle.write(`${batch.lines.join('\n')}\n`);
+      await handle.datasync();
+      batch.resolve();
+    } catch (error) {
+      batch.reject(error);
+    }
+  }
+
+  #enqueue(work: () => Promise<void>): Promise<void> {
+    const run = this.#queue.then(work);
+    // The queue goes on after a failure; the failure is the work's own caller's to see.
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+}
+
+function newBatch(): Batch {
+  let resolve: () => void = () => {};
+  let reject: (error: unknown) => void = () => {};
+  const done = new Promise<void>((onResolve, onReject) => {
+    resolve = onResolve;
+    reject = onReject;
+  });
+  // A failed sync is reported by whoever awaits it; an unawaited one must not crash the process.
+  done.catch(() => {});
+  return { lines: [], done, resolve, reject };
+}
