@@ -1,12 +1,14 @@
+import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutboundNetworks } from '../src/security/outbound-networks.js';
+import { providerCredentials } from '../src/store/schema.js';
 import {
   MOCK_UPSTREAM_API_KEY,
   type MockUpstream,
   startMockUpstream,
 } from './mock-upstream/mock-upstream.js';
-import { startTestGatehouse, type TestGatehouse } from './support/harness.js';
+import { ADMIN_TOKEN, startTestGatehouse, type TestGatehouse } from './support/harness.js';
 
 describe('the outbound network rules', () => {
   const rules = new OutboundNetworks();
@@ -67,13 +69,19 @@ describe('a provider whose base URL points inside', () => {
       ['inside-literal', '127.0.0.1'],
       ['inside-name', 'localhost'],
     ] as const) {
+      // The admin API refuses such a URL (below); a name can still resolve inside later (DNS
+      // rebinding), which the row changed behind the API's back stands for here.
       const provider = await server.admin('POST', '/providers', {
         name,
         type: 'openai',
-        baseUrl: `http://${host}:${port}/v1`,
+        baseUrl: 'http://203.0.113.10/v1',
         apiKey: MOCK_UPSTREAM_API_KEY,
         models: ['gpt-4o-mini'],
       });
+      await server.gatehouse.storage.db
+        .update(providerCredentials)
+        .set({ baseUrl: `http://${host}:${port}/v1` })
+        .where(eq(providerCredentials.id, provider.id));
       const policy = await server.admin('POST', '/routing-policies', { name, providers: [provider.id] });
       const project = await server.admin('POST', '/projects', { name, routingPolicyId: policy.id });
       const key = await server.admin('POST', '/virtual-keys', { projectId: project.id, name });
@@ -87,5 +95,52 @@ describe('a provider whose base URL points inside', () => {
       );
     }
     expect(mock.requests.length).toBe(0);
+  });
+
+  it('is refused by the admin API, for providers and for an OIDC issuer, and no URL may carry a password', async () => {
+    const post = (body: Record<string, unknown>) =>
+      fetch(`${server.url}/api/admin/providers`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'openai', apiKey: 'sk-x', models: ['m'], ...body }),
+      });
+    for (const [index, baseUrl] of [
+      'http://169.254.169.254/latest/meta-data',
+      'http://10.0.0.7:8000/v1',
+      'http://localhost:11434/v1',
+      'http://[::1]:8000/v1',
+      'http://[fd00:ec2::254]/',
+    ].entries()) {
+      const response = await post({ name: `inside ${index}`, baseUrl });
+      expect(response.status, baseUrl).toBe(400);
+      expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(
+        /^baseUrl: .* which is /,
+      );
+    }
+    const withPassword = await post({ name: 'userinfo', baseUrl: 'https://user:secret@llm.example.com/v1' });
+    expect(withPassword.status).toBe(400);
+    expect(await withPassword.text()).not.toContain('secret@');
+
+    const created = await server.admin('POST', '/providers', {
+      name: 'public',
+      type: 'openai',
+      baseUrl: 'http://203.0.113.20/v1',
+      apiKey: 'sk-x',
+      models: ['m'],
+    });
+    const patched = await fetch(`${server.url}/api/admin/providers/${created.id}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ baseUrl: 'http://169.254.169.254/' }),
+    });
+    expect(patched.status).toBe(400);
+
+    const issuer = await fetch(`${server.url}/api/admin/sso/oidc`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ issuer: 'http://127.0.0.1:9/', clientId: 'gatehouse', clientSecret: 'secret' }),
+    });
+    expect(issuer.status).toBe(400);
+    expect(((await issuer.json()) as { error: { message: string } }).error.message).toContain('issuer: ');
   });
 });

@@ -91,6 +91,21 @@ export class OutboundNetworks {
   }
 
   /**
+   * Why an administrator may not point Gatehouse at this URL, as a sentence naming `field`, or
+   * undefined when it may. A name that does not resolve yet is let through: the connect-time
+   * check still applies when it does.
+   */
+  async refusalForUrl(field: string, url: string): Promise<string | undefined> {
+    try {
+      await this.assertHostAllowed(new URL(url).hostname);
+      return undefined;
+    } catch (error) {
+      if (error instanceof RefusedAddressError) return `${field}: ${error.message}.`;
+      return undefined;
+    }
+  }
+
+  /**
    * A `lookup` for sockets (undici's connect options): resolves as usual, then refuses before the
    * connection is made. IP-literal hosts never reach a lookup; `assertHostAllowed` covers them.
    */
@@ -122,4 +137,10 @@ export function parseCidr(
   const prefix = prefixText === undefined ? maximum : Number(prefixText);
   if (!Number.isInteger(prefix) || prefix < 0 || prefix > maximum) return undefined;
   return { address, prefix, family };
+}
+
+/** A URL with a user name or password in it would store that secret in clear, and echo it. */
+export function hasUserinfo(url: string): boolean {
+  const parsed = URL.canParse(url) ? new URL(url) : undefined;
+  return parsed !== undefined && (parsed.username !== '' || parsed.password !== '');
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { providerAdapters } from '../../gateway/providers/registry.js';
+import type { OutboundNetworks } from '../../security/outbound-networks.js';
 import type { SecretBox } from '../../security/secret-box.js';
 import { budgetsReferencing } from '../../store/budgets.js';
 import type { Database } from '../../store/database.js';
@@ -36,6 +37,8 @@ export interface ProviderRouteOptions {
   box: SecretBox;
   /** Resolved keys carry decrypted credentials: every change must reach them at once. */
   onPolicyChange(): void;
+  /** Where a base URL may point (no metadata, private or loopback address unless allowed). */
+  outbound: OutboundNetworks;
 }
 
 /** What each provider type cannot be called without; the rest have usable defaults. */
@@ -95,6 +98,13 @@ function invalidCredential(type: ProviderType, fields: ProviderFields): string |
   return undefined;
 }
 
+function refusedBaseUrl(
+  outbound: OutboundNetworks,
+  baseUrl: string | undefined,
+): Promise<string | undefined> {
+  return baseUrl === undefined ? Promise.resolve(undefined) : outbound.refusalForUrl('baseUrl', baseUrl);
+}
+
 /** `/api/admin/providers`: provider credentials; secrets go in sealed and never come out. */
 export function providerRoutes(parent: FastifyInstance, options: ProviderRouteOptions): void {
   const app = parent.withTypeProvider<ZodTypeProvider>();
@@ -123,7 +133,9 @@ export function providerRoutes(parent: FastifyInstance, options: ProviderRouteOp
             ),
           );
       }
-      const invalid = invalidCredential(type, request.body);
+      const invalid =
+        invalidCredential(type, request.body) ??
+        (await refusedBaseUrl(options.outbound, request.body.baseUrl));
       if (invalid) return reply.code(400).send(adminError('invalid_request', invalid));
       const { secret, settings, columns } = splitFields(request.body);
       const organizationId = request.admin.organizationId;
@@ -190,7 +202,9 @@ export function providerRoutes(parent: FastifyInstance, options: ProviderRouteOp
         ...(mergedSecret ?? openProviderSecret(box, existing)),
         ...columns,
       };
-      const invalid = invalidCredential(existing.type, standing);
+      const invalid =
+        invalidCredential(existing.type, standing) ??
+        (await refusedBaseUrl(options.outbound, request.body.baseUrl ?? undefined));
       if (invalid) return reply.code(400).send(adminError('invalid_request', invalid));
       const updated = await nameChecked(
         db.transaction(async (tx) => {

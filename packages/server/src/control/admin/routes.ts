@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { OutboundNetworks } from '../../security/outbound-networks.js';
 import type { SecretBox } from '../../security/secret-box.js';
 import type { Database } from '../../store/database.js';
 import type { SsoConnections } from '../sso/connections.js';
@@ -30,6 +31,8 @@ export interface AdminRouteOptions {
   rateLimits: Omit<RateLimitRouteOptions, 'db'>;
   sso: SsoConnections;
   publicUrl: string;
+  /** Where provider and identity-provider URLs may point. */
+  outbound: OutboundNetworks;
 }
 
 /** `/api/admin`: one module per resource, all behind the admin token. */
@@ -38,7 +41,7 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
   const { db, box, now, onPolicyChange } = options;
   // onRequest, not preHandler: an anonymous caller is refused before its body is even validated.
   app.addHook('onRequest', requireAdminToken(options.adminToken, options.defaultOrganizationId));
-  providerRoutes(app, { db, box, onPolicyChange });
+  providerRoutes(app, { db, box, onPolicyChange, outbound: options.outbound });
   routingPolicyRoutes(app, { db, onPolicyChange });
   projectRoutes(app, { db, onPolicyChange, now });
   virtualKeyRoutes(app, { db, box, onPolicyChange, now });
@@ -49,6 +52,6 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
   userRoutes(app, { db, onKeysChange: onPolicyChange, now });
   teamRoutes(app, { db });
   rateLimitRoutes(app, { ...options.rateLimits, db });
-  ssoAdminRoutes(app, { connections: options.sso, publicUrl: options.publicUrl });
+  ssoAdminRoutes(app, { connections: options.sso, publicUrl: options.publicUrl, outbound: options.outbound });
   scimTokenRoutes(app, { db, box, now });
 }

@@ -1,5 +1,6 @@
 import { budgetWindows } from '@gatehouse/core';
 import { z } from 'zod';
+import { hasUserinfo } from '../../security/outbound-networks.js';
 import { budgetActions, budgetScopes, providerTypes, rateLimitScopes } from '../../store/schema.js';
 import { usageGroupings, usageOutcomes } from '../../store/usage-events.js';
 
@@ -29,6 +30,9 @@ export const createProviderBody = z
     type: z.enum(providerTypes),
     baseUrl: z
       .url({ protocol: /^https?$/ })
+      .refine((value) => !hasUserinfo(value), {
+        message: 'baseUrl must not carry a user name or password: give the secret as apiKey',
+      })
       .optional()
       .describe("The provider's API base, e.g. https://api.openai.com/v1 for any OpenAI-compatible upstream"),
     apiKey: z.string().min(1).max(4096).optional().describe('Stored encrypted; never returned'),

@@ -2,17 +2,21 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { isSecureOrLoopback } from '../../http/loopback.js';
+import { hasUserinfo, type OutboundNetworks } from '../../security/outbound-networks.js';
 import type { SsoConnections } from '../sso/connections.js';
 import { errorSchema } from './schemas.js';
 
 const httpsOrLoopback = (name: string) =>
-  z.url().refine(
-    (value) => {
-      const url = new URL(value);
-      return isSecureOrLoopback(url);
-    },
-    { message: `${name} must be an https:// URL (http:// only on loopback)` },
-  );
+  z
+    .url()
+    .refine(
+      (value) => {
+        const url = new URL(value);
+        return isSecureOrLoopback(url);
+      },
+      { message: `${name} must be an https:// URL (http:// only on loopback)` },
+    )
+    .refine((value) => !hasUserinfo(value), { message: `${name} must not carry a user name or password` });
 
 const oidcBody = z
   .object({
@@ -59,10 +63,15 @@ const security = [{ adminToken: [] }];
  */
 export function ssoAdminRoutes(
   parent: FastifyInstance,
-  options: { connections: SsoConnections; publicUrl: string },
+  options: {
+    connections: SsoConnections;
+    publicUrl: string;
+    /** The server fetches an OIDC issuer's discovery and token endpoints: it must be allowed. */
+    outbound: OutboundNetworks;
+  },
 ): void {
   const app = parent.withTypeProvider<ZodTypeProvider>();
-  const { connections, publicUrl } = options;
+  const { connections, publicUrl, outbound } = options;
 
   const view = async (organizationId: string) => {
     const oidc = await connections.get(organizationId, 'oidc');
@@ -107,7 +116,9 @@ export function ssoAdminRoutes(
         response: { 200: ssoView, ...errors },
       },
     },
-    async (request) => {
+    async (request, reply) => {
+      const refused = await outbound.refusalForUrl('issuer', request.body.issuer);
+      if (refused) return reply.code(400).send({ error: { code: 'invalid_request', message: refused } });
       await connections.put(request.admin.organizationId, {
         protocol: 'oidc',
         issuer: request.body.issuer.replace(/\/+$/, ''),
@@ -129,6 +140,7 @@ export function ssoAdminRoutes(
       },
     },
     async (request) => {
+      // The entry point is where browsers are sent, never fetched by the server: no SSRF there.
       await connections.put(request.admin.organizationId, { protocol: 'saml', ...request.body });
       return view(request.admin.organizationId);
     },
