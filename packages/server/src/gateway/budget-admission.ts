@@ -2,7 +2,12 @@ import { GatewayError, windowBounds } from '@gatehouse/core';
 import type { BudgetCheck, HotState } from '../hot-state/types.js';
 import type { BudgetRow } from '../store/budgets.js';
 import type { BudgetScope } from '../store/schema.js';
-import type { Admission, AdmissionRequest, AdmissionTicket } from './admission.js';
+import {
+  type Admission,
+  type AdmissionRequest,
+  type AdmissionTicket,
+  reservedOutputTokens,
+} from './admission.js';
 import type { ResolvedKey } from './auth.js';
 import { costUnder, priceFor, unpricedAdvice } from './pricing.js';
 
@@ -155,21 +160,14 @@ export class BudgetAdmission implements Admission {
   }
 
   /**
-   * Input tokens from the body's size, output bounded by the call's `max_tokens` and a cap, so a
-   * 32k `max_tokens` does not lock a small budget; priced like the call itself will be.
+   * The call's one estimate (`estimateCall`: the body as sent, its output bound), priced like the
+   * call itself will be.
    */
   #estimate(request: AdmissionRequest): number {
     const candidate = request.route.candidates[0];
     if (!candidate) return 0;
-    const json = request.call.json;
-    const asked = [json.max_tokens, json.max_completion_tokens, json.max_output_tokens].find(
-      (value): value is number => typeof value === 'number' && value > 0,
-    );
-    const output = Math.min(
-      asked ?? this.#options.reservedOutputTokensCap,
-      this.#options.reservedOutputTokensCap,
-    );
-    const input = Math.ceil(request.bodyLength / 4);
+    const output = reservedOutputTokens(request.estimate, this.#options.reservedOutputTokensCap);
+    const input = request.estimate.inputTokens;
     const usage = {
       input: { total: input, noCache: input, cacheRead: 0, cacheWrite: 0 },
       output: { total: output, text: output, reasoning: 0 },

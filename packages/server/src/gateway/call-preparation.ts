@@ -38,7 +38,10 @@ export const IDENTITY_HEADER = 'x-gatehouse-identity';
 export class CallPreparation {
   readonly #input: PreparationInput;
   #neutral: { value: NeutralRequest; warnings: TranslationWarning[] } | undefined;
-  readonly #rendered = new Map<WireDialect, { body: Buffer; warnings: TranslationWarning[] }>();
+  readonly #rendered = new Map<
+    WireDialect,
+    { body: Buffer; json: Record<string, unknown>; warnings: TranslationWarning[] }
+  >();
   #native: { body: Buffer; stripUsageChunk: boolean } | undefined;
 
   constructor(input: PreparationInput) {
@@ -60,6 +63,17 @@ export class CallPreparation {
     return candidate.translated
       ? (this.#rendered.get(candidate.dialect as WireDialect)?.body.length ?? this.#input.body.length)
       : this.#nativeBody().body.length;
+  }
+
+  /**
+   * The body a candidate will be sent, before anything is dispatched (admission's estimate), with
+   * its parsed form when translation made it; rendered once and reused by `requestFor`.
+   */
+  sentFor(candidate: RouteCandidate): { body: Buffer; json: Record<string, unknown> | undefined } {
+    this.#refuseTooDeep();
+    if (!candidate.translated) return { body: this.#nativeBody().body, json: undefined };
+    const body = this.#translatedBody(candidate.dialect as WireDialect);
+    return { body, json: this.#rendered.get(candidate.dialect as WireDialect)?.json };
   }
 
   async requestFor(candidate: RouteCandidate): Promise<UpstreamRequest> {
@@ -135,6 +149,7 @@ export class CallPreparation {
     const entry = {
       // The OpenAI chat codec already asks a streamed call for its usage chunk, which metering reads.
       body: Buffer.from(JSON.stringify(rendered.value)),
+      json: rendered.value,
       warnings: [...neutral.warnings, ...rendered.warnings],
     };
     this.#rendered.set(dialect, entry);

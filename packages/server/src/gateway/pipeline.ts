@@ -14,7 +14,13 @@ import {
 } from '@gatehouse/core';
 import type { IdentityTokens } from '../security/identity-tokens.js';
 import type { UsageLedger } from '../store/usage-ledger.js';
-import { type Admission, type AdmissionTicket, admitEverything } from './admission.js';
+import {
+  type Admission,
+  type AdmissionTicket,
+  admitEverything,
+  type CallEstimate,
+  estimateCall,
+} from './admission.js';
 import type { Authenticator, ResolvedKey } from './auth.js';
 import { CallPreparation } from './call-preparation.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
@@ -109,15 +115,6 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
       return;
     }
     model = route.model;
-    // Counting tokens is free and spends nothing: no budget or rate limit to hold it to.
-    const admission = isCountTokensApi(call.api) ? admitEverything : dependencies.admission;
-    ticket = await admission.admit({
-      identity,
-      call: parsed,
-      route,
-      bodyLength: (call.body as Buffer).length,
-    });
-
     const caller = identity;
     const preparation = new CallPreparation({
       api: call.api,
@@ -128,6 +125,15 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
       model,
       identityToken: () => dependencies.identityTokens.tokenFor(caller),
     });
+    // Counting tokens is free and spends nothing: no budget or rate limit to hold it to.
+    const admission = isCountTokensApi(call.api) ? admitEverything : dependencies.admission;
+    ticket = await admission.admit({
+      identity,
+      call: parsed,
+      route,
+      estimate: estimateSent(preparation, route, parsed, call.body as Buffer),
+    });
+
     const abort = abortOnClientClose(call.response);
     const dispatched = await dispatchWithFallback(route.candidates, {
       upstream: dependencies.upstream,
@@ -237,6 +243,26 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
         receivedAt: call.receivedAt,
       });
     }
+  }
+}
+
+/**
+ * The call as its first credential will receive it. A body that cannot be rendered for that
+ * credential is estimated from the client's; dispatch reports the failure if it gets there.
+ */
+function estimateSent(
+  preparation: CallPreparation,
+  route: ResolvedRoute,
+  parsed: ParsedCall,
+  clientBody: Buffer,
+): CallEstimate {
+  const first = route.candidates[0];
+  if (!first) return estimateCall(parsed.json, clientBody, undefined);
+  try {
+    const sent = preparation.sentFor(first);
+    return estimateCall(parsed.json, sent.body, sent.json);
+  } catch {
+    return estimateCall(parsed.json, clientBody, undefined);
   }
 }
 

@@ -2,7 +2,12 @@ import { GatewayError } from '@gatehouse/core';
 import type { HotState, RateCheck } from '../hot-state/types.js';
 import type { RateLimitRow } from '../store/rate-limits.js';
 import type { RateLimitScope } from '../store/schema.js';
-import type { Admission, AdmissionRequest, AdmissionTicket } from './admission.js';
+import {
+  type Admission,
+  type AdmissionRequest,
+  type AdmissionTicket,
+  reservedOutputTokens,
+} from './admission.js';
 
 export interface RateLimitAdmissionOptions {
   hotState: HotState;
@@ -33,8 +38,8 @@ const nothingHeld: AdmissionTicket = { headers: {}, settle: async () => {}, rele
  * the provider credential it will be sent to first, enforced across gateway instances by one
  * all-or-nothing `consumeRate` in the hot state. A refused call consumes nothing on any limit.
  *
- * Tokens per minute are charged with the estimate made before dispatch (input from the body
- * size, output bounded by `max_tokens` and a cap), never corrected to the actual count: a
+ * Tokens per minute are charged with the estimate made before dispatch (`estimateCall`: input
+ * from the body as sent, output bounded by its `max_tokens` and a cap), never corrected to the actual count: a
  * leaky bucket cannot give back what it admitted without letting a burst through that the
  * estimate had already refused, and the estimate's output bound is an upper bound on what the
  * provider may return, so counting it errs towards admitting less, not more. A call without
@@ -75,15 +80,10 @@ export class RateLimitAdmission implements Admission {
     return nothingHeld;
   }
 
-  /** Input from the body's size, output bounded by the call's `max_tokens` and the cap. */
+  /** The call's one estimate (`estimateCall`), output held as budgets hold it. */
   #estimatedTokens(request: AdmissionRequest): number {
-    const json = request.call.json;
-    const asked = [json.max_tokens, json.max_completion_tokens, json.max_output_tokens].find(
-      (value): value is number => typeof value === 'number' && value > 0,
-    );
-    const cap = this.#options.reservedOutputTokensCap;
-    const output = Math.floor(Math.min(asked ?? cap, cap));
-    return Math.ceil(request.bodyLength / 4) + output;
+    const { estimate } = request;
+    return estimate.inputTokens + reservedOutputTokens(estimate, this.#options.reservedOutputTokensCap);
   }
 }
 
