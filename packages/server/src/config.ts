@@ -95,6 +95,11 @@ export interface Config {
   alertWebhookSecret: string | undefined;
   /** How long a resolved key stays cached before it is re-read. `GATEHOUSE_KEY_CACHE_TTL_MS`, default 60 s. */
   keyCacheTtlMs: number;
+  /**
+   * How often each gateway reads the change log for announcements the message bus did not bring
+   * (revocations made while Redis was unreachable). `GATEHOUSE_CHANGE_POLL_MS`, default 1 s.
+   */
+  changePollMs: number;
   /** Usage events are written in batches at least this often. `GATEHOUSE_USAGE_FLUSH_MS`, default 1 s. */
   usageFlushMs: number;
   /** `GATEHOUSE_LOG_LEVEL`: fatal, error, warn, info, debug; default info. */
@@ -237,6 +242,7 @@ const environmentSchema = z.object({
     },
   ),
   GATEHOUSE_KEY_CACHE_TTL_MS: integer('GATEHOUSE_KEY_CACHE_TTL_MS', 60_000, 0, 3_600_000),
+  GATEHOUSE_CHANGE_POLL_MS: integer('GATEHOUSE_CHANGE_POLL_MS', 1_000, 50, 60_000),
   GATEHOUSE_USAGE_FLUSH_MS: integer('GATEHOUSE_USAGE_FLUSH_MS', 1_000, 10, 60_000),
   GATEHOUSE_OIDC_ISSUER: optionalString.refine(
     (value) => value === undefined || (URL.canParse(value) && isSecureOrLoopback(new URL(value))),
@@ -362,6 +368,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     alertWebhookUrl: settings.GATEHOUSE_ALERT_WEBHOOK_URL,
     alertWebhookSecret: settings.GATEHOUSE_ALERT_WEBHOOK_SECRET,
     keyCacheTtlMs: settings.GATEHOUSE_KEY_CACHE_TTL_MS,
+    changePollMs: settings.GATEHOUSE_CHANGE_POLL_MS,
     usageFlushMs: settings.GATEHOUSE_USAGE_FLUSH_MS,
     logLevel: settings.GATEHOUSE_LOG_LEVEL,
     oidc:

@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { BudgetAlerts } from './control/budget-alerts.js';
-import { ChangeFeed } from './control/change-feed.js';
+import { ChangeFeed, changeFeedProblems } from './control/change-feed.js';
 import { SignInAttemptLimits } from './control/cli-auth/attempt-limits.js';
 import { createPostgresNotifyBus } from './control/postgres-notify-bus.js';
 import { SsoConnections } from './control/sso/connections.js';
@@ -21,11 +21,13 @@ import { TelemetryQuota } from './gateway/telemetry-quota.js';
 import { UpstreamClient } from './gateway/upstream.js';
 import { createMemoryHotState, createRedisHotState } from './hot-state/index.js';
 import { buildApp } from './http/app.js';
+import { failureSummary } from './http/failure-summary.js';
 import { IdentityTokens } from './security/identity-tokens.js';
 import { resolveMasterKey } from './security/master-key.js';
 import { OutboundNetworks } from './security/outbound-networks.js';
 import { SecretBox } from './security/secret-box.js';
 import { type BudgetRow, budgetsForScopes, ledgerSpend } from './store/budgets.js';
+import { createChangeLog } from './store/change-log.js';
 import { type OpenDatabase, openDatabase, type StorageTarget } from './store/database.js';
 import { ensureDefaultOrganization, getOrganization } from './store/organizations.js';
 import { limitsForScopes } from './store/rate-limits.js';
@@ -117,9 +119,9 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
           app?.log.error({ err: error }, 'change notification connection failed'),
         )
       : undefined;
-  const changes = new ChangeFeed(
-    notifyBus ?? hotState,
-    {
+  const changes = new ChangeFeed({
+    bus: notifyBus ?? hotState,
+    handlers: {
       'keys-and-policies': () => authenticator.invalidateAll(),
       budgets: () => {
         budgetCache.clear();
@@ -127,8 +129,12 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
       },
       'rate-limits': () => rateLimitCache.clear(),
     },
-    (error) => app?.log.error({ err: error }, 'change fan-out failed; caches expire on their own'),
-  );
+    // Embedded PGlite belongs to one process: no other instance to tell, no log to read.
+    log: target.kind === 'postgres' ? createChangeLog(storage.db) : undefined,
+    pollMs: config.changePollMs,
+    onProblem: (problem, error) =>
+      app?.log.warn({ reason: failureSummary(error) }, changeFeedProblems[problem]),
+  });
   await changes.start();
   const budgetAdmission = new BudgetAdmission({
     hotState,
