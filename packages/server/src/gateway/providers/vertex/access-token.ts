@@ -1,93 +1,116 @@
 /**
- * OAuth access tokens for Vertex AI, minted from a service account key with google-auth-library
- * (a JWT-bearer grant) and cached by the library until five minutes before they expire. One
- * client per credential, so concurrent calls share one token and one refresh.
+ * OAuth access tokens for Vertex AI, minted from a service account key: a JWT signed with the
+ * key (RS256) exchanged at the key's `token_uri` in one JWT-bearer grant. Tokens are cached per
+ * credential until shortly before they expire, and concurrent callers share one request, so a
+ * burst of calls costs one round trip to Google.
  * @see https://developers.google.com/identity/protocols/oauth2/service-account#httprest
  */
-import { createHash } from 'node:crypto';
-import { gaxios, JWT } from 'google-auth-library';
+import { createHash, createPrivateKey } from 'node:crypto';
+import { SignJWT } from 'jose';
 import type { ProviderTarget } from '../types.js';
+import { parseServiceAccountKey, type ServiceAccountKey } from './service-account.js';
 
 /** @see https://cloud.google.com/vertex-ai/docs/authentication */
 const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
-/**
- * The token endpoint google-auth-library 10 posts to. It ignores the key file's `token_uri`
- * (the URL is a constant in its `gtoken/getToken.js`), so a request to this URL is redirected
- * to the key's own `token_uri` by an interceptor on the client's transporter.
- */
-const LIBRARY_TOKEN_URL = 'https://oauth2.googleapis.com/token';
-/** Bound on cached clients; a deployment has a handful of Vertex credentials. */
-const MAX_CLIENTS = 256;
+/** Where keys without a `token_uri` (none Google issues today) are exchanged. */
+const DEFAULT_TOKEN_URI = 'https://oauth2.googleapis.com/token';
+const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+/** The assertion's lifetime: Google accepts at most one hour. */
+const ASSERTION_SECONDS = 3600;
+/** A token is renewed this long before it expires, so no call goes out with a dying one. */
+const REFRESH_MARGIN_MS = 5 * 60 * 1000;
+/** Bound on cached tokens; a deployment has a handful of Vertex credentials. */
+const MAX_CACHED = 256;
 
-interface ServiceAccountKey {
-  client_email: string;
-  private_key: string;
-  private_key_id?: string;
-  project_id?: string;
-  token_uri?: string;
+interface CachedToken {
+  /** The token request in flight, shared by every caller that arrives before it settles. */
+  pending?: Promise<string>;
+  token?: string;
+  expiresAt: number;
 }
 
-const clients = new Map<string, JWT>();
+const tokens = new Map<string, CachedToken>();
 
-function parseKey(target: ProviderTarget): ServiceAccountKey {
-  const text = target.secret.serviceAccountJson;
-  if (!text) throw new Error(`Vertex credential '${target.name}' has no service account key.`);
-  let key: Partial<ServiceAccountKey>;
-  try {
-    key = JSON.parse(text) as Partial<ServiceAccountKey>;
-  } catch {
-    throw new Error(`Vertex credential '${target.name}' has a service account key that is not JSON.`);
-  }
-  if (typeof key.client_email !== 'string' || typeof key.private_key !== 'string') {
+function keyFor(target: ProviderTarget): ServiceAccountKey {
+  const parsed = parseServiceAccountKey(target.secret.serviceAccountJson);
+  if (typeof parsed === 'string') throw new Error(`Vertex credential '${target.name}': ${parsed}`);
+  return parsed;
+}
+
+async function signedAssertion(key: ServiceAccountKey, tokenUri: string): Promise<string> {
+  // Node reads PKCS#8 (what Google issues) and PKCS#1 alike.
+  const privateKey = createPrivateKey(key.private_key);
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ scope: CLOUD_PLATFORM_SCOPE })
+    .setProtectedHeader({
+      alg: 'RS256',
+      typ: 'JWT',
+      ...(key.private_key_id ? { kid: key.private_key_id } : {}),
+    })
+    .setIssuer(key.client_email)
+    .setAudience(tokenUri)
+    .setIssuedAt(now)
+    .setExpirationTime(now + ASSERTION_SECONDS)
+    .sign(privateKey);
+}
+
+async function requestToken(target: ProviderTarget): Promise<{ token: string; expiresAt: number }> {
+  const key = keyFor(target);
+  const tokenUri = key.token_uri ?? DEFAULT_TOKEN_URI;
+  const response = await fetch(tokenUri, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: JWT_BEARER_GRANT,
+      assertion: await signedAssertion(key, tokenUri),
+    }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const answer = (await response.json().catch(() => ({}))) as {
+    access_token?: unknown;
+    expires_in?: unknown;
+    error_description?: unknown;
+  };
+  if (!response.ok || typeof answer.access_token !== 'string' || answer.access_token === '') {
+    // Google's description says what is wrong with the key; the key itself is never in it.
+    const reason = typeof answer.error_description === 'string' ? `: ${answer.error_description}` : '';
     throw new Error(
-      `Vertex credential '${target.name}' has a service account key without client_email or private_key.`,
+      `Vertex credential '${target.name}': the token endpoint answered ${response.status} without an access token${reason}`,
     );
   }
-  return key as ServiceAccountKey;
+  const lifetimeSeconds = typeof answer.expires_in === 'number' ? answer.expires_in : ASSERTION_SECONDS;
+  return { token: answer.access_token, expiresAt: Date.now() + lifetimeSeconds * 1000 };
 }
 
-function clientFor(target: ProviderTarget): JWT {
+/** A bearer token for the credential: the cached one while it is fresh, else a newly minted one. */
+export async function accessTokenFor(target: ProviderTarget): Promise<string> {
   // Keyed by the key's digest too, so an edited credential never uses the old key's token.
   const digest = createHash('sha256')
     .update(target.secret.serviceAccountJson ?? '')
     .digest('base64url');
   const cacheKey = `${target.id}\u0000${digest}`;
-  let client = clients.get(cacheKey);
-  if (!client) {
-    const key = parseKey(target);
-    const transporter = new gaxios.Gaxios();
-    const tokenUri = key.token_uri;
-    if (tokenUri && tokenUri !== LIBRARY_TOKEN_URL) {
-      const target = new URL(tokenUri);
-      transporter.interceptors.request.add({
-        resolved: async (options) => {
-          if (String(options.url) === LIBRARY_TOKEN_URL) options.url = target;
-          return options;
-        },
-      });
-    }
-    client = new JWT({
-      email: key.client_email,
-      key: key.private_key,
-      ...(key.private_key_id ? { keyId: key.private_key_id } : {}),
-      scopes: [CLOUD_PLATFORM_SCOPE],
-      transporter,
-    });
-    if (clients.size >= MAX_CLIENTS) clients.clear();
-    clients.set(cacheKey, client);
+  let entry = tokens.get(cacheKey);
+  if (entry?.token && Date.now() < entry.expiresAt - REFRESH_MARGIN_MS) return entry.token;
+  if (entry?.pending) return entry.pending;
+  if (!entry) {
+    if (tokens.size >= MAX_CACHED) tokens.clear();
+    entry = { expiresAt: 0 };
+    tokens.set(cacheKey, entry);
   }
-  return client;
+  const cached = entry;
+  cached.pending = requestToken(target)
+    .then(({ token, expiresAt }) => {
+      cached.token = token;
+      cached.expiresAt = expiresAt;
+      return token;
+    })
+    .finally(() => {
+      cached.pending = undefined;
+    });
+  return cached.pending;
 }
 
-/** A bearer token for the credential: the cached one while it is fresh, else a newly minted one. */
-export async function accessTokenFor(target: ProviderTarget): Promise<string> {
-  const { token } = await clientFor(target).getAccessToken();
-  if (!token)
-    throw new Error(`Vertex credential '${target.name}': the token endpoint returned no access token.`);
-  return token;
-}
-
-/** Forgets every cached client (tests; a key rotation is picked up by its digest anyway). */
+/** Forgets every cached token (tests; a key rotation is picked up by its digest anyway). */
 export function clearAccessTokenClients(): void {
-  clients.clear();
+  tokens.clear();
 }
