@@ -4,6 +4,7 @@ export * from './budget-window.js';
 export * from './cost.js';
 export * from './dialect.js';
 export * from './errors.js';
+export * from './json.js';
 export * from './json-depth.js';
 export * from './keys.js';
 export * from './model-patterns.js';

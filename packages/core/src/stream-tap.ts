@@ -10,6 +10,7 @@
  * the delivered tokens were still generated and billed upstream, so they are estimated instead.
  */
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { isRecord } from './json.js';
 import { SseEventSplitter } from './sse-event-splitter.js';
 import type { Usage } from './usage.js';
 import { usageFromAnthropic, usageFromOpenAiChat } from './usage-extract.js';
@@ -47,10 +48,6 @@ export function estimateTokens(text: string): number {
  * upstream. Bytes keep flowing either way.
  */
 const MAX_EVENT_CHARS = 4 * 1024 * 1024;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function parseJson(text: string): unknown {
   try {

@@ -2,11 +2,9 @@
  * Reading providers' own usage reports into the neutral {@link Usage}. Upstream JSON is untrusted
  * input: every field is checked, anything missing or odd counts as absent, and nothing throws.
  */
-import type { Usage } from './usage.js';
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+import { isRecord } from './json.js';
+import type { Usage } from './usage.js';
 
 /** A usable token count, or undefined: negative, fractional, NaN and non-numbers are all "not reported". */
 function count(value: unknown): number | undefined {

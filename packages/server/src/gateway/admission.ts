@@ -1,4 +1,4 @@
-import { estimateTokens } from '@gatehouse/core';
+import { estimateTokens, isRecord } from '@gatehouse/core';
 import type { ResolvedKey } from './auth.js';
 import type { ParsedCall } from './request-body.js';
 import type { ResolvedRoute } from './routing.js';
@@ -40,9 +40,7 @@ export interface CallEstimate {
 function outputBoundOf(json: Record<string, unknown>): number | undefined {
   const nested = (field: string, name: string): unknown => {
     const holder = json[field];
-    return typeof holder === 'object' && holder !== null
-      ? (holder as Record<string, unknown>)[name]
-      : undefined;
+    return isRecord(holder) ? holder[name] : undefined;
   };
   const candidates = [
     json.max_tokens,

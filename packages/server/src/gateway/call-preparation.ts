@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import {
   type ApiKind,
   GatewayError,
+  isRecord,
   jsonNestsDeeperThan,
   MAX_JSON_DEPTH,
   type NeutralRequest,
@@ -128,7 +129,7 @@ export class CallPreparation {
     const rewritten: Record<string, unknown> = { ...parsed.json };
     if (modelInBody) rewritten.model = model;
     if (addUsageChunk) {
-      const options = typeof parsed.json.stream_options === 'object' ? parsed.json.stream_options : {};
+      const options = isRecord(parsed.json.stream_options) ? parsed.json.stream_options : {};
       rewritten.stream_options = { ...options, include_usage: true };
     }
     this.#native = { body: Buffer.from(JSON.stringify(rewritten)), stripUsageChunk: addUsageChunk };

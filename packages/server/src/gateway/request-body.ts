@@ -1,4 +1,4 @@
-import { type ApiKind, GatewayError } from '@gatehouse/core';
+import { type ApiKind, GatewayError, isRecord } from '@gatehouse/core';
 
 /** The few fields the gateway reads from a model call; the rest passes through untouched. */
 export interface ParsedCall {
@@ -31,10 +31,10 @@ export function parseCallBody(
       `The request body is not valid JSON: ${(error as Error).message}`,
     );
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+  if (!isRecord(json)) {
     throw new GatewayError('invalid_request', 'The request body must be a JSON object.');
   }
-  const fields = json as Record<string, unknown>;
+  const fields = json;
   if (fromPath !== undefined) {
     return { json: fields, model: fromPath.model, stream: fromPath.stream, clientWantsStreamUsage: false };
   }
@@ -50,9 +50,6 @@ export function parseCallBody(
     model: fields.model,
     stream: fields.stream === true,
     clientWantsStreamUsage:
-      api === 'openai-chat' &&
-      typeof streamOptions === 'object' &&
-      streamOptions !== null &&
-      (streamOptions as Record<string, unknown>).include_usage === true,
+      api === 'openai-chat' && isRecord(streamOptions) && streamOptions.include_usage === true,
   };
 }

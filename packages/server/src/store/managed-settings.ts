@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isRecord } from '@gatehouse/core';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Database } from './database.js';
 import { managedSettings, telemetryRecords } from './schema.js';
@@ -18,11 +19,11 @@ export function settingsChecksum(settings: Record<string, unknown>): string {
 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
+  if (isRecord(value)) {
     return Object.fromEntries(
       Object.keys(value)
         .sort()
-        .map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
+        .map((key) => [key, sortKeys(value[key])]),
     );
   }
   return value;

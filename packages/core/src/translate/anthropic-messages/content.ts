@@ -2,6 +2,8 @@
  * Anthropic content blocks ⇄ neutral parts, for requests and responses alike.
  * @see https://docs.anthropic.com/en/api/messages#body-messages-content
  */
+
+import { isRecord, optionalString } from '../../json.js';
 import type {
   NeutralAssistantPart,
   NeutralImagePart,
@@ -9,7 +11,7 @@ import type {
   NeutralToolResultPart,
   NeutralUserPart,
 } from '../neutral.js';
-import { invalid, isRecord, optionalString, type Warnings } from './shared.js';
+import { invalid, type Warnings } from './shared.js';
 
 /** Prompt caching is Anthropic's own; other providers cache implicitly or not at all. */
 function noteCacheControl(block: Record<string, unknown>, warnings: Warnings): void {

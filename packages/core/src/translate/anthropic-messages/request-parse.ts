@@ -2,6 +2,8 @@
  * An Anthropic Messages request body → neutral request.
  * @see https://docs.anthropic.com/en/api/messages
  */
+
+import { isRecord, optionalNumber, optionalString } from '../../json.js';
 import type {
   NeutralMessage,
   NeutralRequest,
@@ -11,7 +13,7 @@ import type {
   Translated,
 } from '../neutral.js';
 import { parseAssistantBlock, parseUserBlock } from './content.js';
-import { invalid, isRecord, optionalNumber, optionalString, Warnings } from './shared.js';
+import { invalid, Warnings } from './shared.js';
 
 /** Top-level fields this parser reads; any other field is reported as dropped, never ignored silently. */
 const handledFields = new Set([

@@ -3,6 +3,7 @@
  * @see https://docs.anthropic.com/en/api/messages#response
  */
 
+import { isRecord, optionalString } from '../../json.js';
 import { emptyUsage } from '../../usage.js';
 import { usageFromAnthropic } from '../../usage-extract.js';
 import type { NeutralAssistantPart, NeutralResponse, Translated } from '../neutral.js';
@@ -10,8 +11,6 @@ import { parseAssistantBlock, renderToolInput } from './content.js';
 import {
   finishReasonFromStopReason,
   invalid,
-  isRecord,
-  optionalString,
   renderUsage,
   stopReasonFromFinishReason,
   Warnings,

@@ -1,24 +1,13 @@
 /**
- * Pieces the Anthropic Messages request, response and stream mappers share: type guards,
+ * Pieces the Anthropic Messages request, response and stream mappers share:
  * warnings, stop reasons and usage in both directions.
  * @see https://docs.anthropic.com/en/api/messages
  */
 import { GatewayError } from '../../errors.js';
+import { optionalString } from '../../json.js';
 import { emptyUsage, type Usage } from '../../usage.js';
 import { finishReasonVocabulary } from '../finish-reason.js';
 import type { NeutralFinishReason, TranslationWarning } from '../neutral.js';
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function optionalString(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-export function optionalNumber(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
 
 export function invalid(message: string): GatewayError {
   return new GatewayError('invalid_request', message);

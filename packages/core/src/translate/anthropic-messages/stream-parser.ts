@@ -3,10 +3,11 @@
  * @see https://docs.anthropic.com/en/docs/build-with-claude/streaming#event-types
  */
 
+import { isRecord, optionalString } from '../../json.js';
 import { emptyUsage, type Usage } from '../../usage.js';
 import { usageFromAnthropic } from '../../usage-extract.js';
 import type { NeutralFinishReason, NeutralStreamEvent, StreamParser, WireEvent } from '../neutral.js';
-import { finishReasonFromStopReason, isRecord, optionalString } from './shared.js';
+import { finishReasonFromStopReason } from './shared.js';
 
 type BlockKind = 'text' | 'reasoning' | 'tool-input';
 

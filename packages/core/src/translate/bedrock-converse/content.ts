@@ -5,6 +5,7 @@
  * @see https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ContentBlock.html
  */
 import { GatewayError } from '../../errors.js';
+import { isRecord, optionalString } from '../../json.js';
 import type {
   NeutralAssistantPart,
   NeutralImagePart,
@@ -13,7 +14,6 @@ import type {
   NeutralUserPart,
   TranslationWarning,
 } from '../neutral.js';
-import { isRecord, optionalString } from './wire.js';
 
 type NeutralPart = NeutralUserPart | NeutralAssistantPart;
 type Block = Record<string, unknown>;

@@ -7,6 +7,7 @@
  * @see https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html
  */
 import { GatewayError } from '../../errors.js';
+import { isRecord, optionalNumber, optionalString } from '../../json.js';
 import type {
   NeutralMessage,
   NeutralRequest,
@@ -17,7 +18,6 @@ import type {
   TranslationWarning,
 } from '../neutral.js';
 import { parseAssistantContent, parseUserContent } from './content.js';
-import { isRecord, optionalNumber, optionalString } from './wire.js';
 
 /** Top-level fields with no neutral counterpart; each is dropped with a warning naming it. */
 const unsupportedFields = [

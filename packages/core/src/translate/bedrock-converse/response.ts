@@ -6,16 +6,11 @@
  */
 
 import { GatewayError } from '../../errors.js';
+import { isRecord } from '../../json.js';
 import { emptyUsage } from '../../usage.js';
 import type { NeutralResponse, Translated, TranslationWarning } from '../neutral.js';
 import { parseAssistantContent, renderPart } from './content.js';
-import {
-  finishReasonFromBedrock,
-  isRecord,
-  stopReasonToBedrock,
-  usageFromBedrock,
-  usageToBedrock,
-} from './wire.js';
+import { finishReasonFromBedrock, stopReasonToBedrock, usageFromBedrock, usageToBedrock } from './wire.js';
 
 export function parseResponse(body: unknown): Translated<NeutralResponse> {
   if (!isRecord(body))

@@ -9,10 +9,12 @@
  * @see https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html
  * @see https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStreamOutput.html
  */
+
+import { isRecord, optionalString } from '../../json.js';
 import type { Usage } from '../../usage.js';
 import { emptyUsage } from '../../usage.js';
 import type { NeutralFinishReason, NeutralStreamEvent, StreamParser, WireEvent } from '../neutral.js';
-import { finishReasonFromBedrock, isRecord, optionalString, usageFromBedrock } from './wire.js';
+import { finishReasonFromBedrock, usageFromBedrock } from './wire.js';
 
 type BlockKind = 'text' | 'reasoning' | 'tool-input';
 

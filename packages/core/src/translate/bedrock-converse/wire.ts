@@ -1,22 +1,11 @@
 /**
- * Small readers for untrusted Bedrock JSON, plus the two mappings every other file shares:
- * stop reasons and token usage.
+ * The two Bedrock mappings every other file shares: stop reasons and token usage.
  * @see https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html
  */
+
+import { isRecord, optionalString } from '../../json.js';
 import type { Usage } from '../../usage.js';
 import type { NeutralFinishReason } from '../neutral.js';
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function optionalString(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-export function optionalNumber(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
 
 /** A usable token count, or undefined: negative, fractional, NaN and non-numbers are "not reported". */
 function count(value: unknown): number | undefined {

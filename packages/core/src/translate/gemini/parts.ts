@@ -6,6 +6,8 @@
  * @see https://ai.google.dev/api/caching#Part
  * @see https://ai.google.dev/gemini-api/docs/thought-signatures
  */
+
+import { isRecord, stringOr } from '../../json.js';
 import type {
   NeutralAssistantPart,
   NeutralImagePart,
@@ -13,7 +15,7 @@ import type {
   NeutralUserPart,
   TranslationWarning,
 } from '../neutral.js';
-import { argsObject, isRecord, stringOr } from './shared.js';
+import { argsObject } from './shared.js';
 
 /** The kind of part neutral has no place for (with its media type), named for the warning. */
 function unsupportedKind(part: Record<string, unknown>): string {

@@ -4,8 +4,10 @@
  * @see https://ai.google.dev/api/caching#ToolConfig
  * @see https://ai.google.dev/api/generate-content#generationconfig
  */
+
+import { isRecord } from '../../json.js';
 import type { NeutralRequest, NeutralTool, NeutralToolChoice, TranslationWarning } from '../neutral.js';
-import { isGemini3OrLater, isRecord } from './shared.js';
+import { isGemini3OrLater } from './shared.js';
 
 type Effort = 'minimal' | 'low' | 'medium' | 'high';
 

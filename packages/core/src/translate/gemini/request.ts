@@ -6,6 +6,7 @@
  * @see https://ai.google.dev/api/generate-content#method:-models.generatecontent
  */
 import { GatewayError } from '../../errors.js';
+import { isRecord } from '../../json.js';
 import type {
   NeutralMessage,
   NeutralRequest,
@@ -15,7 +16,7 @@ import type {
 } from '../neutral.js';
 import { parseModelParts, parseUserParts, renderModelParts, renderUserParts } from './parts.js';
 import { parseGenerationConfig, parseTools, renderGenerationConfig, renderTools } from './request-config.js';
-import { isGemini3OrLater, isRecord } from './shared.js';
+import { isGemini3OrLater } from './shared.js';
 
 const handledFields = new Set([
   'contents',

@@ -3,6 +3,7 @@
  * @see https://ai.google.dev/api/generate-content#v1beta.GenerateContentResponse
  */
 import { GatewayError } from '../../errors.js';
+import { isRecord, stringOr } from '../../json.js';
 import { emptyUsage } from '../../usage.js';
 import type { NeutralFinishReason, NeutralResponse, Translated, TranslationWarning } from '../neutral.js';
 import { parseModelParts, renderModelParts } from './parts.js';
@@ -10,10 +11,8 @@ import {
   finishReasonFromBlock,
   finishReasonFromGemini,
   generatedCallId,
-  isRecord,
   renderFinishReason,
   renderUsageMetadata,
-  stringOr,
   usageFromGemini,
 } from './shared.js';
 

@@ -4,17 +4,10 @@
  * @see https://ai.google.dev/api/generate-content#v1beta.GenerateContentResponse
  */
 
+import { isRecord } from '../../json.js';
 import { emptyUsage, type Usage } from '../../usage.js';
 import { usageFromOpenAiChat } from '../../usage-extract.js';
 import type { NeutralFinishReason, TranslationWarning } from '../neutral.js';
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function stringOr(value: unknown, fallback: string): string {
-  return typeof value === 'string' ? value : fallback;
-}
 
 /**
  * `usageMetadata`: `promptTokenCount` already includes `cachedContentTokenCount`, but

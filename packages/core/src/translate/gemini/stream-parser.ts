@@ -5,16 +5,11 @@
  * JSON, and an end. A failure mid-stream arrives as a chunk holding only `error`.
  * @see https://ai.google.dev/api/generate-content#method:-models.streamgeneratecontent
  */
+
+import { isRecord, stringOr } from '../../json.js';
 import { emptyUsage, type Usage } from '../../usage.js';
 import type { NeutralStreamEvent, StreamParser, WireEvent } from '../neutral.js';
-import {
-  finishReasonFromBlock,
-  finishReasonFromGemini,
-  generatedCallId,
-  isRecord,
-  stringOr,
-  usageFromGemini,
-} from './shared.js';
+import { finishReasonFromBlock, finishReasonFromGemini, generatedCallId, usageFromGemini } from './shared.js';
 
 type Open = { kind: 'text' | 'reasoning'; index: number } | undefined;
 

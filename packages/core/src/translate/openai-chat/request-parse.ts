@@ -2,6 +2,8 @@
  * An OpenAI Chat Completions request body → neutral request.
  * @see https://platform.openai.com/docs/api-reference/chat/create
  */
+
+import { isRecord, optionalNumber, optionalString } from '../../json.js';
 import type {
   NeutralAssistantPart,
   NeutralMessage,
@@ -13,15 +15,7 @@ import type {
   NeutralUserPart,
   Translated,
 } from '../neutral.js';
-import {
-  invalid,
-  isRecord,
-  optionalNumber,
-  optionalString,
-  parseArguments,
-  parseImageUrl,
-  Warnings,
-} from './shared.js';
+import { invalid, parseArguments, parseImageUrl, Warnings } from './shared.js';
 
 /**
  * Top-level fields this parser reads. `stream_options` is transport: the gateway asks the

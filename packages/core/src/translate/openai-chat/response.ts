@@ -3,6 +3,7 @@
  * @see https://platform.openai.com/docs/api-reference/chat/object
  */
 
+import { isRecord, optionalString } from '../../json.js';
 import { emptyUsage } from '../../usage.js';
 import { usageFromOpenAiChat } from '../../usage-extract.js';
 import type { NeutralAssistantPart, NeutralResponse, Translated } from '../neutral.js';
@@ -11,8 +12,6 @@ import {
   finishReasonFromOpenAi,
   finishReasonToOpenAi,
   invalid,
-  isRecord,
-  optionalString,
   parseArguments,
   renderUsage,
   stringifyArguments,

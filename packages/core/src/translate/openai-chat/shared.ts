@@ -1,24 +1,13 @@
 /**
- * Pieces the OpenAI Chat Completions request, response and stream mappers share: type guards,
+ * Pieces the OpenAI Chat Completions request, response and stream mappers share:
  * warnings, tool arguments, finish reasons and usage in both directions.
  * @see https://platform.openai.com/docs/api-reference/chat
  */
 import { GatewayError } from '../../errors.js';
+import { optionalString } from '../../json.js';
 import { emptyUsage, type Usage } from '../../usage.js';
 import { finishReasonVocabulary } from '../finish-reason.js';
 import type { NeutralFinishReason, TranslationWarning } from '../neutral.js';
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function optionalString(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-export function optionalNumber(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
 
 export function invalid(message: string): GatewayError {
   return new GatewayError('invalid_request', message);

@@ -3,10 +3,11 @@
  * @see https://platform.openai.com/docs/api-reference/chat-streaming/streaming
  */
 
+import { isRecord, optionalString } from '../../json.js';
 import { emptyUsage, type Usage } from '../../usage.js';
 import { usageFromOpenAiChat } from '../../usage-extract.js';
 import type { NeutralFinishReason, NeutralStreamEvent, StreamParser, WireEvent } from '../neutral.js';
-import { finishReasonFromOpenAi, isRecord, optionalString } from './shared.js';
+import { finishReasonFromOpenAi } from './shared.js';
 
 type Block =
   | { kind: 'text' | 'reasoning'; index: number }

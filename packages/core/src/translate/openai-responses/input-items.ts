@@ -5,6 +5,7 @@
  * @see https://platform.openai.com/docs/api-reference/responses/create#responses-create-input
  */
 import { GatewayError } from '../../errors.js';
+import { isRecord, stringOr } from '../../json.js';
 import type {
   NeutralAssistantPart,
   NeutralImagePart,
@@ -13,7 +14,7 @@ import type {
   NeutralUserPart,
   TranslationWarning,
 } from '../neutral.js';
-import { isRecord, parseArguments, stringifyArguments, stringOr } from './shared.js';
+import { parseArguments, stringifyArguments } from './shared.js';
 
 /** Parsed input: system text found among the items, and the conversation. */
 export interface ParsedInput {

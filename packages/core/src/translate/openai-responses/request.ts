@@ -3,6 +3,7 @@
  * @see https://platform.openai.com/docs/api-reference/responses/create
  */
 import { GatewayError } from '../../errors.js';
+import { isRecord } from '../../json.js';
 import type {
   NeutralRequest,
   NeutralTool,
@@ -11,7 +12,6 @@ import type {
   TranslationWarning,
 } from '../neutral.js';
 import { parseInput, renderInput } from './input-items.js';
-import { isRecord } from './shared.js';
 
 /** Top-level fields this mapper reads; any other field is reported as dropped. */
 const handledFields = new Set([

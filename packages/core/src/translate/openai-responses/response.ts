@@ -3,17 +3,16 @@
  * @see https://platform.openai.com/docs/api-reference/responses/object
  */
 import { GatewayError } from '../../errors.js';
+import { isRecord, stringOr } from '../../json.js';
 import { emptyUsage } from '../../usage.js';
 import type { NeutralAssistantPart, NeutralResponse, Translated, TranslationWarning } from '../neutral.js';
 import {
   finishReasonFromResponse,
-  isRecord,
   itemId,
   parseArguments,
   renderUsage,
   statusFromFinishReason,
   stringifyArguments,
-  stringOr,
   usageFromResponses,
 } from './shared.js';
 

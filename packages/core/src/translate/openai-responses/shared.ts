@@ -4,17 +4,10 @@
  * @see https://platform.openai.com/docs/api-reference/responses/object
  */
 
+import { isRecord } from '../../json.js';
 import { emptyUsage, type Usage } from '../../usage.js';
 import { usageFromOpenAiChat } from '../../usage-extract.js';
 import type { NeutralFinishReason, TranslationWarning } from '../neutral.js';
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function stringOr(value: unknown, fallback: string): string {
-  return typeof value === 'string' ? value : fallback;
-}
 
 /**
  * A function call's `arguments` text as the neutral parsed object. Models do emit broken JSON

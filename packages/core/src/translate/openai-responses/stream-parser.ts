@@ -5,9 +5,11 @@
  * `.failed`, which carry the whole response including usage.
  * @see https://platform.openai.com/docs/api-reference/responses-streaming
  */
+
+import { isRecord, stringOr } from '../../json.js';
 import { emptyUsage } from '../../usage.js';
 import type { NeutralStreamEvent, StreamParser, WireEvent } from '../neutral.js';
-import { finishReasonFromResponse, isRecord, stringOr, usageFromResponses } from './shared.js';
+import { finishReasonFromResponse, usageFromResponses } from './shared.js';
 
 type OpenBlock =
   | { kind: 'text'; index: number }

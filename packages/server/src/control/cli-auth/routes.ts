@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { isRecord } from '@gatehouse/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Authenticator } from '../../gateway/auth.js';
 import { bearerToken } from '../../gateway/credentials.js';
@@ -460,9 +461,9 @@ function signInUrl(returnTo: string): string {
 /** Form fields (RFC 6749 uses application/x-www-form-urlencoded); JSON bodies are accepted too. */
 function formOf(request: FastifyRequest): Record<string, string | undefined> {
   const body = request.body;
-  if (!body || typeof body !== 'object') return {};
+  if (!isRecord(body)) return {};
   const fields: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
+  for (const [name, value] of Object.entries(body)) {
     if (typeof value === 'string') fields[name] = value;
   }
   return fields;

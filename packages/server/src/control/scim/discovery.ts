@@ -1,6 +1,6 @@
+import type { JsonObject } from '@gatehouse/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { notFound } from './errors.js';
-import type { JsonObject } from './patch.js';
 import { GROUP_SCHEMA, listResponse, MAX_PAGE_SIZE, USER_SCHEMA } from './resources.js';
 
 /**

@@ -1,3 +1,4 @@
+import { isRecord, type JsonObject } from '@gatehouse/core';
 import { filter as compileFilter, type Filter, parse as parseFilter } from 'scim2-parse-filter';
 import { invalidPath, invalidSyntax, invalidValue, noTarget, ScimError } from './errors.js';
 
@@ -7,8 +8,6 @@ import { invalidPath, invalidSyntax, invalidValue, noTarget, ScimError } from '.
  * and reads the result back exactly as it reads a PUT body, so both are validated the same way.
  * @see https://www.rfc-editor.org/rfc/rfc7644#section-3.5.2
  */
-
-export type JsonObject = Record<string, unknown>;
 
 export type PatchOpName = 'add' | 'replace' | 'remove';
 
@@ -31,7 +30,7 @@ const opNames = new Set<string>(['add', 'replace', 'remove']);
 
 /** Reads a PatchOp body. Operation names are case-insensitive: Entra ID sends `Replace`. */
 export function readPatchRequest(body: unknown): PatchOperation[] {
-  if (!isObject(body)) throw invalidSyntax('The body must be a PatchOp JSON object.');
+  if (!isRecord(body)) throw invalidSyntax('The body must be a PatchOp JSON object.');
   const operations = member(body, 'operations');
   if (!Array.isArray(operations) || operations.length === 0) {
     throw invalidSyntax('Operations must be a non-empty array.');
@@ -40,7 +39,7 @@ export function readPatchRequest(body: unknown): PatchOperation[] {
     throw new ScimError(413, 'tooMany', `At most ${MAX_OPERATIONS} operations per request.`);
   }
   return operations.map((entry: unknown, index): PatchOperation => {
-    if (!isObject(entry)) throw invalidSyntax(`Operations[${index}] must be an object.`);
+    if (!isRecord(entry)) throw invalidSyntax(`Operations[${index}] must be an object.`);
     const [op, path, value] = [member(entry, 'op'), member(entry, 'path'), member(entry, 'value')];
     const name = typeof op === 'string' ? op.toLowerCase() : '';
     if (!opNames.has(name)) throw invalidSyntax(`Operations[${index}].op must be add, replace or remove.`);
@@ -124,7 +123,7 @@ function applyAt(
   if (path.kind === 'ignored') return;
   if (path.kind === 'root') {
     if (op === 'remove') throw noTarget('remove needs the path of an attribute.');
-    if (!isObject(rawValue)) throw invalidValue(`${op} without a path needs an object of attributes.`);
+    if (!isRecord(rawValue)) throw invalidValue(`${op} without a path needs an object of attributes.`);
     for (const [key, value] of Object.entries(rawValue)) {
       if (key.toLowerCase() === 'schemas') continue;
       applyAt(state, parsePath(key, schema), op, value, touched, schema);
@@ -135,7 +134,7 @@ function applyAt(
   const { attribute, valueFilter, subAttribute } = path;
   touched.add(attribute);
   if (subAttribute !== undefined) touched.add(`${attribute}.${subAttribute}`);
-  else if (isObject(value)) for (const key of Object.keys(value)) touched.add(`${attribute}.${key}`);
+  else if (isRecord(value)) for (const key of Object.keys(value)) touched.add(`${attribute}.${key}`);
 
   if (valueFilter !== undefined) {
     applyToMatching(state, attribute, valueFilter, subAttribute, op, value);
@@ -143,10 +142,10 @@ function applyAt(
     applyToSubAttribute(state, attribute, subAttribute, op, value);
   } else if (op === 'remove') {
     const current = state[attribute];
-    const removed = Array.isArray(value) ? value.filter(isObject).map((element) => element.value) : [];
+    const removed = Array.isArray(value) ? value.filter(isRecord).map((element) => element.value) : [];
     if (Array.isArray(current) && removed.length > 0) {
       // Entra ID names the members to remove in the value rather than in a path filter.
-      state[attribute] = current.filter((element) => !(isObject(element) && removed.includes(element.value)));
+      state[attribute] = current.filter((element) => !(isRecord(element) && removed.includes(element.value)));
     } else {
       delete state[attribute];
     }
@@ -155,7 +154,7 @@ function applyAt(
     if (Array.isArray(current) && op === 'add') {
       // §3.5.2.1: add to a multi-valued attribute appends; an equal `value` is not duplicated.
       state[attribute] = mergeValues(current, Array.isArray(value) ? value : [value]);
-    } else if (isObject(current) && isObject(value)) {
+    } else if (isRecord(current) && isRecord(value)) {
       // §3.5.2.1, §3.5.2.3: a complex value's sub-attributes are set, the others left alone.
       Object.assign(current, value);
     } else {
@@ -175,7 +174,7 @@ function applyToSubAttribute(
   if (Array.isArray(current)) {
     // `emails.value` on a multi-valued attribute: every value's sub-attribute.
     for (const element of current) {
-      if (!isObject(element)) continue;
+      if (!isRecord(element)) continue;
       if (op === 'remove') delete element[subAttribute];
       else element[subAttribute] = value;
     }
@@ -183,10 +182,10 @@ function applyToSubAttribute(
     return;
   }
   if (op === 'remove') {
-    if (isObject(current)) delete current[subAttribute];
+    if (isRecord(current)) delete current[subAttribute];
     return;
   }
-  if (isObject(current)) current[subAttribute] = value;
+  if (isRecord(current)) current[subAttribute] = value;
   else state[attribute] = { [subAttribute]: value };
 }
 
@@ -206,11 +205,11 @@ function applyToMatching(
       // `members[value eq "usr_…"]`: those values leave. None matching is already the goal.
       state[attribute] = elements.filter((element) => !matches(element));
     } else {
-      for (const element of elements) if (isObject(element) && matches(element)) delete element[subAttribute];
+      for (const element of elements) if (isRecord(element) && matches(element)) delete element[subAttribute];
     }
     return;
   }
-  const matching = elements.filter((element): element is JsonObject => isObject(element) && matches(element));
+  const matching = elements.filter((element): element is JsonObject => isRecord(element) && matches(element));
   if (matching.length === 0) {
     // `emails[type eq "work"].value` on a resource without one: the filter's values and the
     // operation's value make the new element.
@@ -241,7 +240,7 @@ function equalities(node: Filter): JsonObject | undefined {
 }
 
 function objectValue(value: unknown): JsonObject {
-  if (!isObject(value))
+  if (!isRecord(value))
     throw invalidValue('A value filter path without a sub-attribute needs an object value.');
   return value;
 }
@@ -249,9 +248,9 @@ function objectValue(value: unknown): JsonObject {
 function mergeValues(current: unknown[], added: unknown[]): unknown[] {
   const merged = [...current];
   for (const value of added) {
-    const key = isObject(value) ? value.value : undefined;
+    const key = isRecord(value) ? value.value : undefined;
     const existing =
-      key === undefined ? -1 : merged.findIndex((element) => isObject(element) && element.value === key);
+      key === undefined ? -1 : merged.findIndex((element) => isRecord(element) && element.value === key);
     if (existing >= 0) merged[existing] = { ...(merged[existing] as JsonObject), ...(value as JsonObject) };
     else merged.push(value);
   }
@@ -270,14 +269,10 @@ function member(object: JsonObject, name: string): unknown {
   return key === undefined ? undefined : object[key];
 }
 
-export function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** The same JSON with every object key lower-cased, at any depth. */
 export function lowerKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(lowerKeys);
-  if (!isObject(value)) return value;
+  if (!isRecord(value)) return value;
   const lowered: JsonObject = {};
   for (const [key, child] of Object.entries(value)) {
     const name = key.toLowerCase();

@@ -1,7 +1,8 @@
+import { isRecord, type JsonObject } from '@gatehouse/core';
 import { z } from 'zod';
 import type { ScimUserRow, TeamMember, TeamRow } from '../../store/scim.js';
 import { invalidValue } from './errors.js';
-import { booleanOf, isObject, type JsonObject, lowerKeys } from './patch.js';
+import { booleanOf, lowerKeys } from './patch.js';
 
 /**
  * The SCIM shapes of a person (User) and a team (Group), and how request bodies become our
@@ -149,7 +150,7 @@ export interface UserInput {
  * and family name, else `displayName`, except that whichever a PATCH just wrote wins (`touched`).
  */
 export function readUser(body: unknown, touched?: Set<string>): UserInput {
-  if (!isObject(body)) throw invalidValue('The body must be a JSON object.');
+  if (!isRecord(body)) throw invalidValue('The body must be a JSON object.');
   const parsed = userBody.safeParse(lowerKeys(body));
   if (!parsed.success) throw invalidValue(describeIssues(parsed.error));
   const { username, externalid, displayname, name, active } = parsed.data;
@@ -198,7 +199,7 @@ export interface GroupInput {
 }
 
 export function readGroup(body: unknown): GroupInput {
-  if (!isObject(body)) throw invalidValue('The body must be a JSON object.');
+  if (!isRecord(body)) throw invalidValue('The body must be a JSON object.');
   const parsed = groupBody.safeParse(lowerKeys(body));
   if (!parsed.success) throw invalidValue(describeIssues(parsed.error));
   const { displayname, externalid, members } = parsed.data;

@@ -1,4 +1,4 @@
-import { type Dialect, type ErrorCode, GatewayError, renderErrorBody } from '@gatehouse/core';
+import { type Dialect, type ErrorCode, GatewayError, isRecord, renderErrorBody } from '@gatehouse/core';
 
 /**
  * A provider's error, re-rendered for a client that speaks another dialect: the status and the
@@ -32,14 +32,15 @@ function codeForStatus(status: number): ErrorCode {
 /** The human message of any provider's error body: OpenAI, Anthropic, Google or AWS shapes. */
 function messageOf(body: Buffer): string | undefined {
   try {
-    const json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+    const json: unknown = JSON.parse(body.toString('utf8'));
+    if (!isRecord(json)) return undefined;
     const nested = json.error;
-    if (typeof nested === 'object' && nested !== null) {
-      const message = (nested as Record<string, unknown>).message;
+    if (isRecord(nested) && typeof nested.message === 'string') return nested.message;
+    if (typeof nested === 'string') return nested;
+    for (const key of ['message', 'Message']) {
+      const message = json[key];
       if (typeof message === 'string') return message;
     }
-    if (typeof nested === 'string') return nested;
-    for (const key of ['message', 'Message']) if (typeof json[key] === 'string') return json[key] as string;
   } catch {
     // not JSON: fall through
   }
