@@ -51,9 +51,12 @@ async function startRedis(): Promise<void> {
   throw new Error('redis-server did not start');
 }
 
+/** Killed by a signal, a process has a `signalCode` and no `exitCode`. */
+const redisRunning = () => redis !== undefined && redis.exitCode === null && redis.signalCode === null;
+
 async function stopRedis(): Promise<void> {
   const running = redis;
-  if (!running || running.exitCode !== null) return;
+  if (!running || !redisRunning()) return;
   await new Promise((resolve) => {
     running.once('exit', resolve);
     running.kill('SIGKILL');
@@ -94,7 +97,7 @@ describe.skipIf(!canStartCluster)('change announcements across a Redis outage', 
   }, 60_000);
   afterAll(async () => {
     // Back up before closing, in case a test failed mid-outage: quitting waits on a live Redis.
-    if (redis?.exitCode !== null) await startRedis();
+    if (!redisRunning()) await startRedis();
     for (const instance of instances) await instance.close();
     await mock?.close();
     await stopRedis();
