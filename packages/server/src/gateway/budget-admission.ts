@@ -62,9 +62,9 @@ export class BudgetAdmission implements Admission {
 
   async admit(request: AdmissionRequest): Promise<AdmissionTicket> {
     const { identity } = request;
-    const budgets = (await this.#options.budgetsFor(identity.organizationId, scopesOf(identity))).filter(
-      (budget) => applies(budget, request),
-    );
+    const budgets = (
+      await this.#options.budgetsFor(identity.organizationId, budgetScopesOf(identity))
+    ).filter((budget) => applies(budget, request));
     if (budgets.length === 0) return { headers: {}, settle: async () => {}, release: async () => {} };
     // A block budget cannot be held to a cost nobody knows: refuse before anything is reserved.
     if (budgets.some((budget) => budget.action === 'block')) refuseUnpriced(request);
@@ -193,7 +193,7 @@ export class BudgetAdmission implements Admission {
 }
 
 /** Every scope a call counts against. */
-export function scopesOf(identity: ResolvedKey): { scope: BudgetScope; scopeId: string }[] {
+export function budgetScopesOf(identity: ResolvedKey): { scope: BudgetScope; scopeId: string }[] {
   const scopes: { scope: BudgetScope; scopeId: string }[] = [
     { scope: 'org', scopeId: identity.organizationId },
     { scope: 'project', scopeId: identity.projectId },

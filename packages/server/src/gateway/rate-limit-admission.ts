@@ -53,7 +53,7 @@ export class RateLimitAdmission implements Admission {
   }
 
   async admit(request: AdmissionRequest): Promise<AdmissionTicket> {
-    const rows = await this.#options.limitsFor(request.identity.organizationId, scopesOf(request));
+    const rows = await this.#options.limitsFor(request.identity.organizationId, rateLimitScopesOf(request));
     if (rows.length === 0) return nothingHeld;
 
     const tokens = this.#estimatedTokens(request);
@@ -91,7 +91,7 @@ export class RateLimitAdmission implements Admission {
  * Every scope a call counts against. The provider is the route's first candidate: the one the
  * call is sent to unless it fails, so a fallback does not spend the next provider's limit up front.
  */
-function scopesOf(request: AdmissionRequest): { scope: RateLimitScope; scopeId: string }[] {
+function rateLimitScopesOf(request: AdmissionRequest): { scope: RateLimitScope; scopeId: string }[] {
   const { identity } = request;
   const scopes: { scope: RateLimitScope; scopeId: string }[] = [
     { scope: 'key', scopeId: identity.keyId },

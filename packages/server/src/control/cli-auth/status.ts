@@ -1,7 +1,7 @@
 import { windowBounds } from '@gatehouse/core';
 import type { FastifyInstance } from 'fastify';
 import type { Authenticator, ResolvedKey } from '../../gateway/auth.js';
-import { scopesOf } from '../../gateway/budget-admission.js';
+import { budgetScopesOf } from '../../gateway/budget-admission.js';
 import { bearerToken } from '../../gateway/credentials.js';
 import type { BudgetRow } from '../../store/budgets.js';
 import type { BudgetScope } from '../../store/schema.js';
@@ -37,7 +37,7 @@ export function selfStatusRoute(app: FastifyInstance, options: SelfStatusOptions
     }
     const now = options.now().getTime();
     const timeZone = await options.timeZoneOf(identity.organizationId);
-    const budgets = await options.budgetsFor(identity.organizationId, scopesOf(identity));
+    const budgets = await options.budgetsFor(identity.organizationId, budgetScopesOf(identity));
     return {
       budgets: await Promise.all(
         budgets.map(async (budget) => {
