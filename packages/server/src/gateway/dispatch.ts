@@ -16,6 +16,19 @@ export interface Attempt {
   latencyMs: number;
 }
 
+/**
+ * Every credential failed: the error the client gets, carrying the attempts that led to it so the
+ * usage event still records each one.
+ */
+export class DispatchFailure extends GatewayError {
+  readonly attempts: Attempt[];
+
+  constructor(failure: GatewayError, attempts: Attempt[]) {
+    super(failure.code, failure.message, { cause: failure.cause, headers: failure.headers });
+    this.attempts = attempts;
+  }
+}
+
 export interface DispatchOptions {
   upstream: UpstreamClient;
   breakers: CircuitBreakers;
@@ -120,7 +133,7 @@ export async function dispatchWithFallback(
       return { response, request, servedBy: candidate, attempts };
     }
   }
-  throw Object.assign(upstreamFailure(lastFailure, attempts), { attempts });
+  throw new DispatchFailure(upstreamFailure(lastFailure, attempts), attempts);
 }
 
 function isRetryableStatus(status: number): boolean {

@@ -26,7 +26,7 @@ import { CallPreparation } from './call-preparation.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
 import { answerEstimatedCount, isCountTokensApi } from './count-tokens.js';
 import { keyFromRequest } from './credentials.js';
-import { type Attempt, dispatchWithFallback } from './dispatch.js';
+import { type Attempt, DispatchFailure, dispatchWithFallback } from './dispatch.js';
 import { meter, type UnpricedReporter } from './metering.js';
 import { priceFor, UNPRICED_WARNING } from './pricing.js';
 import { relayResponse } from './relay.js';
@@ -143,7 +143,7 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
       maxRetryDelayMs: dependencies.maxRetryDelayMs,
       prepare: (candidate) => preparation.requestFor(candidate),
     }).catch((error: unknown) => {
-      attempts = (error as { attempts?: Attempt[] }).attempts ?? attempts;
+      if (error instanceof DispatchFailure) attempts = error.attempts;
       throw error;
     });
     attempts = dispatched.attempts;
