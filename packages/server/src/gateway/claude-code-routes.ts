@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Database } from '../store/database.js';
 import { insertTelemetry, settingsChecksum, settingsFor } from '../store/managed-settings.js';
 import type { Authenticator, ResolvedKey } from './auth.js';
-import { keyFromRequest } from './credentials.js';
+import { keyFromRequest } from './client-key.js';
 import { sendGatewayError, toGatewayError } from './pipeline.js';
 import type { TelemetryQuota } from './telemetry-quota.js';
 

@@ -1,3 +1,7 @@
+/**
+ * Reads the key the *client* sent (a virtual key, `gth_…`) from wherever its SDK puts it. Not
+ * provider credentials: those are the organisation's accounts with a vendor (`providers/`).
+ */
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** The token of an `Authorization: Bearer …` header, if the request has one. */

@@ -1,6 +1,6 @@
 import { type ApiKind, GatewayError } from '@gatehouse/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { keyFromRequest } from './credentials.js';
+import { keyFromRequest } from './client-key.js';
 import { modelsForPolicy } from './models.js';
 import { type GatewayDependencies, handleModelCall, sendGatewayError, toGatewayError } from './pipeline.js';
 

@@ -24,8 +24,8 @@ import {
 import type { Authenticator, ResolvedKey } from './auth.js';
 import { CallPreparation } from './call-preparation.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
+import { keyFromRequest } from './client-key.js';
 import { answerEstimatedCount, isCountTokensApi } from './count-tokens.js';
-import { keyFromRequest } from './credentials.js';
 import { type Attempt, DispatchFailure, dispatchWithFallback } from './dispatch.js';
 import { meter, type UnpricedReporter } from './metering.js';
 import { priceFor, UNPRICED_WARNING } from './pricing.js';

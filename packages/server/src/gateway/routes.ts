@@ -1,6 +1,6 @@
 import { type ApiKind, type Dialect, dialectOfApi, GatewayError } from '@gatehouse/core';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
-import { keyFromRequest } from './credentials.js';
+import { keyFromRequest } from './client-key.js';
 import { registerGeminiRoutes } from './gemini-routes.js';
 import { modelsForPolicy, renderModelList } from './models.js';
 import { type GatewayDependencies, handleModelCall, sendGatewayError, toGatewayError } from './pipeline.js';

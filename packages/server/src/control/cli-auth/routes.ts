@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { isRecord } from '@gatehouse/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Authenticator } from '../../gateway/auth.js';
-import { bearerToken } from '../../gateway/credentials.js';
+import { bearerToken } from '../../gateway/client-key.js';
 import { pageHeaders } from '../../http/html.js';
 import { isLoopbackHost } from '../../http/loopback.js';
 import type { SecretBox } from '../../security/secret-box.js';
