@@ -15,6 +15,7 @@ import { Authenticator } from './gateway/auth.js';
 import { BudgetAdmission } from './gateway/budget-admission.js';
 import { CircuitBreakers } from './gateway/circuit-breaker.js';
 import { composeAdmissions } from './gateway/compose-admission.js';
+import { admitThroughOutages } from './gateway/outage-admission.js';
 import { RateLimitAdmission } from './gateway/rate-limit-admission.js';
 import { ScopedRowsCache, type ScopeRef } from './gateway/scoped-rows-cache.js';
 import { TelemetryQuota } from './gateway/telemetry-quota.js';
@@ -31,7 +32,7 @@ import { createChangeLog } from './store/change-log.js';
 import { type OpenDatabase, openDatabase, type StorageTarget } from './store/database.js';
 import { ensureDefaultOrganization, getOrganization } from './store/organizations.js';
 import { limitsForScopes } from './store/rate-limits.js';
-import type { BudgetScope, RateLimitScope } from './store/schema.js';
+import type { BudgetScope, RateLimitScope, StorageOutageMode } from './store/schema.js';
 import { UsageLedger } from './store/usage-ledger.js';
 
 /** A running Gatehouse: the HTTP app plus the parts it must close in order. */
@@ -80,7 +81,8 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
       target.kind === 'pglite' && target.dataDir === undefined
         ? undefined
         : join(config.dataDir, 'usage-spool.jsonl'),
-    onError: (error) => app?.log.error({ err: error }, 'usage ledger write failed; will retry'),
+    onError: (error) =>
+      app?.log.error({ reason: failureSummary(error) }, 'usage ledger write failed; will retry'),
   });
   await ledger.start();
   const authenticator = new Authenticator(storage.db, box, { cacheTtlMs: config.keyCacheTtlMs });
@@ -102,6 +104,15 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
       timeZones.set(organizationId, zone);
     }
     return zone;
+  };
+  const outageModes = new Map<string, StorageOutageMode>();
+  const outageModeOf = async (organizationId: string): Promise<StorageOutageMode> => {
+    const known = outageModes.get(organizationId);
+    if (known) return known;
+    // Read while storage answers; during an outage an organisation never read counts as closed.
+    const mode = (await getOrganization(storage.db, organizationId))?.storageOutageMode ?? 'closed';
+    outageModes.set(organizationId, mode);
+    return mode;
   };
   const budgetCache = new ScopedRowsCache(
     (organizationId, scopes: ScopeRef<BudgetScope>[]) => budgetsForScopes(storage.db, organizationId, scopes),
@@ -126,6 +137,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
       budgets: () => {
         budgetCache.clear();
         timeZones.clear();
+        outageModes.clear();
       },
       'rate-limits': () => rateLimitCache.clear(),
     },
@@ -158,7 +170,19 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
     reservedOutputTokensCap: config.reservationOutputTokens,
   });
   // Rate limits first: a call they refuse never reserves budget.
-  const admission = composeAdmissions([rateLimitAdmission, budgetAdmission]);
+  // When storage is down the organisation decides: refuse (503, the default) or serve unchecked.
+  let lastOutageLog = 0;
+  const admission = admitThroughOutages(composeAdmissions([rateLimitAdmission, budgetAdmission]), {
+    modeOf: outageModeOf,
+    onOutage: (error, mode) => {
+      if (Date.now() - lastOutageLog < 10_000) return;
+      lastOutageLog = Date.now();
+      app?.log.error(
+        { reason: failureSummary(error), mode },
+        'budgets cannot be checked: storage unreachable',
+      );
+    },
+  });
   const outboundNetworks = new OutboundNetworks(config.upstreamAllowedNetworks);
   const upstream = new UpstreamClient(
     {
@@ -259,6 +283,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
       now: () => new Date(),
       sso: ssoConnections,
       publicUrl: config.publicUrl,
+      outbound: outboundNetworks,
       budgets: {
         counters: { counter: budgetCounter },
         timeZoneOf,
@@ -313,10 +338,18 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
       clearInterval(reaper);
       clearTimeout(deadline);
       await ledger.close();
-      await upstream.close();
-      await changes.stop();
-      await notifyBus?.close();
-      await hotState.close();
+      // Each part is closed even when one before it fails (a Redis that is down cannot be
+      // unsubscribed from cleanly); the storage, holding the ledger's last writes, goes last.
+      for (const part of [
+        () => upstream.close(),
+        () => changes.stop(),
+        async () => notifyBus?.close(),
+        () => hotState.close(),
+      ]) {
+        await part().catch((error: unknown) =>
+          running.log.warn({ reason: failureSummary(error) }, 'a part did not close cleanly'),
+        );
+      }
       await storage.close();
     },
   };
