@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../config.js';
 import type { ChangeLog, LoggedChange } from '../store/change-log.js';
 import { ChangeFeed, type ChangeFeedProblem, type ChangeKind, parseMessage } from './change-feed.js';
 import type { MessageBus } from './postgres-notify-bus.js';
@@ -262,5 +263,13 @@ describe('the change feed', () => {
     expect(parseMessage('budgets#-1')).toBeUndefined();
     expect(parseMessage('budgets#x')).toBeUndefined();
     expect(parseMessage('everything')).toBeUndefined();
+  });
+
+  it('polls every GATEHOUSE_CHANGE_POLL_MS: 1 s by default, 50 ms to 60 s', () => {
+    expect(loadConfig({}).changePollMs).toBe(1_000);
+    expect(loadConfig({ GATEHOUSE_CHANGE_POLL_MS: '250' }).changePollMs).toBe(250);
+    for (const bad of ['10', '60001', 'soon']) {
+      expect(() => loadConfig({ GATEHOUSE_CHANGE_POLL_MS: bad })).toThrow(ConfigError);
+    }
   });
 });

@@ -43,7 +43,7 @@ export interface ChangeFeedOptions {
  * - Every `pollMs` each instance reads the log after the last sequence it has settled and applies
  *   what the bus did not bring (a message lost while Redis was unreachable), so a change reaches
  *   every instance within about one poll interval even across a bus outage; and at once when the
- *   bus reconnects or a message shows a gap.
+ *   bus says it reconnected, a publish works again after failing, or a message shows a gap.
  * - Each sequence is applied once: the ones applied (locally, from the bus, from the log) are
  *   remembered until the log's watermark passes them. Several missed rows of one kind in a poll
  *   apply that kind once (a cache clear twice in a row is the same as once).
@@ -131,13 +131,18 @@ export class ChangeFeed {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    // Announcements made just before shutdown still reach the log and the bus.
+    await Promise.all(this.#appending);
     await this.#polling;
     await this.#unsubscribe?.();
   }
 
   #publish(message: string): void {
     this.#options.bus.publish(CHANNEL, message).then(
-      () => this.#notices['bus-publish'].succeeded(),
+      () => {
+        // The bus is back: what it lost meanwhile is in the log, read it now.
+        if (this.#notices['bus-publish'].succeeded()) void this.pollNow();
+      },
       (error: unknown) => this.#notices['bus-publish'].failed(error),
     );
   }
@@ -292,7 +297,10 @@ class OutageNotice {
     this.#report(error);
   }
 
-  succeeded(): void {
+  /** Whether this ends an outage. */
+  succeeded(): boolean {
+    const wasDown = this.#down;
     this.#down = false;
+    return wasDown;
   }
 }
