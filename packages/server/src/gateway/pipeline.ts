@@ -126,12 +126,15 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
       identityToken: () => dependencies.identityTokens.tokenFor(caller),
     });
     // Counting tokens is free and spends nothing: no budget or rate limit to hold it to.
-    const admission = isCountTokensApi(call.api) ? admitEverything : dependencies.admission;
+    const counting = isCountTokensApi(call.api);
+    const admission = counting ? admitEverything : dependencies.admission;
     ticket = await admission.admit({
       identity,
       call: parsed,
       route,
-      estimate: estimateSent(preparation, route, parsed, call.body as Buffer),
+      estimate: counting
+        ? estimateCall(parsed.json, call.body as Buffer, undefined)
+        : estimateSent(preparation, route, parsed, call.body as Buffer),
     });
 
     const abort = abortOnClientClose(call.response);
