@@ -30,18 +30,6 @@ export interface CostResult {
   source: 'override' | 'catalogue' | 'default' | 'unpriced';
 }
 
-/** Gatehouse provider types → catalogue provider ids. Unlisted ids are passed through as they are. */
-const CATALOGUE_PROVIDER_IDS: Readonly<Record<string, string>> = {
-  openai: 'openai',
-  anthropic: 'anthropic',
-  google: 'google',
-  gemini: 'google',
-  vertex: 'google',
-  aws: 'aws',
-  bedrock: 'aws',
-  azure: 'azure',
-};
-
 /**
  * Catalogue lookups resolved once per (provider, model): the library otherwise scans a
  * provider's whole model list (and compiles match regexes) on every call. Each entry is a
@@ -111,9 +99,13 @@ function overrideFor(
   return Object.hasOwn(record, model) ? record[model] : undefined;
 }
 
-/** Whether the catalogue has a price for the model under this provider (or its fallbacks). */
+/**
+ * Whether the catalogue has a price for the model under this provider (or its fallbacks).
+ * `providerId` is always the catalogue's own id: each provider adapter names its own
+ * (`priceCatalogueId`), so nothing here knows Gatehouse's provider types.
+ */
 export function isCatalogued(model: string, providerId: string): boolean {
-  return resolveCatalogueEntry(model, CATALOGUE_PROVIDER_IDS[providerId] ?? providerId) !== null;
+  return resolveCatalogueEntry(model, providerId) !== null;
 }
 
 const catalogueModelLists = new Map<string, readonly string[]>();
@@ -124,15 +116,14 @@ const catalogueModelLists = new Map<string, readonly string[]>();
  * the catalogue keeps only as prefixes (`ft:gpt-3.5-turbo-`) are left out: no client asks for them.
  */
 export function catalogueModels(providerId: string): readonly string[] {
-  const catalogueId = CATALOGUE_PROVIDER_IDS[providerId] ?? providerId;
-  let models = catalogueModelLists.get(catalogueId);
+  let models = catalogueModelLists.get(providerId);
   if (!models) {
-    const provider = findProvider({ providerId: catalogueId });
+    const provider = findProvider({ providerId });
     models = (provider?.models ?? [])
       .filter((model) => model.deprecated !== true)
       .map((model) => model.id)
       .filter((id) => /^[a-z0-9][\w.:@/-]*[a-z0-9]$/i.test(id));
-    catalogueModelLists.set(catalogueId, models);
+    catalogueModelLists.set(providerId, models);
   }
   return models;
 }
@@ -168,7 +159,7 @@ export function costOf(
 ): CostResult {
   const override = overrideFor(overrides, model);
   if (override) return { costUsd: costFromOverride(usage, override), source: 'override' };
-  const provider = resolveCatalogueEntry(model, CATALOGUE_PROVIDER_IDS[providerId] ?? providerId);
+  const provider = resolveCatalogueEntry(model, providerId);
   if (!provider) return { costUsd: 0, source: 'unpriced' };
   try {
     const result = calcPrice(toCatalogueUsage(usage), model, { provider });

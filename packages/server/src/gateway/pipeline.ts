@@ -281,10 +281,10 @@ function translationContext(
   const clientCodec = codecFor(wireDialectOfApi[call.api] as WireDialect) as DialectCodec;
   const providerDialect = servedBy.translated ? servedBy.dialect : wireDialectOfApi[call.api];
   const providerCodec = codecFor(providerDialect as WireDialect) as DialectCodec;
-  const warnings = [...requestWarnings];
-  if (call.headers['anthropic-beta'] !== undefined && servedBy.dialect !== 'anthropic-messages') {
-    warnings.push({ kind: 'dropped', feature: `anthropic-beta:${String(call.headers['anthropic-beta'])}` });
-  }
+  const warnings = [
+    ...requestWarnings,
+    ...(servedBy.adapter.requestWarnings?.(call.headers, servedBy.dialect) ?? []),
+  ];
   const clientStream = clientStreamShape(call, parsed);
   return {
     response: call.response,

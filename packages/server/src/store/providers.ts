@@ -6,15 +6,14 @@ import { type PriceOverride, type ProviderType, providerCredentials } from './sc
 
 export type ProviderRow = typeof providerCredentials.$inferSelect;
 
-/** The secret fields of a credential, decrypted only when a gateway needs to call the provider. */
+/**
+ * The secret fields of a credential, decrypted only when a gateway needs to call the provider,
+ * as its adapter's `credential.secrets` schema names them (API key,
+ * AWS keys, a service account key file); the store seals them whole and knows none by name.
+ */
 export interface ProviderSecret {
   apiKey?: string | undefined;
-  /** AWS (Bedrock). */
-  accessKeyId?: string | undefined;
-  secretAccessKey?: string | undefined;
-  sessionToken?: string | undefined;
-  /** Google service account key file, as JSON text (Vertex AI). */
-  serviceAccountJson?: string | undefined;
+  [field: string]: string | undefined;
 }
 
 export interface NewProvider {

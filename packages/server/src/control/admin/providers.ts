@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { providerAdapters } from '../../gateway/providers/registry.js';
+import { adapterFor, registeredAdapters } from '../../gateway/providers/registry.js';
 import type { OutboundNetworks } from '../../security/outbound-networks.js';
 import type { SecretBox } from '../../security/secret-box.js';
 import { budgetsReferencing } from '../../store/budgets.js';
@@ -12,13 +12,12 @@ import {
   listProviders,
   openProviderSecret,
   type ProviderRow,
-  type ProviderSecret,
   updateProvider,
 } from '../../store/providers.js';
 import { rateLimitsReferencing } from '../../store/rate-limits.js';
 import { policiesUsingProvider } from '../../store/routing-policies.js';
-import type { ProviderType } from '../../store/schema.js';
 import { assertNameFree } from '../../store/unique-names.js';
+import { invalidCredential, invalidFields, splitFields } from './provider-fields.js';
 import {
   adminError,
   anyUsers,
@@ -41,63 +40,6 @@ export interface ProviderRouteOptions {
   outbound: OutboundNetworks;
 }
 
-/** What each provider type cannot be called without; the rest have usable defaults. */
-const requiredFieldsByType: Record<ProviderType, string[]> = {
-  openai: [],
-  anthropic: [],
-  gemini: [],
-  azure: ['baseUrl'],
-  bedrock: ['region', 'accessKeyId', 'secretAccessKey'],
-  vertex: ['projectId', 'location', 'serviceAccountJson'],
-};
-
-const secretFields = [
-  'apiKey',
-  'accessKeyId',
-  'secretAccessKey',
-  'sessionToken',
-  'serviceAccountJson',
-] as const;
-const settingFields = ['apiVersion', 'deployments', 'region', 'projectId', 'location'] as const;
-
-type ProviderFields = Record<string, unknown>;
-
-/** Splits a request body into the sealed secret, the plain settings and the row's own columns. */
-function splitFields(body: ProviderFields) {
-  const secret: ProviderSecret = {};
-  const settings: Record<string, unknown> = {};
-  const columns: Record<string, unknown> = {};
-  for (const [field, value] of Object.entries(body)) {
-    if (value === undefined) continue;
-    if ((secretFields as readonly string[]).includes(field)) Object.assign(secret, { [field]: value });
-    else if ((settingFields as readonly string[]).includes(field)) settings[field] = value;
-    else columns[field] = value;
-  }
-  return { secret, settings, columns };
-}
-
-function isServiceAccountKey(text: string): boolean {
-  try {
-    const key = JSON.parse(text) as Record<string, unknown>;
-    return typeof key.client_email === 'string' && typeof key.private_key === 'string';
-  } catch {
-    return false;
-  }
-}
-
-/** Why a credential of this type could not be called as it would stand, or undefined when it could. */
-function invalidCredential(type: ProviderType, fields: ProviderFields): string | undefined {
-  const missing = requiredFieldsByType[type].filter(
-    (field) => fields[field] === undefined || fields[field] === null,
-  );
-  if (missing.length > 0) return `A provider of type ${type} needs ${missing.join(', ')}.`;
-  const serviceAccountJson = fields.serviceAccountJson;
-  if (typeof serviceAccountJson === 'string' && !isServiceAccountKey(serviceAccountJson)) {
-    return 'serviceAccountJson must be a service account key file (JSON with client_email and private_key).';
-  }
-  return undefined;
-}
-
 function refusedBaseUrl(
   outbound: OutboundNetworks,
   baseUrl: string | undefined,
@@ -109,6 +51,8 @@ function refusedBaseUrl(
 export function providerRoutes(parent: FastifyInstance, options: ProviderRouteOptions): void {
   const app = parent.withTypeProvider<ZodTypeProvider>();
   const { db, box } = options;
+  // Drawn now, from what is registered: the bodies, their validation and the document agree.
+  const adapters = registeredAdapters();
 
   app.post(
     '/providers',
@@ -117,33 +61,42 @@ export function providerRoutes(parent: FastifyInstance, options: ProviderRouteOp
         tags: ['providers'],
         summary: 'Connect a provider credential',
         security,
-        body: createProviderBody,
+        body: createProviderBody(adapters),
         response: { 201: providerSchema, ...errorResponses },
       },
     },
     async (request, reply) => {
-      const { type } = request.body;
-      if (!providerAdapters[type]) {
+      const adapter = adapterFor(request.body.type);
+      if (!adapter) {
         return reply
           .code(400)
           .send(
             adminError(
               'unsupported_provider',
-              `Provider type '${type}' is not supported by this version yet.`,
+              `Provider type '${request.body.type}' is not supported by this version yet.`,
             ),
           );
       }
+      const split = splitFields(adapter, request.body);
+      const { secret, settings } = split;
       const invalid =
-        invalidCredential(type, request.body) ??
+        invalidFields(adapter, split) ??
+        invalidCredential(adapter, { baseUrl: request.body.baseUrl, settings, secret }) ??
         (await refusedBaseUrl(options.outbound, request.body.baseUrl));
       if (invalid) return reply.code(400).send(adminError('invalid_request', invalid));
-      const { secret, settings, columns } = splitFields(request.body);
       const organizationId = request.admin.organizationId;
       const created = await nameChecked(
         db.transaction(async (tx) => {
           await assertNameFree(tx, 'provider', organizationId, request.body.name);
+          const { body } = request;
           return createProvider(tx, box, organizationId, {
-            ...(columns as Omit<typeof request.body, (typeof secretFields)[number]>),
+            name: body.name,
+            type: adapter.type,
+            baseUrl: body.baseUrl,
+            forwardIdentity: body.forwardIdentity,
+            models: body.models,
+            priceOverrides: body.priceOverrides,
+            defaultPrice: body.defaultPrice,
             settings,
             secret,
           });
@@ -183,7 +136,7 @@ export function providerRoutes(parent: FastifyInstance, options: ProviderRouteOp
         summary: 'Change a provider credential: rotate its secret, models, base URL or prices',
         security,
         params: idParams,
-        body: updateProviderBody,
+        body: updateProviderBody(adapters),
         response: { 200: providerSchema, ...errorResponses },
       },
     },
@@ -191,19 +144,30 @@ export function providerRoutes(parent: FastifyInstance, options: ProviderRouteOp
       const organizationId = request.admin.organizationId;
       const existing = await getProvider(db, organizationId, request.params.id);
       if (!existing) return reply.code(404).send(notFound('provider'));
-      const { secret, settings, columns } = splitFields(request.body);
+      const adapter = adapterFor(existing.type);
+      if (!adapter) {
+        return reply
+          .code(400)
+          .send(
+            adminError(
+              'unsupported_provider',
+              `Provider type '${existing.type}' is not supported by this version.`,
+            ),
+          );
+      }
+      const split = splitFields(adapter, request.body);
+      const { secret, settings, columns } = split;
       const rotated = Object.keys(secret).length > 0;
       // Secret fields not given are kept: rotating AWS keys need not repeat the region's session token.
       const mergedSecret = rotated ? { ...openProviderSecret(box, existing), ...secret } : undefined;
       const mergedSettings = { ...existing.settings, ...settings };
-      const standing = {
-        baseUrl: existing.baseUrl,
-        ...mergedSettings,
-        ...(mergedSecret ?? openProviderSecret(box, existing)),
-        ...columns,
-      };
       const invalid =
-        invalidCredential(existing.type, standing) ??
+        invalidFields(adapter, split) ??
+        invalidCredential(adapter, {
+          baseUrl: 'baseUrl' in columns ? (columns.baseUrl as string | null) : existing.baseUrl,
+          settings: mergedSettings,
+          secret: mergedSecret ?? openProviderSecret(box, existing),
+        }) ??
         (await refusedBaseUrl(options.outbound, request.body.baseUrl ?? undefined));
       if (invalid) return reply.code(400).send(adminError('invalid_request', invalid));
       const updated = await nameChecked(

@@ -1,8 +1,10 @@
 import { budgetWindows } from '@gatehouse/core';
 import { z } from 'zod';
+import type { ProviderAdapter } from '../../gateway/providers/types.js';
 import { hasUserinfo } from '../../security/outbound-networks.js';
-import { budgetActions, budgetScopes, providerTypes, rateLimitScopes } from '../../store/schema.js';
+import { budgetActions, budgetScopes, rateLimitScopes } from '../../store/schema.js';
 import { usageGroupings, usageOutcomes } from '../../store/usage-events.js';
+import { typeDescription, typeSpecificBodyFields } from './provider-fields.js';
 
 /**
  * The admin API's request and response shapes. The same schemas validate requests and generate
@@ -24,77 +26,54 @@ const priceOverride = z.object({
   cacheWritePerMTok: z.number().nonnegative().optional(),
 });
 
-export const createProviderBody = z
-  .object({
-    name,
-    type: z.enum(providerTypes),
-    baseUrl: z
-      .url({ protocol: /^https?$/ })
-      .refine((value) => !hasUserinfo(value), {
-        message: 'baseUrl must not carry a user name or password: give the secret as apiKey',
-      })
-      .optional()
-      .describe("The provider's API base, e.g. https://api.openai.com/v1 for any OpenAI-compatible upstream"),
-    apiKey: z.string().min(1).max(4096).optional().describe('Stored encrypted; never returned'),
-    apiVersion: z
-      .string()
-      .min(1)
-      .max(40)
-      .optional()
-      .describe('Azure OpenAI: the api-version query parameter'),
-    deployments: z
-      .record(z.string().min(1), z.string().min(1))
-      .optional()
-      .describe('Azure OpenAI: model name → deployment name'),
-    region: z.string().min(1).max(40).optional().describe('Bedrock: AWS region, e.g. us-east-1'),
-    accessKeyId: z.string().min(1).max(256).optional().describe('Bedrock: stored encrypted; never returned'),
-    secretAccessKey: z
-      .string()
-      .min(1)
-      .max(256)
-      .optional()
-      .describe('Bedrock: stored encrypted; never returned'),
-    sessionToken: z
-      .string()
-      .min(1)
-      .max(4096)
-      .optional()
-      .describe('Bedrock: stored encrypted; never returned'),
-    projectId: z.string().min(1).max(100).optional().describe('Vertex AI: Google Cloud project id'),
-    location: z.string().min(1).max(40).optional().describe('Vertex AI: region, e.g. us-east5 or global'),
-    serviceAccountJson: z
-      .string()
-      .min(2)
-      .max(16_384)
-      .optional()
-      .describe('Vertex AI: the service account key file, as JSON text; stored encrypted, never returned'),
-    models: z
-      .array(z.string().min(1))
-      .optional()
-      .describe(
-        "Models this credential serves: exact ids or * patterns (claude-*). Omitted: its vendor's own models; nothing for a custom baseUrl (except azure, bedrock, vertex)",
-      ),
-    forwardIdentity: z
-      .boolean()
-      .optional()
-      .describe("Send the caller's signed identity (x-gatehouse-identity JWT) to this trusted upstream"),
-    priceOverrides: z
-      .record(z.string(), priceOverride)
-      .optional()
-      .describe('Per-model prices that win over the catalogue'),
-    defaultPrice: priceOverride
-      .optional()
-      .describe(
-        'The price of any model this credential serves that neither priceOverrides nor the catalogue prices; without it such calls are recorded as unpriced, and refused under a block budget',
-      ),
-  })
-  .strict();
+/**
+ * `POST /providers`: the fields every credential has, plus each registered adapter's own (its
+ * settings and secrets schemas), flat. Drawn from the registry when the routes are registered.
+ */
+export function createProviderBody(adapters: readonly ProviderAdapter[]) {
+  const types = adapters.map((adapter) => adapter.type);
+  return z
+    .object({
+      name,
+      type: z.enum(types as [string, ...string[]]).describe(typeDescription(adapters)),
+      baseUrl: z
+        .url({ protocol: /^https?$/ })
+        .refine((value) => !hasUserinfo(value), {
+          message: 'baseUrl must not carry a user name or password: give the secret as apiKey',
+        })
+        .optional()
+        .describe(
+          "The provider's API base, e.g. https://api.openai.com/v1 for any OpenAI-compatible upstream",
+        ),
+      ...typeSpecificBodyFields(adapters),
+      models: z
+        .array(z.string().min(1))
+        .optional()
+        .describe(
+          "Models this credential serves: exact ids or * patterns (claude-*). Omitted: its vendor's own models; nothing for a custom baseUrl (except azure, bedrock, vertex)",
+        ),
+      forwardIdentity: z
+        .boolean()
+        .optional()
+        .describe("Send the caller's signed identity (x-gatehouse-identity JWT) to this trusted upstream"),
+      priceOverrides: z
+        .record(z.string(), priceOverride)
+        .optional()
+        .describe('Per-model prices that win over the catalogue'),
+      defaultPrice: priceOverride
+        .optional()
+        .describe(
+          'The price of any model this credential serves that neither priceOverrides nor the catalogue prices; without it such calls are recorded as unpriced, and refused under a block budget',
+        ),
+    })
+    .strict();
+}
 
 export const providerSchema = z
   .object({
     id,
     name: z.string(),
-    type: z.enum(providerTypes),
+    type: z.string().describe('The provider type, one of those POST /providers takes'),
     baseUrl: z.string().nullable(),
     hasApiKey: z.boolean(),
     forwardIdentity: z.boolean(),

@@ -1,5 +1,6 @@
 import { budgetWindows } from '@gatehouse/core';
 import { z } from 'zod';
+import type { ProviderAdapter } from '../../gateway/providers/types.js';
 import { budgetActions } from '../../store/schema.js';
 import { createProviderBody, createRoutingPolicyBody } from './schemas.js';
 
@@ -11,27 +12,27 @@ import { createProviderBody, createRoutingPolicyBody } from './schemas.js';
 const id = z.string().min(1).max(64);
 const name = z.string().trim().min(1).max(200);
 
-export const updateProviderBody = createProviderBody
-  .omit({ type: true })
-  .partial()
-  .extend({
-    baseUrl: createProviderBody.shape.baseUrl
-      .unwrap()
-      .nullable()
-      .optional()
-      .describe('null: the type’s own endpoint'),
-    models: z
-      .array(z.string().min(1))
-      .nullable()
-      .optional()
-      .describe("Models this credential serves; null: its own vendor's models"),
-    defaultPrice: createProviderBody.shape.defaultPrice
-      .unwrap()
-      .nullable()
-      .optional()
-      .describe('The price of models nothing else prices; null: none (such calls are unpriced)'),
-  })
-  .describe('Secret fields given here replace the stored ones (rotation); they are never returned');
+/** `PATCH /providers/{id}`: the creation body without its type, every field optional. */
+export function updateProviderBody(adapters: readonly ProviderAdapter[]) {
+  const create = createProviderBody(adapters);
+  return create
+    .omit({ type: true })
+    .partial()
+    .extend({
+      baseUrl: create.shape.baseUrl.unwrap().nullable().optional().describe('null: the type’s own endpoint'),
+      models: z
+        .array(z.string().min(1))
+        .nullable()
+        .optional()
+        .describe("Models this credential serves; null: its own vendor's models"),
+      defaultPrice: create.shape.defaultPrice
+        .unwrap()
+        .nullable()
+        .optional()
+        .describe('The price of models nothing else prices; null: none (such calls are unpriced)'),
+    })
+    .describe('Secret fields given here replace the stored ones (rotation); they are never returned');
+}
 
 export const updateRoutingPolicyBody = createRoutingPolicyBody.partial().extend({
   allowedModels: z

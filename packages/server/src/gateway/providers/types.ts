@@ -1,4 +1,5 @@
 import type { ApiKind, ModelList, TranslationWarning, WireDialect, WireEvent } from '@gatehouse/core';
+import type { z } from 'zod';
 import type { ProviderSecret } from '../../store/providers.js';
 import type { PriceOverride, ProviderType } from '../../store/schema.js';
 
@@ -56,12 +57,41 @@ export interface UpstreamRequest {
 /** What a provider can be spoken to in: a client API passed through, or a translation dialect. */
 export type ProviderDialect = ApiKind | WireDialect;
 
+/** A credential as it would stand after a create or patch: what an adapter's own check reads. */
+export interface StandingCredential {
+  baseUrl: string | undefined;
+  settings: Readonly<Record<string, unknown>>;
+  secret: Readonly<ProviderSecret>;
+}
+
 /**
- * Everything provider-specific about calling one provider: URLs, auth, signing, stream framing.
- * Nothing outside a provider's folder knows these, and no shared code branches on a provider.
+ * What a credential of one provider type holds beside the fields every credential has. Each field
+ * of both schemas is a flat field of the admin API's create and patch bodies; a field that is not
+ * optional is required; the descriptions are what the OpenAPI document and the CLI show.
+ */
+export interface ProviderCredentialShape {
+  /** Settings that are not secret (region, API version, deployments): the credential's `settings`. */
+  readonly settings: z.ZodObject;
+  /** Secret fields (API key, AWS keys, service account key): sealed at rest, never returned. */
+  readonly secrets: z.ZodObject;
+  /** The credential cannot be called without a base URL (Azure's resource has no public default). */
+  readonly baseUrlRequired?: boolean;
+  /** What the schemas cannot say (Vertex: the key file's JSON): the problem, or undefined. */
+  problem?(credential: StandingCredential): string | undefined;
+}
+
+/**
+ * Everything provider-specific about calling one provider: what its credential holds, URLs, auth,
+ * signing, stream framing, prices and warnings. Nothing outside a provider's folder knows these,
+ * and no shared code branches on a provider: the admin API, the OpenAPI document and the gateway
+ * read them from the registry (`registry.ts`).
  */
 export interface ProviderAdapter {
   readonly type: ProviderType;
+  /** One line naming the vendor API, for the OpenAPI document and the CLI's help. */
+  readonly description: string;
+  /** The fields a credential of this type has, validated and documented by the admin API. */
+  readonly credential: ProviderCredentialShape;
   /** The client APIs this provider speaks natively: such calls pass through byte for byte. */
   readonly nativeApis: readonly ApiKind[];
   /**
@@ -97,6 +127,15 @@ export interface ProviderAdapter {
    * errors come out the way that dialect's stream parser reads them.
    */
   createStreamDecoder?(dialect?: ProviderDialect): (chunk: Uint8Array) => WireEvent[];
+  /**
+   * What the client asked for that this provider will not get, for a call spoken in `dialect`
+   * (an `anthropic-beta` header on a call rendered in another dialect), echoed in
+   * `x-gatehouse-warnings`. Warnings that depend on the built request come with it instead.
+   */
+  requestWarnings?(
+    headers: Readonly<Record<string, string | string[] | undefined>>,
+    dialect: ProviderDialect,
+  ): TranslationWarning[];
 }
 
 const splitBaseUrls = new Map<string, { origin: string; pathPrefix: string }>();
@@ -130,17 +169,4 @@ export function queryWithoutKey(search: string): string {
   params.delete('key');
   const rest = params.toString();
   return rest === '' ? '' : `?${rest}`;
-}
-
-/** The comma-separated `anthropic-beta` header as a list. */
-export function requestedBetas(header: string | string[] | undefined): string[] {
-  return (Array.isArray(header) ? header.join(',') : (header ?? ''))
-    .split(',')
-    .map((beta) => beta.trim())
-    .filter((beta) => beta !== '');
-}
-
-/** A warning per Anthropic beta a provider does not offer and that was therefore left out. */
-export function droppedBetaWarnings(dropped: readonly string[]): TranslationWarning[] {
-  return dropped.map((beta) => ({ kind: 'dropped', feature: `anthropic-beta:${beta}` }));
 }

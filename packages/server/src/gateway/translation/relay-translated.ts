@@ -68,7 +68,11 @@ export async function relayTranslated(
     );
   }
   const contentType = String(upstream.headers['content-type'] ?? '');
-  const isStream = contentType.startsWith('text/event-stream') || contentType.includes('amazon.eventstream');
+  // SSE, or the provider's own framing: an adapter with its own stream decoder (Bedrock's AWS
+  // event-stream) answers streams in its own content type and everything else in JSON.
+  const isStream =
+    contentType.startsWith('text/event-stream') ||
+    (context.createDecoder !== undefined && contentType !== '' && !/\bjson\b/i.test(contentType));
   return isStream
     ? relayTranslatedStream(upstream, context, headers)
     : relayTranslatedBody(upstream, context, headers);

@@ -1,4 +1,6 @@
 import { isCatalogued } from '@gatehouse/core';
+import { betasDroppedOutsideAnthropic } from '../anthropic-betas.js';
+import { apiKeySecrets, noSettings } from '../credential-fields.js';
 import type {
   ProviderAdapter,
   ProviderDialect,
@@ -21,6 +23,8 @@ const pathOf: Partial<Record<ProviderDialect, string>> = {
 /** Anthropic's Messages API: `x-api-key`, `anthropic-version` and `anthropic-beta` headers. */
 export const anthropicAdapter: ProviderAdapter = {
   type: 'anthropic',
+  description: "Anthropic's Messages API, or a server at baseUrl that speaks it",
+  credential: { settings: noSettings, secrets: apiKeySecrets },
   nativeApis: ['anthropic-messages', 'anthropic-count-tokens'],
   priceCatalogueId: 'anthropic',
   // Anthropic's endpoint serves Claude; a server at another base URL (a proxy that may route
@@ -28,6 +32,7 @@ export const anthropicAdapter: ProviderAdapter = {
   servesModel: (target, model) =>
     target.baseUrl === undefined && (model.startsWith('claude') || isCatalogued(model, 'anthropic')),
   translationDialect: () => 'anthropic-messages',
+  requestWarnings: betasDroppedOutsideAnthropic,
   buildRequest(target: ProviderTarget, call: UpstreamCall): UpstreamRequest {
     const path = pathOf[call.dialect];
     if (!path) throw new Error(`anthropic adapter cannot speak ${call.dialect}`);

@@ -1,4 +1,7 @@
 import { GatewayError } from '@gatehouse/core';
+import { z } from 'zod';
+import { betasDroppedOutsideAnthropic } from '../anthropic-betas.js';
+import { apiKeySecrets } from '../credential-fields.js';
 import { isOpenAiModel } from '../openai/adapter.js';
 import type { ProviderAdapter, ProviderTarget, UpstreamCall, UpstreamRequest } from '../types.js';
 import { splitBaseUrl } from '../types.js';
@@ -8,6 +11,15 @@ import { splitBaseUrl } from '../types.js';
  * @see https://learn.microsoft.com/en-us/azure/ai-foundry/openai/reference
  */
 export const DEFAULT_AZURE_API_VERSION = '2024-10-21';
+
+/** What an Azure credential holds beside its resource endpoint (its base URL) and key. */
+const azureSettings = z.object({
+  apiVersion: z.string().min(1).max(40).optional().describe('the api-version query parameter'),
+  deployments: z
+    .record(z.string().min(1), z.string().min(1))
+    .optional()
+    .describe('model name → deployment name'),
+});
 
 function deploymentsOf(target: ProviderTarget): Readonly<Record<string, string>> | undefined {
   const deployments = target.settings.deployments;
@@ -47,6 +59,8 @@ function withModel(body: Buffer, model: string): Buffer {
  */
 export const azureAdapter: ProviderAdapter = {
   type: 'azure',
+  description: "Azure OpenAI: OpenAI's APIs on your resource (baseUrl: https://{resource}.openai.azure.com)",
+  credential: { settings: azureSettings, secrets: apiKeySecrets, baseUrlRequired: true },
   nativeApis: ['openai-chat', 'openai-responses', 'openai-embeddings'],
   // The catalogue's Azure entry falls back to OpenAI's prices for the models it does not list.
   priceCatalogueId: 'azure',
@@ -59,6 +73,7 @@ export const azureAdapter: ProviderAdapter = {
   },
   ownModels: (target) => Object.keys(deploymentsOf(target) ?? {}),
   translationDialect: () => 'openai-chat',
+  requestWarnings: betasDroppedOutsideAnthropic,
   buildRequest(target: ProviderTarget, call: UpstreamCall): UpstreamRequest {
     if (target.baseUrl === undefined) {
       throw new GatewayError(

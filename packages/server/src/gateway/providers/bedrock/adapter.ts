@@ -1,4 +1,6 @@
 import type { WireDialect } from '@gatehouse/core';
+import { z } from 'zod';
+import { betasDroppedOutsideAnthropic, droppedBetaWarnings, requestedBetas } from '../anthropic-betas.js';
 import type {
   ProviderAdapter,
   ProviderDialect,
@@ -6,9 +8,19 @@ import type {
   UpstreamCall,
   UpstreamRequest,
 } from '../types.js';
-import { droppedBetaWarnings, requestedBetas, splitBaseUrl } from '../types.js';
+import { splitBaseUrl } from '../types.js';
 import { createEventStreamDecoder } from './event-stream.js';
 import { signedHeaders } from './signing.js';
+
+/** A Bedrock credential: an AWS region and the access keys requests are signed with. */
+const bedrockSettings = z.object({
+  region: z.string().min(1).max(40).describe('AWS region, e.g. us-east-1'),
+});
+const bedrockSecrets = z.object({
+  accessKeyId: z.string().min(1).max(256).describe('AWS access key id'),
+  secretAccessKey: z.string().min(1).max(256).describe('AWS secret access key'),
+  sessionToken: z.string().min(1).max(4096).optional().describe('AWS session token, for temporary keys'),
+});
 
 /**
  * Bedrock Runtime's regional endpoint.
@@ -120,6 +132,8 @@ const pathSuffix: Partial<Record<ProviderDialect, { plain: string; streamed: str
  */
 export const bedrockAdapter: ProviderAdapter = {
   type: 'bedrock',
+  description: 'AWS Bedrock Runtime: Claude through InvokeModel, other models through Converse',
+  credential: { settings: bedrockSettings, secrets: bedrockSecrets },
   nativeApis: [],
   priceCatalogueId: 'aws',
   // A base URL here is still Bedrock's own API (a VPC endpoint, a signing proxy): model ids are
@@ -127,6 +141,8 @@ export const bedrockAdapter: ProviderAdapter = {
   servesModel: (_target, model) => BEDROCK_MODEL_ID.test(model),
   translationDialect: (model): WireDialect =>
     isAnthropicModel(model) ? 'anthropic-messages' : 'bedrock-converse',
+  // Betas Bedrock cannot take on InvokeModel are reported by buildRequest; Converse takes none.
+  requestWarnings: betasDroppedOutsideAnthropic,
   async buildRequest(target: ProviderTarget, call: UpstreamCall): Promise<UpstreamRequest> {
     const suffix = pathSuffix[call.dialect];
     if (!suffix) throw new Error(`bedrock adapter cannot speak ${call.dialect}`);

@@ -1,3 +1,5 @@
+import { betasDroppedOutsideAnthropic } from '../anthropic-betas.js';
+import { apiKeySecrets, noSettings } from '../credential-fields.js';
 import type {
   ProviderAdapter,
   ProviderDialect,
@@ -56,11 +58,14 @@ export function upstreamQuery(call: UpstreamCall): string {
  */
 export const geminiAdapter: ProviderAdapter = {
   type: 'gemini',
+  description: "Google AI Studio's Gemini API",
+  credential: { settings: noSettings, secrets: apiKeySecrets },
   nativeApis: ['gemini-generate', 'gemini-count-tokens'],
   priceCatalogueId: 'google',
   // A server at another base URL (a proxy that may route anywhere) serves only the models it lists.
   servesModel: (target, model) => target.baseUrl === undefined && isGoogleModel(model),
   translationDialect: () => 'gemini',
+  requestWarnings: betasDroppedOutsideAnthropic,
   buildRequest(target: ProviderTarget, call: UpstreamCall): UpstreamRequest {
     const method = methodOf(call);
     const { origin, pathPrefix } = splitBaseUrl(target.baseUrl ?? DEFAULT_BASE_URL);

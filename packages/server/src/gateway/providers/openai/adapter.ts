@@ -1,4 +1,6 @@
 import { isCatalogued } from '@gatehouse/core';
+import { betasDroppedOutsideAnthropic } from '../anthropic-betas.js';
+import { apiKeySecrets, noSettings } from '../credential-fields.js';
 import type {
   ProviderAdapter,
   ProviderDialect,
@@ -33,12 +35,15 @@ export function isOpenAiModel(model: string): boolean {
  */
 export const openAiAdapter: ProviderAdapter = {
   type: 'openai',
+  description: 'OpenAI, or any OpenAI-compatible server at baseUrl (vLLM, Ollama, a proxy)',
+  credential: { settings: noSettings, secrets: apiKeySecrets },
   nativeApis: ['openai-chat', 'openai-responses', 'openai-embeddings'],
   priceCatalogueId: 'openai',
   // OpenAI's own endpoint serves only OpenAI's models. What a compatible server at another base
   // URL (vLLM, Ollama, OpenRouter, a proxy) serves is unknowable, so it serves what it lists only.
   servesModel: (target, model) => target.baseUrl === undefined && isOpenAiModel(model),
   translationDialect: () => 'openai-chat',
+  requestWarnings: betasDroppedOutsideAnthropic,
   buildRequest(target: ProviderTarget, call: UpstreamCall): UpstreamRequest {
     const path = pathOf[call.dialect];
     if (!path) throw new Error(`openai adapter cannot speak ${call.dialect}`);

@@ -1,4 +1,6 @@
 import type { WireDialect } from '@gatehouse/core';
+import { z } from 'zod';
+import { betasDroppedOutsideAnthropic, droppedBetaWarnings, requestedBetas } from '../anthropic-betas.js';
 import type {
   ProviderAdapter,
   ProviderDialect,
@@ -6,8 +8,18 @@ import type {
   UpstreamCall,
   UpstreamRequest,
 } from '../types.js';
-import { droppedBetaWarnings, requestedBetas, splitBaseUrl } from '../types.js';
+import { splitBaseUrl } from '../types.js';
 import { accessTokenFor } from './access-token.js';
+import { parseServiceAccountKey } from './service-account.js';
+
+/** A Vertex credential: the project and location calls go to, and the key tokens are minted with. */
+const vertexSettings = z.object({
+  projectId: z.string().min(1).max(100).describe('Google Cloud project id'),
+  location: z.string().min(1).max(40).describe('region, e.g. us-east5 or global'),
+});
+const vertexSecrets = z.object({
+  serviceAccountJson: z.string().min(2).max(16_384).describe('the service account key file, as JSON text'),
+});
 
 /**
  * Vertex AI's endpoints: regional, or one global host for the `global` location.
@@ -98,6 +110,16 @@ const VERTEX_ANTHROPIC_BETAS: ReadonlySet<string> = new Set([
  */
 export const vertexAdapter: ProviderAdapter = {
   type: 'vertex',
+  description: 'Google Vertex AI: Gemini natively, Claude through rawPredict',
+  credential: {
+    settings: vertexSettings,
+    secrets: vertexSecrets,
+    problem: ({ secret }) =>
+      secret.serviceAccountJson !== undefined &&
+      typeof parseServiceAccountKey(secret.serviceAccountJson) === 'string'
+        ? 'serviceAccountJson must be a service account key file (JSON with client_email and private_key).'
+        : undefined,
+  },
   nativeApis: ['gemini-generate', 'gemini-count-tokens'],
   // Claude on Vertex speaks Anthropic's dialect, so a Gemini client asking for it is translated.
   isNativeFor: (_api, model) => !isClaude(model),
@@ -108,6 +130,7 @@ export const vertexAdapter: ProviderAdapter = {
   servesModel: (_target, model) => isClaude(model) || isGemini(model),
   translationDialect: (model): WireDialect | undefined =>
     isClaude(model) ? 'anthropic-messages' : isGemini(model) ? 'gemini' : undefined,
+  requestWarnings: betasDroppedOutsideAnthropic,
   async buildRequest(target: ProviderTarget, call: UpstreamCall): Promise<UpstreamRequest> {
     const projectId = requiredSetting(target, 'projectId');
     const location = requiredSetting(target, 'location');
