@@ -1,8 +1,7 @@
 import { type ApiKind, GatewayError } from '@gatehouse/core';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { keyFromRequest } from './client-key.js';
-import { modelsForPolicy } from './models.js';
-import { type GatewayDependencies, handleModelCall, sendGatewayError, toGatewayError } from './pipeline.js';
+import type { FastifyInstance } from 'fastify';
+import { type GatewayDependencies, handleModelCall, sendGatewayError } from './pipeline.js';
+import { answerModelList, modelCallOf } from './route-requests.js';
 
 /** What each Gemini method after `models/{model}:` is served as. */
 const geminiActions: Record<string, { api: ApiKind; stream: boolean }> = {
@@ -55,38 +54,21 @@ export function registerGeminiRoutes(app: FastifyInstance, dependencies: Gateway
           );
           return;
         }
-        await handleModelCall(dependencies, {
-          api: parsed.api,
-          requestId: request.id,
-          headers: request.headers,
-          search: searchOf(request),
-          body: request.body as Buffer | undefined,
-          fromPath: { model: parsed.model, stream: parsed.stream },
-          response: reply.raw,
-          startedAt: request.startedAt,
-          receivedAt: new Date(),
-        });
+        await handleModelCall(
+          dependencies,
+          modelCallOf(request, reply, parsed.api, { model: parsed.model, stream: parsed.stream }),
+        );
       },
     );
     app.get(
       `${prefix}/v1beta/models`,
       { config: { dialect: 'google' }, schema: { hide: true } },
       async (request, reply) => {
-        reply.hijack();
-        try {
-          const identity = await dependencies.authenticator.authenticate(
-            keyFromRequest(request.headers, new URLSearchParams(searchOf(request))),
-          );
-          const body = JSON.stringify(renderGeminiModelList(modelsForPolicy(identity.policy)));
-          reply.raw.writeHead(200, {
-            'content-type': 'application/json; charset=UTF-8',
-            'content-length': Buffer.byteLength(body),
-            'x-gatehouse-request-id': request.id,
-          });
-          reply.raw.end(body);
-        } catch (error) {
-          sendGatewayError(reply.raw, 'google', toGatewayError(error), request.id);
-        }
+        await answerModelList(dependencies, request, reply, {
+          dialect: 'google',
+          contentType: 'application/json; charset=UTF-8',
+          render: renderGeminiModelList,
+        });
       },
     );
   }
@@ -104,10 +86,4 @@ export function renderGeminiModelList(models: { id: string; ownedBy: string }[])
       supportedGenerationMethods: SUPPORTED_GENERATION_METHODS,
     })),
   };
-}
-
-function searchOf(request: FastifyRequest): string {
-  const url = request.raw.url ?? '';
-  const index = url.indexOf('?');
-  return index === -1 ? '' : url.slice(index);
 }

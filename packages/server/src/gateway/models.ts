@@ -1,5 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import { catalogueModels, matchesModelPattern } from '@gatehouse/core';
+import { catalogueModels, type Dialect, matchesModelPattern } from '@gatehouse/core';
 import type { EffectivePolicy } from './auth.js';
 import { isModelAllowed } from './model-access.js';
 import { adapterFor } from './providers/registry.js';
@@ -37,16 +36,13 @@ function servedModelIds(provider: ProviderTarget): string[] {
 }
 
 /**
- * The list in the shape the asking SDK parses: Anthropic's when it sent `anthropic-version`
- * (Claude Code does), OpenAI's otherwise.
+ * The list in the shape the asking SDK parses: Anthropic's (Claude Code asks with
+ * `anthropic-version`: `dialectFromAnthropicVersion`), OpenAI's otherwise.
  * @see https://platform.openai.com/docs/api-reference/models/list
  * @see https://docs.anthropic.com/en/api/models-list
  */
-export function renderModelList(
-  headers: IncomingHttpHeaders,
-  models: { id: string; ownedBy: string }[],
-): unknown {
-  if (headers['anthropic-version'] !== undefined) {
+export function renderModelList(dialect: Dialect, models: { id: string; ownedBy: string }[]): unknown {
+  if (dialect === 'anthropic') {
     return {
       data: models.map((model) => ({
         type: 'model',

@@ -1,9 +1,10 @@
 import { type ApiKind, type Dialect, dialectOfApi, GatewayError } from '@gatehouse/core';
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
-import { keyFromRequest } from './client-key.js';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { dialectFromAnthropicVersion } from './client-dialect.js';
 import { registerGeminiRoutes } from './gemini-routes.js';
-import { modelsForPolicy, renderModelList } from './models.js';
+import { renderModelList } from './models.js';
 import { type GatewayDependencies, handleModelCall, sendGatewayError, toGatewayError } from './pipeline.js';
+import { answerModelList, modelCallOf } from './route-requests.js';
 
 /** Each model-call route, by the API it speaks. Served under `/api` and at the origin alike. */
 const modelCallRoutes: { path: string; api: ApiKind }[] = [
@@ -54,16 +55,7 @@ export async function gatewayRoutes(app: FastifyInstance, options: GatewayRouteO
         { config: { dialect: dialectOfApi[route.api] }, schema: { hide: true } },
         async (request, reply) => {
           reply.hijack();
-          await handleModelCall(dependencies, {
-            api: route.api,
-            requestId: request.id,
-            headers: request.headers,
-            search: searchOf(request),
-            body: request.body as Buffer | undefined,
-            response: reply.raw,
-            startedAt: request.startedAt,
-            receivedAt: new Date(),
-          });
+          await handleModelCall(dependencies, modelCallOf(request, reply, route.api));
         },
       );
     }
@@ -71,23 +63,12 @@ export async function gatewayRoutes(app: FastifyInstance, options: GatewayRouteO
       `${prefix}/v1/models`,
       { config: { dialect: 'openai' }, schema: { hide: true } },
       async (request, reply) => {
-        reply.hijack();
-        const dialect: Dialect = request.headers['anthropic-version'] !== undefined ? 'anthropic' : 'openai';
-        try {
-          const query = new URLSearchParams(searchOf(request));
-          const identity = await dependencies.authenticator.authenticate(
-            keyFromRequest(request.headers, query),
-          );
-          const body = JSON.stringify(renderModelList(request.headers, modelsForPolicy(identity.policy)));
-          reply.raw.writeHead(200, {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
-            'x-gatehouse-request-id': request.id,
-          });
-          reply.raw.end(body);
-        } catch (error) {
-          sendGatewayError(reply.raw, dialect, toGatewayError(error), request.id);
-        }
+        const dialect = dialectFromAnthropicVersion(request.headers);
+        await answerModelList(dependencies, request, reply, {
+          dialect,
+          contentType: 'application/json',
+          render: (models) => renderModelList(dialect, models),
+        });
       },
     );
   }
@@ -98,12 +79,6 @@ declare module 'fastify' {
     /** `performance.now()` when the request arrived, for latency and time to first byte. */
     startedAt: number;
   }
-}
-
-function searchOf(request: FastifyRequest): string {
-  const url = request.raw.url ?? '';
-  const index = url.indexOf('?');
-  return index === -1 ? '' : url.slice(index);
 }
 
 function fastifyErrorToGatewayError(error: FastifyError, maxBodyBytes: number): GatewayError {

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Dialect, type ErrorCode, GatewayError, renderErrorBody } from '@gatehouse/core';
+import { dialectFromAnthropicVersion } from '../gateway/client-dialect.js';
 
 /**
  * Whose error shape a request expects, decided from its path alone, for errors that happen before
@@ -21,9 +22,8 @@ export function errorShapeOf(path: string, headers: IncomingHttpHeaders = {}): E
  * to `/v1/messages`), Gemini's paths are `/v1beta/`; everything else under `/v1/` is OpenAI's.
  */
 export function modelApiDialect(path: string, headers: IncomingHttpHeaders): Dialect {
-  if (headers['anthropic-version'] !== undefined || /^(\/api)?\/v1\/messages/.test(path)) return 'anthropic';
-  if (path.includes('/v1beta/')) return 'google';
-  return 'openai';
+  if (/^(\/api)?\/v1\/messages/.test(path)) return 'anthropic';
+  return dialectFromAnthropicVersion(headers, path.includes('/v1beta/') ? 'google' : 'openai');
 }
 
 /** The status and body of one edge error in the given shape. */
