@@ -102,7 +102,10 @@ export async function dispatchWithFallback(
         break;
       }
       const status = response.statusCode;
-      if (status < 300 && !speaksAnApi(response.headers['content-type'])) {
+      if (
+        status < 300 &&
+        !speaksAnApi(response.headers['content-type'], candidate.adapter.streamContentType)
+      ) {
         await response.body.dump().catch(() => {});
         options.breakers.recordFailure(candidate.target.id);
         attempts.push(attemptOf(candidate, status, 'upstream_invalid_response', started));
@@ -181,13 +184,16 @@ function transportCode(error: unknown): string {
     : 'upstream_unreachable';
 }
 
-/** JSON answers and event streams (SSE, AWS event-stream) are what every provider API speaks. */
-function speaksAnApi(contentType: string | string[] | undefined): boolean {
+/**
+ * JSON answers and event streams (SSE, or the adapter's own stream framing) are what every
+ * provider API speaks.
+ */
+function speaksAnApi(contentType: string | string[] | undefined, ownStreamType: string | undefined): boolean {
   const type = contentTypeOf(contentType);
   return (
     type === 'none' ||
     type === 'text/event-stream' ||
-    type === 'application/vnd.amazon.eventstream' ||
+    type === ownStreamType ||
     type === 'application/json' ||
     type.endsWith('+json')
   );

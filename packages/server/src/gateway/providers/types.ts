@@ -128,6 +128,12 @@ export interface ProviderAdapter {
    */
   createStreamDecoder?(dialect?: ProviderDialect): (chunk: Uint8Array) => WireEvent[];
   /**
+   * The content type the provider streams in when it is not SSE (Bedrock's
+   * `application/vnd.amazon.eventstream`), read with `createStreamDecoder`: an answer in it is
+   * an API's answer, not a proxy's page.
+   */
+  readonly streamContentType?: string;
+  /**
    * What the client asked for that this provider will not get, for a call spoken in `dialect`
    * (an `anthropic-beta` header on a call rendered in another dialect), echoed in
    * `x-gatehouse-warnings`. Warnings that depend on the built request come with it instead.

@@ -170,6 +170,8 @@ export const bedrockAdapter: ProviderAdapter = {
       warnings: droppedBetaWarnings(invoke?.droppedBetas ?? []),
     };
   },
+  /** @see https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InvokeModelWithResponseStream.html */
+  streamContentType: 'application/vnd.amazon.eventstream',
   createStreamDecoder: (dialect?: ProviderDialect) =>
     createEventStreamDecoder(dialect === 'anthropic-messages' ? 'anthropic' : 'bedrock'),
 };
