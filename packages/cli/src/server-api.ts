@@ -1,12 +1,11 @@
+import { callServer, jsonOf } from './server-call.js';
 import { CliError, ExitCode } from './ui.js';
 
 /**
  * The few Gatehouse endpoints the CLI calls: OAuth metadata and tokens (RFC 8414, 8628, 8252,
- * 6749) and the signed-in person's own views. Every call has a timeout; failures become errors
- * that say what to do.
+ * 6749), the signed-in person's own views and the admin API, all through `callServer` (one
+ * deadline, one "server unreachable"); failures become errors that say what to do.
  */
-
-const TIMEOUT_MS = 15_000;
 
 export interface ServerMetadata {
   issuer: string;
@@ -81,65 +80,36 @@ export function normaliseServer(input: string): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, '').replace(/\/api$/, '')}`;
 }
 
-async function request(url: string, init: RequestInit): Promise<Response> {
-  try {
-    return await fetch(url, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS) });
-  } catch (error) {
-    const reason = (error as Error).name === 'TimeoutError' ? 'timed out' : (error as Error).message;
-    throw new CliError(`Cannot reach ${new URL(url).origin}: ${reason}`, ExitCode.serverUnavailable);
-  }
-}
-
-async function json<T>(response: Response, what: string): Promise<T> {
-  const text = await response.text();
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw new CliError(
-      `${what}: the server answered ${response.status} with something that is not JSON.`,
-      ExitCode.serverUnavailable,
-    );
-  }
-}
-
 export async function discover(server: string): Promise<ServerMetadata> {
-  const response = await request(`${server}/.well-known/oauth-authorization-server`, {
-    headers: { accept: 'application/json' },
-  });
-  if (!response.ok) {
+  const answer = await callServer(`${server}/.well-known/oauth-authorization-server`);
+  if (!answer.ok) {
     throw new CliError(
-      `${server} does not look like a Gatehouse server (sign-in metadata: HTTP ${response.status}).`,
+      `${server} does not look like a Gatehouse server (sign-in metadata: HTTP ${answer.status}).`,
       ExitCode.serverUnavailable,
     );
   }
-  return json<ServerMetadata>(response, 'Sign-in metadata');
+  return jsonOf<ServerMetadata>(answer, 'Sign-in metadata');
 }
 
 /** POSTs form parameters to an OAuth endpoint; OAuth errors come back as OAuthError. */
 export async function oauthPost<T>(endpoint: string, fields: Record<string, string>): Promise<T> {
-  const response = await request(endpoint, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-    body: new URLSearchParams(fields).toString(),
-  });
-  const body = await json<T & Partial<OAuthErrorBody>>(response, 'Sign-in');
-  if (!response.ok) {
-    if (typeof body.error === 'string') throw new OAuthError(response.status, body as OAuthErrorBody);
-    throw new CliError(`Sign-in failed: HTTP ${response.status}.`, ExitCode.serverUnavailable);
+  const answer = await callServer(endpoint, { form: fields });
+  const body = jsonOf<T & Partial<OAuthErrorBody>>(answer, 'Sign-in');
+  if (!answer.ok) {
+    if (typeof body.error === 'string') throw new OAuthError(answer.status, body as OAuthErrorBody);
+    throw new CliError(`Sign-in failed: HTTP ${answer.status}.`, ExitCode.serverUnavailable);
   }
   return body;
 }
 
 /** GETs one of the signed-in person's own views with their key. */
 export async function getWithKey<T>(server: string, path: string, key: string): Promise<T> {
-  const response = await request(`${server}${path}`, {
-    headers: { authorization: `Bearer ${key}`, accept: 'application/json' },
-  });
-  if (response.status === 401) {
+  const answer = await callServer(`${server}${path}`, { bearer: key });
+  if (answer.status === 401) {
     throw new CliError('Your sign-in has ended.', ExitCode.notSignedIn, 'Run: gatehouse login');
   }
-  if (!response.ok) throw new CliError(`${path}: HTTP ${response.status}`, ExitCode.serverUnavailable);
-  return json<T>(response, path);
+  if (!answer.ok) throw new CliError(`${path}: HTTP ${answer.status}`, ExitCode.serverUnavailable);
+  return jsonOf<T>(answer, path);
 }
 
 /**
@@ -153,29 +123,15 @@ export async function callAdminApi(
   path: string,
   body?: unknown,
 ): Promise<unknown> {
-  const response = await request(`${server}/api/admin${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      accept: 'application/json',
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let parsed: unknown;
-  try {
-    parsed = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  if (!response.ok) {
+  const answer = await callServer(`${server}/api/admin${path}`, { method, bearer: token, json: body });
+  if (!answer.ok) {
     const message =
-      (parsed as { error?: { message?: string } } | undefined)?.error?.message ?? `HTTP ${response.status}`;
+      (answer.body as { error?: { message?: string } } | undefined)?.error?.message ??
+      `HTTP ${answer.status}`;
     throw new CliError(
       `${method} ${path}: ${message}`,
-      response.status === 401 ? ExitCode.notSignedIn : ExitCode.failure,
+      answer.status === 401 ? ExitCode.notSignedIn : ExitCode.failure,
     );
   }
-  return parsed;
+  return answer.body;
 }

@@ -1,4 +1,6 @@
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -249,7 +251,31 @@ describe('running tools', () => {
     expect(run.stderr).toContain('You are not signed in.');
     expect(run.stderr).toContain('gatehouse login');
   });
+
+  it('answers "server unreachable" with exit code 5, for sign-in and the admin API alike', async () => {
+    // A port nothing listens on: the connection is refused at once.
+    const closed = await closedLoopbackPort();
+    const login = await runCli(['login', '--server', `http://127.0.0.1:${closed}`], {
+      GATEHOUSE_HOME: scratchHome(),
+    });
+    expect(login.code).toBe(5);
+    expect(login.stderr).toContain(`Cannot reach http://127.0.0.1:${closed}`);
+    const admin = await runCli(['admin', '--server', `http://127.0.0.1:${closed}`, 'teams', 'list'], {
+      GATEHOUSE_HOME: scratchHome(),
+      GATEHOUSE_ADMIN_TOKEN: 'test-admin-token-0123456789',
+    });
+    expect(admin.code).toBe(5);
+  });
 });
+
+/** A loopback port that was free a moment ago and is closed now. */
+async function closedLoopbackPort(): Promise<number> {
+  const listener = createServer();
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  const { port } = listener.address() as AddressInfo;
+  await new Promise((resolve) => listener.close(resolve));
+  return port;
+}
 
 describe('gatehouse admin', () => {
   it('lists and creates through the admin API, as a table or as JSON', async () => {
