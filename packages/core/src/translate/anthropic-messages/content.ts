@@ -11,7 +11,7 @@ import type {
   NeutralToolResultPart,
   NeutralUserPart,
 } from '../neutral.js';
-import { invalid, type Warnings } from './shared.js';
+import { invalid, type Warnings } from '../warnings.js';
 
 /** Prompt caching is Anthropic's own; other providers cache implicitly or not at all. */
 function noteCacheControl(block: Record<string, unknown>, warnings: Warnings): void {

@@ -12,8 +12,8 @@ import type {
   NeutralToolChoice,
   Translated,
 } from '../neutral.js';
+import { invalid, Warnings } from '../warnings.js';
 import { parseAssistantBlock, parseUserBlock } from './content.js';
-import { invalid, Warnings } from './shared.js';
 
 /** Top-level fields this parser reads; any other field is reported as dropped, never ignored silently. */
 const handledFields = new Set([

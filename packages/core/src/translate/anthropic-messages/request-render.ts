@@ -9,8 +9,8 @@ import type {
   NeutralToolChoice,
   Translated,
 } from '../neutral.js';
+import { Warnings } from '../warnings.js';
 import { renderToolInput, renderUserPart } from './content.js';
-import { Warnings } from './shared.js';
 
 /**
  * Anthropic requires `max_tokens`; other dialects let it default. 4096 fits every current

@@ -7,14 +7,9 @@ import { isRecord, optionalString } from '../../json.js';
 import { emptyUsage } from '../../usage.js';
 import { usageFromAnthropic } from '../../usage-extract.js';
 import type { NeutralAssistantPart, NeutralResponse, Translated } from '../neutral.js';
+import { invalid, Warnings } from '../warnings.js';
 import { parseAssistantBlock, renderToolInput } from './content.js';
-import {
-  finishReasonFromStopReason,
-  invalid,
-  renderUsage,
-  stopReasonFromFinishReason,
-  Warnings,
-} from './shared.js';
+import { finishReasonFromStopReason, renderUsage, stopReasonFromFinishReason } from './shared.js';
 
 export function parseAnthropicResponse(body: unknown): Translated<NeutralResponse> {
   if (!isRecord(body)) throw invalid('The Anthropic response body is not a JSON object.');

@@ -15,7 +15,8 @@ import type {
   NeutralUserPart,
   Translated,
 } from '../neutral.js';
-import { invalid, parseArguments, parseImageUrl, Warnings } from './shared.js';
+import { invalid, Warnings } from '../warnings.js';
+import { parseArguments, parseImageUrl } from './shared.js';
 
 /**
  * Top-level fields this parser reads. `stream_options` is transport: the gateway asks the

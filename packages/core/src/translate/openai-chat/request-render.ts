@@ -9,7 +9,8 @@ import type {
   NeutralToolChoice,
   Translated,
 } from '../neutral.js';
-import { stringifyArguments, Warnings } from './shared.js';
+import { Warnings } from '../warnings.js';
+import { stringifyArguments } from './shared.js';
 
 /** Chat Completions accepts at most four stop sequences. */
 const MAX_STOP_SEQUENCES = 4;

@@ -7,15 +7,14 @@ import { isRecord, optionalString } from '../../json.js';
 import { emptyUsage } from '../../usage.js';
 import { usageFromOpenAiChat } from '../../usage-extract.js';
 import type { NeutralAssistantPart, NeutralResponse, Translated } from '../neutral.js';
+import { invalid, Warnings } from '../warnings.js';
 import {
   type Clock,
   finishReasonFromOpenAi,
   finishReasonToOpenAi,
-  invalid,
   parseArguments,
   renderUsage,
   stringifyArguments,
-  Warnings,
 } from './shared.js';
 
 /** Only the first choice translates: neutral responses have one answer (requests never ask for `n` > 1). */

@@ -1,30 +1,13 @@
 /**
  * Pieces the OpenAI Chat Completions request, response and stream mappers share:
- * warnings, tool arguments, finish reasons and usage in both directions.
+ * tool arguments, finish reasons and usage in both directions.
  * @see https://platform.openai.com/docs/api-reference/chat
  */
-import { GatewayError } from '../../errors.js';
 import { optionalString } from '../../json.js';
 import { emptyUsage, type Usage } from '../../usage.js';
 import { finishReasonVocabulary } from '../finish-reason.js';
-import type { NeutralFinishReason, TranslationWarning } from '../neutral.js';
-
-export function invalid(message: string): GatewayError {
-  return new GatewayError('invalid_request', message);
-}
-
-/** Collects warnings, once per feature: a long conversation should not repeat one drop fifty times. */
-export class Warnings {
-  readonly list: TranslationWarning[] = [];
-  readonly #seen = new Set<string>();
-
-  add(kind: TranslationWarning['kind'], feature: string, detail?: string): void {
-    const key = `${kind}:${feature}`;
-    if (this.#seen.has(key)) return;
-    this.#seen.add(key);
-    this.list.push(detail === undefined ? { kind, feature } : { kind, feature, detail });
-  }
-}
+import type { NeutralFinishReason } from '../neutral.js';
+import type { Warnings } from '../warnings.js';
 
 /**
  * A function call's `arguments` text as the neutral parsed object. Models do emit broken JSON
