@@ -5,6 +5,7 @@ import { insertTelemetry, settingsChecksum, settingsFor } from '../store/managed
 import type { Authenticator, ResolvedKey } from './auth.js';
 import { keyFromRequest } from './client-key.js';
 import { sendGatewayError, toGatewayError } from './pipeline.js';
+import { acceptRawBodies } from './route-requests.js';
 import type { TelemetryQuota } from './telemetry-quota.js';
 
 export interface ClaudeCodeRouteOptions {
@@ -25,14 +26,7 @@ const TELEMETRY_SIGNALS = ['metrics', 'logs', 'traces'] as const;
  * @see https://opentelemetry.io/docs/specs/otlp/#otlphttp
  */
 export async function claudeCodeRoutes(app: FastifyInstance, options: ClaudeCodeRouteOptions): Promise<void> {
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser(
-    '*',
-    { parseAs: 'buffer', bodyLimit: options.maxTelemetryBytes },
-    (_request, body, done) => {
-      done(null, body);
-    },
-  );
+  acceptRawBodies(app, options.maxTelemetryBytes);
   app.setErrorHandler((error, request, reply) => {
     const status = (error as { statusCode?: number }).statusCode;
     const gatewayError =

@@ -1,12 +1,24 @@
 /**
  * What every gateway route does with a Fastify request, kept once so the OpenAI/Anthropic routes
- * and the Gemini routes cannot drift apart: the call the pipeline gets, and the model list.
+ * and the Gemini routes (and Claude Code's) cannot drift apart: raw bodies, the call the
+ * pipeline gets, and the model list.
  */
 import type { ApiKind, Dialect } from '@gatehouse/core';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { keyFromRequest } from './client-key.js';
 import { modelsForPolicy } from './models.js';
 import { type GatewayCall, type GatewayDependencies, sendGatewayError, toGatewayError } from './pipeline.js';
+
+/**
+ * Every body arrives as raw bytes whatever its content type (up to `bodyLimit`), so it can be
+ * forwarded or stored byte for byte and malformed JSON is answered in the caller's dialect.
+ */
+export function acceptRawBodies(app: FastifyInstance, bodyLimit: number): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => {
+    done(null, body);
+  });
+}
 
 /** The URL's query string including `?`, or '' (Gemini clients may send the key as `?key=`). */
 function searchOf(request: FastifyRequest): string {

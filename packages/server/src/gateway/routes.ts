@@ -4,7 +4,7 @@ import { dialectFromAnthropicVersion } from './client-dialect.js';
 import { registerGeminiRoutes } from './gemini-routes.js';
 import { renderModelList } from './models.js';
 import { type GatewayDependencies, handleModelCall, sendGatewayError, toGatewayError } from './pipeline.js';
-import { answerModelList, modelCallOf } from './route-requests.js';
+import { acceptRawBodies, answerModelList, modelCallOf } from './route-requests.js';
 
 /** Each model-call route, by the API it speaks. Served under `/api` and at the origin alike. */
 const modelCallRoutes: { path: string; api: ApiKind }[] = [
@@ -33,14 +33,7 @@ export interface GatewayRouteOptions {
  */
 export async function gatewayRoutes(app: FastifyInstance, options: GatewayRouteOptions): Promise<void> {
   const { dependencies } = options;
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser(
-    '*',
-    { parseAs: 'buffer', bodyLimit: options.maxBodyBytes },
-    (_request, body, done) => {
-      done(null, body);
-    },
-  );
+  acceptRawBodies(app, options.maxBodyBytes);
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const dialect = request.routeOptions.config.dialect ?? 'openai';
     reply.hijack();
