@@ -14,8 +14,8 @@ interface Batch {
  * leave a counter charged for a call the ledger never heard of.
  *
  * Syncing each event on its own would cost a disk flush per call; appends instead join the open
- * batch, and one write plus one `fdatasync` commits everything appended in the same turn of the
- * event loop (group commit). Work runs strictly in order on one queue: commits and truncation, so
+ * batch, and one write plus one `fdatasync` commits everything appended while the previous sync
+ * was under way (group commit, as databases do it). Work runs strictly in order on one queue: commits and truncation, so
  * a truncation never races a write.
  */
 export class UsageSpool {
@@ -39,17 +39,16 @@ export class UsageSpool {
     this.#handle = await open(this.#path, 'a', 0o600);
   }
 
-  /** Adds a line; resolves once it is on disk (with every line appended in the same tick). */
+  /** Adds a line; resolves once it is on disk, with every line that joined the same batch. */
   append(line: string): Promise<void> {
     let batch = this.#open;
     if (!batch) {
       batch = newBatch();
       this.#open = batch;
       const committing = batch;
-      // Deferred to the next turn so every call finishing in this one shares the sync.
-      this.#enqueue(() =>
-        new Promise((resolve) => setImmediate(resolve)).then(() => this.#commit(committing)),
-      );
+      // Starts as soon as the sync before it is done: alone, a call waits for one sync and no
+      // more; under load, every call finishing while a sync is under way joins the next one.
+      this.#enqueue(() => this.#commit(committing));
       this.#last = batch.done;
     }
     batch.lines.push(line);
