@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 
 /** One group commit: the lines appended while it was open, written and synced together. */
@@ -84,7 +85,9 @@ export class UsageSpool {
     try {
       const handle = this.#handle;
       if (!handle) throw new Error('usage spool is not open');
-      await handle.write(`${batch.lines.join('\n')}\n`);
+      // The write only copies into the page cache, so it runs here; the sync waits for the disk
+      // on libuv's thread pool. One pool hop instead of two: on a busy host each costs a wakeup.
+      writeSync(handle.fd, `${batch.lines.join('\n')}\n`);
       await handle.datasync();
       batch.resolve();
     } catch (error) {
