@@ -1,12 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   MOCK_UPSTREAM_API_KEY,
   type MockUpstream,
   startMockUpstream,
 } from './mock-upstream/mock-upstream.js';
-import { freePort, startTestGatehouse, type TestGatehouse } from './support/harness.js';
+import { startTestGatehouse, type TestGatehouse } from './support/harness.js';
+import { OwnRedis } from './support/own-redis.js';
 
 /**
  * An exhausted budget stays exhausted across a Redis restart: the counters Redis lost are not
@@ -14,53 +13,19 @@ import { freePort, startTestGatehouse, type TestGatehouse } from './support/harn
  * interval (left at its 10 s default here, far longer than the test). Its own Redis process,
  * since the shared one must never be restarted under other tests.
  */
-let redis: ChildProcess | undefined;
-let port: number;
+let redis: OwnRedis;
 let mock: MockUpstream;
 let server: TestGatehouse;
 
-async function startRedis(): Promise<void> {
-  redis = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const ready = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ready) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('redis-server did not start');
-}
-
-async function stopRedis(): Promise<void> {
-  const running = redis;
-  if (!running || running.exitCode !== null) return;
-  await new Promise((resolve) => {
-    running.once('exit', resolve);
-    running.kill('SIGKILL');
-  });
-}
-
 beforeAll(async () => {
-  port = await freePort();
-  await startRedis();
+  redis = await OwnRedis.start();
   mock = await startMockUpstream();
-  server = await startTestGatehouse({ REDIS_URL: `redis://127.0.0.1:${port}` });
+  server = await startTestGatehouse({ REDIS_URL: redis.url });
 });
 afterAll(async () => {
   await server?.close();
   await mock?.close();
-  await stopRedis();
+  await redis?.stop();
 });
 
 describe('an exhausted budget after a Redis restart', () => {
@@ -98,8 +63,8 @@ describe('an exhausted budget after a Redis restart', () => {
     expect((await chat()).status).toBe(402);
     await server.flushUsage();
 
-    await stopRedis();
-    await startRedis(); // empty: every counter is gone
+    await redis.stop();
+    await redis.start(); // empty: every counter is gone
 
     // While ioredis reconnects a call fails closed (5xx); once Redis answers it must be a 402.
     const statuses: number[] = [];

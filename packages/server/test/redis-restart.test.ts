@@ -1,5 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { connect, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   MOCK_UPSTREAM_API_KEY,
@@ -7,72 +5,28 @@ import {
   startMockUpstream,
 } from './mock-upstream/mock-upstream.js';
 import { startTestGatehouse, type TestGatehouse } from './support/harness.js';
+import { OwnRedis } from './support/own-redis.js';
 
 /**
  * A Redis of the test's own (the shared one must not be restarted under other tests): budget
  * counters lost in a Redis restart are rebuilt from the usage ledger, never charged twice.
  */
-let redis: ChildProcess | undefined;
-let port: number;
+let redis: OwnRedis;
 let mock: MockUpstream;
 let server: TestGatehouse;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port: found } = probe.address() as { port: number };
-      probe.close(() => resolve(found));
-    });
-  });
-}
-
-async function startRedis(): Promise<void> {
-  redis = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const ready = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ready) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('redis-server did not start');
-}
-
-async function stopRedis(): Promise<void> {
-  const running = redis;
-  if (!running || running.exitCode !== null) return;
-  await new Promise((resolve) => {
-    running.once('exit', resolve);
-    running.kill('SIGKILL');
-  });
-}
-
 beforeAll(async () => {
-  port = await freePort();
-  await startRedis();
+  redis = await OwnRedis.start();
   mock = await startMockUpstream();
   server = await startTestGatehouse({
-    REDIS_URL: `redis://127.0.0.1:${port}`,
+    REDIS_URL: redis.url,
     GATEHOUSE_BUDGET_RESEED_MS: '200',
   });
 });
 afterAll(async () => {
   await server?.close();
   await mock?.close();
-  await stopRedis();
+  await redis?.stop();
 });
 
 describe('a Redis restart', () => {
@@ -109,8 +63,8 @@ describe('a Redis restart', () => {
     for (let call = 0; call < 2; call++) expect((await chat()).status).toBe(200);
     await server.flushUsage();
 
-    await stopRedis();
-    await startRedis(); // empty: every counter is gone
+    await redis.stop();
+    await redis.start(); // empty: every counter is gone
     await new Promise((resolve) => setTimeout(resolve, 300)); // past the reseed interval; ioredis reconnects
 
     let third = 0;
