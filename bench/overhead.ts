@@ -147,7 +147,7 @@ async function runBenchmark(): Promise<void> {
   console.log(`mock upstream ${services.mock.url}, gateway ${services.gateway.url}`);
 
   const results: ScenarioResult[] = [];
-  for (const scenario of SCENARIOS) {
+  for (const scenario of selectedScenarios()) {
     console.log(`measuring ${scenario.name} ...`);
     const targets: Target[] = [
       { name: 'direct', origin: services.mock.url, shape: directRequest(scenario) },
@@ -160,6 +160,14 @@ async function runBenchmark(): Promise<void> {
   console.log(`\n${renderResults(results)}\n\n${renderVerdicts(verdicts)}`);
   await writeResults({ startedAt, results, verdicts });
   console.log(`\nresults written to ${RESULTS_FILE}`);
+}
+
+/** `BENCH_SCENARIOS='non-streaming, c=1'` measures only the scenarios whose name matches (a regular expression). */
+function selectedScenarios(): Scenario[] {
+  const pattern = process.env.BENCH_SCENARIOS;
+  if (!pattern) return SCENARIOS;
+  const matcher = new RegExp(pattern);
+  return SCENARIOS.filter((scenario) => matcher.test(scenario.name));
 }
 
 async function writeResults(report: {

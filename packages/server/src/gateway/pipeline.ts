@@ -95,7 +95,6 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
   let attempts: Attempt[] = [];
   let servedBy: RouteCandidate | undefined;
   let ticket: AdmissionTicket | undefined;
-  let heldEnd: HeldEnd | undefined;
   try {
     identity = await dependencies.authenticator.authenticate(
       keyFromRequest(call.headers, searchParams(call.search)),
@@ -162,9 +161,6 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
       call.api === 'gemini-generate' &&
       parsed.stream &&
       !new URLSearchParams(call.search).has('alt', 'sse');
-    // The response's last bytes wait for the usage event to be on disk (below), so a call the
-    // client saw complete is never missing from the ledger after a crash.
-    heldEnd = holdResponseEnd(call.response);
     const outcome =
       servedBy.translated || reRendered
         ? await relayTranslated(
@@ -213,15 +209,15 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
       reportUnpriced: dependencies.reportUnpriced,
     });
     // Written ahead: the counter is charged only once a crash can no longer lose the event, so
-    // counter and ledger cannot part ways. A spool that failed is reported; the event is still
-    // pending for the database, so the call is charged all the same.
+    // counter and ledger cannot part ways. The client is not kept waiting for the disk: a crash
+    // within that one sync loses the event like any call still in flight, and charges nothing
+    // for it. A spool that failed is reported; the event is still pending for the database, so
+    // the call is charged all the same.
     await dependencies.ledger
       .durable()
       .catch((error: unknown) => dependencies.reportFault(error, call.requestId));
-    heldEnd.release();
     await ticket.settle(costUsd).catch((error: unknown) => dependencies.reportFault(error, call.requestId));
   } catch (error) {
-    heldEnd?.release();
     const gatewayError = toGatewayError(error);
     if (gatewayError.fault === 'platform' && gatewayError.code === 'internal') {
       dependencies.reportFault(error, call.requestId);
@@ -360,35 +356,6 @@ function ownHeaders(
     ...admissionHeaders,
     'x-gatehouse-request-id': requestId,
     'x-gatehouse-provider': servedBy.target.name,
-  };
-}
-
-/** A response whose `end` is held back until `release`. */
-interface HeldEnd {
-  /** Restores `end` and, if the relay already ended the response, ends it now. Idempotent. */
-  release(): void;
-}
-
-/**
- * Holds back the response's `end` call: the relays end the response and return at once (they
- * never wait for 'finish'), so the end can be replayed after the usage event is durable, with
- * the same arguments. Until then the client has every byte but the last chunk and the end.
- */
-function holdResponseEnd(response: ServerResponse): HeldEnd {
-  const end = response.end;
-  let held: Parameters<ServerResponse['end']> | undefined;
-  let released = false;
-  response.end = ((...args: Parameters<ServerResponse['end']>) => {
-    held = args;
-    return response;
-  }) as ServerResponse['end'];
-  return {
-    release() {
-      if (released) return;
-      released = true;
-      response.end = end;
-      if (held) end.apply(response, held);
-    },
   };
 }
 
