@@ -39,7 +39,12 @@ export interface StreamTap {
  * cost estimates, never where exact counts are available.
  */
 export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 4);
+  return tokensForCharacters(text.length);
+}
+
+/** The one estimating rule: about four characters (or bytes) a token, rounded up. */
+export function tokensForCharacters(count: number): number {
+  return Math.ceil(count / 4);
 }
 
 /**
@@ -105,8 +110,8 @@ function settleUsage(
   estimatedInputTokens: number,
   delivered: Delivered,
 ): Usage {
-  const text = Math.ceil(delivered.textChars / 4);
-  const reasoning = Math.ceil(delivered.reasoningChars / 4);
+  const text = tokensForCharacters(delivered.textChars);
+  const reasoning = tokensForCharacters(delivered.reasoningChars);
   const input = Number.isFinite(estimatedInputTokens) ? Math.max(0, Math.round(estimatedInputTokens)) : 0;
   const base: Usage = reported ?? {
     input: { total: input, noCache: input, cacheRead: 0, cacheWrite: 0 },

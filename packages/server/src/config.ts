@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isLoopbackHost, isSecureOrLoopback } from './http/loopback.js';
+import { isLoopbackHost, isSecureOrLoopback } from './security/loopback.js';
 import { parseCidr } from './security/outbound-networks.js';
 
 /**

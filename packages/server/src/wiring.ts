@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { BudgetAlerts } from './control/budget-alerts.js';
 import { ChangeFeed, changeFeedProblems } from './control/change-feed.js';
+import { TelemetryQuota } from './control/claude-code/telemetry-quota.js';
 import { SignInAttemptLimits } from './control/cli-auth/attempt-limits.js';
 import { createPostgresNotifyBus } from './control/postgres-notify-bus.js';
 import { SsoConnections } from './control/sso/connections.js';
@@ -11,18 +12,16 @@ import { devIdentityProviderRoutes, devIdpConnection } from './control/sso/dev-i
 import { OidcSignIn } from './control/sso/oidc.js';
 import { SamlSignIn } from './control/sso/saml.js';
 import { WebSessions } from './control/sso/web-sessions.js';
-import { Authenticator } from './gateway/auth.js';
-import { BudgetAdmission } from './gateway/budget-admission.js';
-import { CircuitBreakers } from './gateway/circuit-breaker.js';
-import { composeAdmissions } from './gateway/compose-admission.js';
-import { admitThroughOutages } from './gateway/outage-admission.js';
-import { RateLimitAdmission } from './gateway/rate-limit-admission.js';
-import { ScopedRowsCache, type ScopeRef } from './gateway/scoped-rows-cache.js';
-import { TelemetryQuota } from './gateway/telemetry-quota.js';
-import { UpstreamClient } from './gateway/upstream.js';
+import { failureSummary } from './failure-summary.js';
+import { BudgetAdmission } from './gateway/admission/budget-admission.js';
+import { RateLimitAdmission } from './gateway/admission/rate-limit-admission.js';
+import { ScopedRowsCache, type ScopeRef } from './gateway/admission/scoped-rows-cache.js';
+import { Authenticator } from './gateway/auth/authenticator.js';
+import { CircuitBreakers } from './gateway/dispatch/circuit-breaker.js';
+import { UpstreamClient } from './gateway/dispatch/upstream.js';
+import type { AdmissionStages } from './gateway/pipeline.js';
 import { createMemoryHotState, createRedisHotState } from './hot-state/index.js';
 import { buildApp } from './http/app.js';
-import { failureSummary } from './http/failure-summary.js';
 import { IdentityTokens } from './security/identity-tokens.js';
 import { resolveMasterKey } from './security/master-key.js';
 import { OutboundNetworks } from './security/outbound-networks.js';
@@ -169,20 +168,24 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
     limitsFor: (organizationId, scopes) => rateLimitCache.rowsFor(organizationId, scopes),
     reservedOutputTokensCap: config.reservationOutputTokens,
   });
-  // Rate limits first: a call they refuse never reserves budget.
-  // When storage is down the organisation decides: refuse (503, the default) or serve unchecked.
+  // The pipeline runs them in its order (rate limits, then budgets); storage outages are
+  // logged at most every 10 s.
   let lastOutageLog = 0;
-  const admission = admitThroughOutages(composeAdmissions([rateLimitAdmission, budgetAdmission]), {
-    modeOf: outageModeOf,
-    onOutage: (error, mode) => {
-      if (Date.now() - lastOutageLog < 10_000) return;
-      lastOutageLog = Date.now();
-      app?.log.error(
-        { reason: failureSummary(error), mode },
-        'budgets cannot be checked: storage unreachable',
-      );
+  const admission: AdmissionStages = {
+    rateLimits: rateLimitAdmission,
+    budgets: budgetAdmission,
+    outages: {
+      modeOf: outageModeOf,
+      onOutage: (error, mode) => {
+        if (Date.now() - lastOutageLog < 10_000) return;
+        lastOutageLog = Date.now();
+        app?.log.error(
+          { reason: failureSummary(error), mode },
+          'budgets cannot be checked: storage unreachable',
+        );
+      },
     },
-  });
+  };
   const outboundNetworks = new OutboundNetworks(config.upstreamAllowedNetworks);
   const upstream = new UpstreamClient(
     {

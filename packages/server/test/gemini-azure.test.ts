@@ -1,7 +1,7 @@
 import { GoogleGenAI, Type } from '@google/genai';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseModelAction } from '../src/gateway/gemini-routes.js';
+import { parseModelAction } from '../src/gateway/http/gemini-routes.js';
 import { azureAdapter } from '../src/gateway/providers/azure/adapter.js';
 import { geminiAdapter } from '../src/gateway/providers/gemini/adapter.js';
 import type { ProviderTarget, UpstreamCall } from '../src/gateway/providers/types.js';

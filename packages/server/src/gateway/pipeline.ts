@@ -9,6 +9,7 @@ import {
   renderErrorBody,
   type StreamRenderer,
   type TranslationWarning,
+  tokensForCharacters,
   type WireDialect,
   wireDialectOfApi,
 } from '@gatehouse/core';
@@ -20,31 +21,33 @@ import {
   admitEverything,
   type CallEstimate,
   estimateCall,
-} from './admission.js';
-import type { Authenticator, ResolvedKey } from './auth.js';
-import { CallPreparation } from './call-preparation.js';
-import type { CircuitBreakers } from './circuit-breaker.js';
-import { keyFromRequest } from './client-key.js';
-import { answerEstimatedCount, isCountTokensApi } from './count-tokens.js';
-import { type Attempt, DispatchFailure, dispatchWithFallback } from './dispatch.js';
-import { meter, type UnpricedReporter } from './metering.js';
-import { priceFor, UNPRICED_WARNING } from './pricing.js';
-import { relayResponse } from './relay.js';
-import { type ParsedCall, parseCallBody } from './request-body.js';
-import { type ResolvedRoute, type RouteCandidate, resolveRoute } from './routing.js';
+} from './admission/admission.js';
+import { composeAdmissions } from './admission/compose-admission.js';
+import { admitThroughOutages, type OutageOptions } from './admission/outage-admission.js';
+import type { Authenticator, ResolvedKey } from './auth/authenticator.js';
+import { keyFromRequest } from './auth/client-key.js';
+import { CallPreparation } from './dispatch/call-preparation.js';
+import type { CircuitBreakers } from './dispatch/circuit-breaker.js';
+import { type Attempt, DispatchFailure, dispatchWithFallback } from './dispatch/dispatch.js';
+import { type ResolvedRoute, type RouteCandidate, resolveRoute } from './dispatch/routing.js';
+import type { UpstreamClient } from './dispatch/upstream.js';
+import { answerEstimatedCount, isCountTokensApi } from './http/count-tokens.js';
+import { type ParsedCall, parseCallBody } from './http/request-body.js';
+import { meter, type UnpricedReporter } from './metering/metering.js';
+import { priceFor, UNPRICED_WARNING } from './metering/pricing.js';
+import { relayResponse } from './relay/relay.js';
 import {
   codecFor,
   createGeminiJsonArrayRenderer,
   createOpenAiChatStreamRendererWith,
-} from './translation/codecs.js';
-import { relayTranslated, type TranslatedRelayContext } from './translation/relay-translated.js';
-import { WARNINGS_HEADER, warningsHeaderValue } from './translation/warnings.js';
-import type { UpstreamClient } from './upstream.js';
+} from './relay/translation/codecs.js';
+import { relayTranslated, type TranslatedRelayContext } from './relay/translation/relay-translated.js';
+import { WARNINGS_HEADER, warningsHeaderValue } from './relay/translation/warnings.js';
 
 /** What the pipeline is built from; assembled once in the wiring. */
 export interface GatewayDependencies {
   authenticator: Authenticator;
-  admission: Admission;
+  admission: AdmissionStages;
   upstream: UpstreamClient;
   breakers: CircuitBreakers;
   ledger: UsageLedger;
@@ -59,6 +62,14 @@ export interface GatewayDependencies {
   reportFault(error: unknown, requestId: string): void;
   /** Where a served model without a price is reported (once per model and credential). */
   reportUnpriced?: UnpricedReporter;
+}
+
+/** The admission checks; `admitInOrder` says in which order they run, and why. */
+export interface AdmissionStages {
+  rateLimits: Admission;
+  budgets: Admission;
+  /** What to do when storage cannot answer the checks (the organisation's choice). */
+  outages: OutageOptions;
 }
 
 /** One client call as the HTTP layer hands it over. */
@@ -109,7 +120,7 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
         error.code === 'model_not_found' &&
         servesGeneration(identity.policy, call.api, parsed.model);
       if (!countable || !isCountTokensApi(call.api)) throw error;
-      answerEstimatedCount(call.response, call.api, call.body as Buffer, {
+      answerEstimatedCount(call.response, call.api, parsed.body, {
         'x-gatehouse-request-id': call.requestId,
       });
       return;
@@ -120,21 +131,20 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
       api: call.api,
       search: call.search,
       headers: call.headers,
-      body: call.body as Buffer,
       parsed,
       model,
       identityToken: () => dependencies.identityTokens.tokenFor(caller),
     });
     // Counting tokens is free and spends nothing: no budget or rate limit to hold it to.
     const counting = isCountTokensApi(call.api);
-    const admission = counting ? admitEverything : dependencies.admission;
+    const admission = counting ? admitEverything : admitInOrder(dependencies.admission);
     ticket = await admission.admit({
       identity,
       call: parsed,
       route,
       estimate: counting
-        ? estimateCall(parsed.json, call.body as Buffer, undefined)
-        : estimateSent(preparation, route, parsed, call.body as Buffer),
+        ? estimateCall(parsed.json, parsed.body, undefined)
+        : estimateSent(preparation, route, parsed),
     });
 
     const abort = abortOnClientClose(call.response);
@@ -151,45 +161,39 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
     });
     attempts = dispatched.attempts;
     servedBy = dispatched.servedBy;
-    const estimatedInputTokens = Math.ceil(preparation.bodyLengthFor(servedBy) / 4);
+    const estimatedInputTokens = tokensForCharacters(preparation.bodyLengthFor(servedBy));
     // Admission let an unpriced call through only because no block budget applies; say so.
     const unpriced = priceFor(servedBy, model).source === 'unpriced';
-    // A Gemini client streaming without alt=sse wants Google's JSON array; providers are asked for
-    // SSE (what the stream parsers read), so that answer is re-rendered like a translated one.
-    const reRendered =
-      !servedBy.translated &&
-      call.api === 'gemini-generate' &&
-      parsed.stream &&
-      !new URLSearchParams(call.search).has('alt', 'sse');
-    const outcome =
-      servedBy.translated || reRendered
-        ? await relayTranslated(
-            dispatched.response,
-            translationContext(
-              dependencies.streamKeepAliveMs,
-              ticket.headers,
-              call,
-              parsed,
-              servedBy,
-              [
-                ...preparation.warningsFor(servedBy),
-                ...(dispatched.request.warnings ?? []),
-                ...(unpriced ? [UNPRICED_WARNING] : []),
-              ],
-              estimatedInputTokens,
-            ),
-          )
-        : await relayResponse(dispatched.response, {
-            api: call.api,
-            response: call.response,
-            ownHeaders: {
-              ...ownHeaders(call.requestId, servedBy, ticket.headers),
-              ...(unpriced ? { [WARNINGS_HEADER]: warningsHeaderValue([UNPRICED_WARNING]) as string } : {}),
-            },
-            startedAt: call.startedAt,
-            stripUsageChunk: preparation.stripUsageChunk,
+    const rendering = reRenderingOf(servedBy, call, parsed);
+    const outcome = rendering
+      ? await relayTranslated(
+          dispatched.response,
+          translationContext({
+            call,
+            parsed,
+            servedBy,
+            rendering,
+            admissionHeaders: ticket.headers,
+            requestWarnings: [
+              ...preparation.warningsFor(servedBy),
+              ...(dispatched.request.warnings ?? []),
+              ...(unpriced ? [UNPRICED_WARNING] : []),
+            ],
             estimatedInputTokens,
-          });
+            keepAliveMs: dependencies.streamKeepAliveMs,
+          }),
+        )
+      : await relayResponse(dispatched.response, {
+          api: call.api,
+          response: call.response,
+          ownHeaders: {
+            ...ownHeaders(call.requestId, servedBy, ticket.headers),
+            ...(unpriced ? { [WARNINGS_HEADER]: warningsHeaderValue([UNPRICED_WARNING]) as string } : {}),
+          },
+          startedAt: call.startedAt,
+          stripUsageChunk: preparation.stripUsageChunk,
+          estimatedInputTokens,
+        });
     const costUsd = meter(dependencies.ledger, {
       requestId: call.requestId,
       api: call.api,
@@ -252,37 +256,76 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
 }
 
 /**
+ * Rate limits first: they are cheap counters, and a call they refuse must not reserve budget
+ * (a reservation would hold money for a call that never runs). Budgets then reserve the call's
+ * estimate. Both need storage; when it cannot answer, the organisation's outage mode decides
+ * (refuse with 503, or serve unchecked) instead of treating the call as free.
+ */
+function admitInOrder(stages: AdmissionStages): Admission {
+  return admitThroughOutages(composeAdmissions([stages.rateLimits, stages.budgets]), stages.outages);
+}
+
+/**
  * The call as its first credential will receive it. A body that cannot be rendered for that
  * credential is estimated from the client's; dispatch reports the failure if it gets there.
  */
-function estimateSent(
-  preparation: CallPreparation,
-  route: ResolvedRoute,
-  parsed: ParsedCall,
-  clientBody: Buffer,
-): CallEstimate {
+function estimateSent(preparation: CallPreparation, route: ResolvedRoute, parsed: ParsedCall): CallEstimate {
   const first = route.candidates[0];
-  if (!first) return estimateCall(parsed.json, clientBody, undefined);
+  if (!first) return estimateCall(parsed.json, parsed.body, undefined);
   try {
     const sent = preparation.sentFor(first);
     return estimateCall(parsed.json, sent.body, sent.json);
   } catch {
-    return estimateCall(parsed.json, clientBody, undefined);
+    return estimateCall(parsed.json, parsed.body, undefined);
   }
 }
 
-function translationContext(
-  keepAliveMs: number,
-  admissionHeaders: Record<string, string>,
+/** The dialects an answer is read in and written back in, when it is not passed through. */
+interface ReRendering {
+  client: WireDialect;
+  provider: WireDialect;
+}
+
+/**
+ * A translated answer is re-rendered from the provider's dialect into the client's. So is one
+ * case of the client's own API: a Gemini client streaming without `alt=sse` wants Google's JSON
+ * array, while providers are asked for SSE (what the stream parsers read). Anything else passes
+ * through.
+ */
+function reRenderingOf(
+  servedBy: RouteCandidate,
   call: GatewayCall,
   parsed: ParsedCall,
-  servedBy: RouteCandidate,
-  requestWarnings: TranslationWarning[],
-  estimatedInputTokens: number,
-): TranslatedRelayContext {
-  const clientCodec = codecFor(wireDialectOfApi[call.api] as WireDialect) as DialectCodec;
-  const providerDialect = servedBy.translated ? servedBy.dialect : wireDialectOfApi[call.api];
-  const providerCodec = codecFor(providerDialect as WireDialect) as DialectCodec;
+): ReRendering | undefined {
+  if (servedBy.translated) return { client: servedBy.clientDialect, provider: servedBy.dialect };
+  if (
+    call.api === 'gemini-generate' &&
+    parsed.stream &&
+    !new URLSearchParams(call.search).has('alt', 'sse')
+  ) {
+    return { client: 'gemini', provider: 'gemini' };
+  }
+  return undefined;
+}
+
+interface TranslationInput {
+  call: GatewayCall;
+  parsed: ParsedCall;
+  servedBy: RouteCandidate;
+  rendering: ReRendering;
+  /** Admission's headers (the tightest budget's remaining amount). */
+  admissionHeaders: Record<string, string>;
+  /** What translating the request, the provider and pricing had to say. */
+  requestWarnings: TranslationWarning[];
+  estimatedInputTokens: number;
+  /** Silence after which a stream to an Anthropic client gets a ping. */
+  keepAliveMs: number;
+}
+
+function translationContext(input: TranslationInput): TranslatedRelayContext {
+  const { call, parsed, servedBy, rendering, admissionHeaders, requestWarnings } = input;
+  const clientCodec = codecFor(rendering.client);
+  const providerCodec = codecFor(rendering.provider);
   const warnings = [
     ...requestWarnings,
     ...(servedBy.adapter.requestWarnings?.(call.headers, servedBy.dialect) ?? []),
@@ -302,9 +345,9 @@ function translationContext(
       ? () => servedBy.adapter.createStreamDecoder?.(servedBy.dialect) ?? createSseDecoder()
       : undefined,
     requestWarnings: warnings,
-    estimatedInputTokens,
+    estimatedInputTokens: input.estimatedInputTokens,
     // Anthropic clients (Claude Code) give up on a quiet stream; providers like Bedrock send no pings.
-    keepAliveMs: call.api === 'anthropic-messages' ? keepAliveMs : undefined,
+    keepAliveMs: call.api === 'anthropic-messages' ? input.keepAliveMs : undefined,
   };
 }
 

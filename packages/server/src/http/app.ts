@@ -15,11 +15,11 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Config } from '../config.js';
 import { type AdminRouteOptions, adminRoutes } from '../control/admin/routes.js';
+import { type ClaudeCodeRouteOptions, claudeCodeRoutes } from '../control/claude-code/routes.js';
 import { type CliAuthRouteOptions, cliAuthRoutes } from '../control/cli-auth/routes.js';
 import { type ScimRouteOptions, scimRoutes } from '../control/scim/routes.js';
 import { type SsoRouteOptions, ssoRoutes } from '../control/sso/routes.js';
-import { type ClaudeCodeRouteOptions, claudeCodeRoutes } from '../gateway/claude-code-routes.js';
-import { type GatewayRouteOptions, gatewayRoutes } from '../gateway/routes.js';
+import { type GatewayRouteOptions, gatewayRoutes } from '../gateway/index.js';
 import { codeForStatus, errorShapeOf, pathOfRawRequest, renderEdgeError } from './edge-errors.js';
 
 export interface AppParts {

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Dialect, type ErrorCode, GatewayError, renderErrorBody } from '@gatehouse/core';
-import { dialectFromAnthropicVersion } from '../gateway/client-dialect.js';
+import { dialectFromAnthropicVersion } from '../gateway/index.js';
 
 /**
  * Whose error shape a request expects, decided from its path alone, for errors that happen before

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { bearerToken } from '../../gateway/client-key.js';
+import { bearerToken } from '../../gateway/index.js';
 import { secretsEqual } from '../../security/secret-box.js';
 
 /** The admin API's caller; today only the bootstrap token, an owner of the default organisation. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ProviderAdapter } from '../../gateway/providers/types.js';
+import type { ProviderAdapter } from '../../gateway/index.js';
 import type { ProviderSecret } from '../../store/providers.js';
 
 /**

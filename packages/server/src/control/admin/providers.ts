@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { adapterFor, registeredAdapters } from '../../gateway/providers/registry.js';
+import { adapterFor, registeredAdapters } from '../../gateway/index.js';
 import type { OutboundNetworks } from '../../security/outbound-networks.js';
 import type { SecretBox } from '../../security/secret-box.js';
 import { budgetsReferencing } from '../../store/budgets.js';

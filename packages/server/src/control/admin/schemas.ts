@@ -1,6 +1,6 @@
 import { budgetWindows } from '@gatehouse/core';
 import { z } from 'zod';
-import type { ProviderAdapter } from '../../gateway/providers/types.js';
+import type { ProviderAdapter } from '../../gateway/index.js';
 import { hasUserinfo } from '../../security/outbound-networks.js';
 import { budgetActions, budgetScopes, rateLimitScopes } from '../../store/schema.js';
 import { usageGroupings, usageOutcomes } from '../../store/usage-events.js';

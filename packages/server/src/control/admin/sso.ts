@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { isSecureOrLoopback } from '../../http/loopback.js';
+import { isSecureOrLoopback } from '../../security/loopback.js';
 import { hasUserinfo, type OutboundNetworks } from '../../security/outbound-networks.js';
 import type { SsoConnections } from '../sso/connections.js';
 import { errorSchema } from './schemas.js';

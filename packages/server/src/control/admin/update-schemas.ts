@@ -1,6 +1,6 @@
 import { budgetWindows } from '@gatehouse/core';
 import { z } from 'zod';
-import type { ProviderAdapter } from '../../gateway/providers/types.js';
+import type { ProviderAdapter } from '../../gateway/index.js';
 import { budgetActions } from '../../store/schema.js';
 import { createProviderBody, createRoutingPolicyBody } from './schemas.js';
 

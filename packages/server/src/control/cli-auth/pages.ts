@@ -1,4 +1,4 @@
-import { type Html, html, page } from '../../http/html.js';
+import { type Html, html, page } from '../html.js';
 
 /** The device approval page's three states, and the loopback consent page. */
 

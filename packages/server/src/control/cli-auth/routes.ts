@@ -1,10 +1,8 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { isRecord } from '@gatehouse/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Authenticator } from '../../gateway/auth.js';
-import { bearerToken } from '../../gateway/client-key.js';
-import { pageHeaders } from '../../http/html.js';
-import { isLoopbackHost } from '../../http/loopback.js';
+import { type Authenticator, bearerToken } from '../../gateway/index.js';
+import { isLoopbackHost } from '../../security/loopback.js';
 import type { SecretBox } from '../../security/secret-box.js';
 import {
   decideDevice,
@@ -22,6 +20,7 @@ import {
 import type { Database } from '../../store/database.js';
 import { getOrganization } from '../../store/organizations.js';
 import { getUser } from '../../store/users.js';
+import { pageHeaders } from '../html.js';
 import type { WebSessions } from '../sso/web-sessions.js';
 import type { SignInAttemptLimits } from './attempt-limits.js';
 import { approvalPage, enterCodePage, resultPage } from './pages.js';

@@ -1,8 +1,6 @@
 import { windowBounds } from '@gatehouse/core';
 import type { FastifyInstance } from 'fastify';
-import type { Authenticator, ResolvedKey } from '../../gateway/auth.js';
-import { budgetScopesOf } from '../../gateway/budget-admission.js';
-import { bearerToken } from '../../gateway/client-key.js';
+import { type Authenticator, bearerToken, budgetScopesOf, type ResolvedKey } from '../../gateway/index.js';
 import type { BudgetRow } from '../../store/budgets.js';
 import type { BudgetScope } from '../../store/schema.js';
 import { OAuthError, sendOAuthError } from './tokens.js';

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { html, page, pageHeaders } from '../../http/html.js';
+import { html, page, pageHeaders } from '../html.js';
 import type { OidcConnection } from './connections.js';
 
 /**

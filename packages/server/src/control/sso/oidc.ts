@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as client from 'openid-client';
-import { isLoopbackHost } from '../../http/loopback.js';
+import { isLoopbackHost } from '../../security/loopback.js';
 import type { VerifiedIdentity } from './admit-identity.js';
 import type { OidcConnection } from './connections.js';
 

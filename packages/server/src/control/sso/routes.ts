@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { html, page, pageHeaders } from '../../http/html.js';
 import type { SecretBox } from '../../security/secret-box.js';
 import type { Database } from '../../store/database.js';
 import { getOrganization, type Organization } from '../../store/organizations.js';
@@ -11,6 +10,7 @@ import {
   spendNonce,
   takeSsoTransaction,
 } from '../../store/sso-transactions.js';
+import { html, page, pageHeaders } from '../html.js';
 import { admitIdentity, SignInRefused, type VerifiedIdentity } from './admit-identity.js';
 import type { SsoConnection, SsoConnections } from './connections.js';
 import type { OidcPending, OidcSignIn } from './oidc.js';

@@ -159,7 +159,7 @@ function usageFromBody(api: ApiKind, json: unknown): Usage | undefined {
       return undefined; // counting tokens is free
     case 'openai-responses':
     case 'gemini-generate': {
-      const codec = codecFor(wireDialectOfApi[api] as WireDialect);
+      const codec = codecFor(api === 'openai-responses' ? 'openai-responses' : 'gemini');
       try {
         return codec?.parseResponse(json).value.usage;
       } catch {

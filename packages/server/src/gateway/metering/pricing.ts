@@ -6,7 +6,7 @@ import {
   type TranslationWarning,
   type Usage,
 } from '@gatehouse/core';
-import type { ProviderAdapter, ProviderTarget } from './providers/types.js';
+import type { ProviderAdapter, ProviderTarget } from '../providers/types.js';
 
 /**
  * How a model is priced on one credential, decided in one place for both the budget estimate

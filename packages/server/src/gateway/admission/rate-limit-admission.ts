@@ -1,11 +1,12 @@
 import { GatewayError } from '@gatehouse/core';
-import type { HotState, RateCheck } from '../hot-state/types.js';
-import type { RateLimitRow } from '../store/rate-limits.js';
-import type { RateLimitScope } from '../store/schema.js';
+import type { HotState, RateCheck } from '../../hot-state/types.js';
+import type { RateLimitRow } from '../../store/rate-limits.js';
+import type { RateLimitScope } from '../../store/schema.js';
 import {
   type Admission,
   type AdmissionRequest,
   type AdmissionTicket,
+  NOTHING_HELD,
   reservedOutputTokens,
 } from './admission.js';
 
@@ -31,8 +32,6 @@ interface Limit {
   cost: number;
 }
 
-const nothingHeld: AdmissionTicket = { headers: {}, settle: async () => {}, release: async () => {} };
-
 /**
  * Rate limits: requests and tokens per minute on the call's key, user (principal), project and
  * the provider credential it will be sent to first, enforced across gateway instances by one
@@ -54,7 +53,7 @@ export class RateLimitAdmission implements Admission {
 
   async admit(request: AdmissionRequest): Promise<AdmissionTicket> {
     const rows = await this.#options.limitsFor(request.identity.organizationId, rateLimitScopesOf(request));
-    if (rows.length === 0) return nothingHeld;
+    if (rows.length === 0) return NOTHING_HELD;
 
     const tokens = this.#estimatedTokens(request);
     const limits = new Map<string, Limit>();
@@ -73,11 +72,11 @@ export class RateLimitAdmission implements Admission {
       windowMs: WINDOW_MS,
       cost: limit.cost,
     }));
-    if (checks.length === 0) return nothingHeld;
+    if (checks.length === 0) return NOTHING_HELD;
 
     const result = await this.#options.hotState.consumeRate(checks);
     if (!result.ok) throw rateLimited(limits.get(result.key), result.retryAfterMs);
-    return nothingHeld;
+    return NOTHING_HELD;
   }
 
   /** The call's one estimate (`estimateCall`), output held as budgets hold it. */

@@ -1,5 +1,5 @@
 import { GatewayError } from '@gatehouse/core';
-import type { HotState } from '../hot-state/types.js';
+import type { HotState } from '../../hot-state/types.js';
 
 /** How much OTLP telemetry one key and one organisation may send. */
 export interface TelemetryLimits {

@@ -1,11 +1,15 @@
 import { GatewayError } from '@gatehouse/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Database } from '../store/database.js';
-import { insertTelemetry, settingsChecksum, settingsFor } from '../store/managed-settings.js';
-import type { Authenticator, ResolvedKey } from './auth.js';
-import { keyFromRequest } from './client-key.js';
-import { sendGatewayError, toGatewayError } from './pipeline.js';
-import { acceptRawBodies } from './route-requests.js';
+import {
+  type Authenticator,
+  acceptRawBodies,
+  keyFromRequest,
+  type ResolvedKey,
+  sendGatewayError,
+  toGatewayError,
+} from '../../gateway/index.js';
+import type { Database } from '../../store/database.js';
+import { insertTelemetry, settingsChecksum, settingsFor } from '../../store/managed-settings.js';
 import type { TelemetryQuota } from './telemetry-quota.js';
 
 export interface ClaudeCodeRouteOptions {

@@ -19,7 +19,7 @@ const codecs: Record<WireDialect, DialectCodec> = {
   'bedrock-converse': bedrockConverseCodec,
 };
 
-export function codecFor(dialect: WireDialect): DialectCodec | undefined {
+export function codecFor(dialect: WireDialect): DialectCodec {
   return codecs[dialect];
 }
 

@@ -1,6 +1,6 @@
 import { type ApiKind, GatewayError } from '@gatehouse/core';
 import type { FastifyInstance } from 'fastify';
-import { type GatewayDependencies, handleModelCall, sendGatewayError } from './pipeline.js';
+import { type GatewayDependencies, handleModelCall, sendGatewayError } from '../pipeline.js';
 import { answerModelList, modelCallOf } from './route-requests.js';
 
 /** What each Gemini method after `models/{model}:` is served as. */

@@ -1,5 +1,5 @@
 import { GatewayError } from '@gatehouse/core';
-import type { StorageOutageMode } from '../store/schema.js';
+import type { StorageOutageMode } from '../../store/schema.js';
 import { type Admission, admitEverything } from './admission.js';
 
 /** How long a client is asked to wait when budgets cannot be checked. */

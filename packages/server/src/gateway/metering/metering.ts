@@ -1,9 +1,9 @@
 import { type ApiKind, emptyUsage, type Usage } from '@gatehouse/core';
-import type { UsageLedger } from '../store/usage-ledger.js';
-import type { ResolvedKey } from './auth.js';
-import type { Attempt } from './dispatch.js';
+import type { UsageLedger } from '../../store/usage-ledger.js';
+import type { ResolvedKey } from '../auth/authenticator.js';
+import type { Attempt } from '../dispatch/dispatch.js';
+import type { RouteCandidate } from '../dispatch/routing.js';
 import { costUnder, type Pricing, priceFor } from './pricing.js';
-import type { RouteCandidate } from './routing.js';
 
 export interface MeteredCall {
   requestId: string;

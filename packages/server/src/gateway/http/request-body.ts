@@ -2,6 +2,8 @@ import { type ApiKind, GatewayError, isRecord } from '@gatehouse/core';
 
 /** The few fields the gateway reads from a model call; the rest passes through untouched. */
 export interface ParsedCall {
+  /** The body's bytes as the client sent them, passed through when nothing needs rewriting. */
+  body: Buffer;
   /** The parsed JSON body, for the rare cases the gateway must rewrite it. */
   json: Record<string, unknown>;
   model: string;
@@ -36,7 +38,13 @@ export function parseCallBody(
   }
   const fields = json;
   if (fromPath !== undefined) {
-    return { json: fields, model: fromPath.model, stream: fromPath.stream, clientWantsStreamUsage: false };
+    return {
+      body,
+      json: fields,
+      model: fromPath.model,
+      stream: fromPath.stream,
+      clientWantsStreamUsage: false,
+    };
   }
   if (typeof fields.model !== 'string' || fields.model.trim() === '') {
     throw new GatewayError('invalid_request', '`model` is required and must be a non-empty string.');
@@ -46,6 +54,7 @@ export function parseCallBody(
   }
   const streamOptions = fields.stream_options;
   return {
+    body,
     json: fields,
     model: fields.model,
     stream: fields.stream === true,

@@ -1,8 +1,8 @@
 import { GatewayError } from '@gatehouse/core';
 import { describe, expect, it } from 'vitest';
+import type { UpstreamRequest } from '../providers/types.js';
 import { CircuitBreakers } from './circuit-breaker.js';
 import { DispatchFailure, dispatchWithFallback } from './dispatch.js';
-import type { UpstreamRequest } from './providers/types.js';
 import type { RouteCandidate } from './routing.js';
 import type { UpstreamClient } from './upstream.js';
 

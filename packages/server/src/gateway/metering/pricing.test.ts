@@ -1,13 +1,13 @@
 import { emptyUsage, modelListOf } from '@gatehouse/core';
 import { describe, expect, it } from 'vitest';
+import { modelsForPolicy } from '../dispatch/models.js';
+import type { RouteCandidate } from '../dispatch/routing.js';
+import { anthropicAdapter } from '../providers/anthropic/adapter.js';
+import { azureAdapter } from '../providers/azure/adapter.js';
+import { openAiAdapter } from '../providers/openai/adapter.js';
+import type { ProviderTarget } from '../providers/types.js';
 import { meter } from './metering.js';
-import { modelsForPolicy } from './models.js';
 import { costUnder, priceFor } from './pricing.js';
-import { anthropicAdapter } from './providers/anthropic/adapter.js';
-import { azureAdapter } from './providers/azure/adapter.js';
-import { openAiAdapter } from './providers/openai/adapter.js';
-import type { ProviderTarget } from './providers/types.js';
-import type { RouteCandidate } from './routing.js';
 
 function target(overrides: Partial<ProviderTarget> = {}): ProviderTarget {
   return {

@@ -1,18 +1,39 @@
-import { type ApiKind, GatewayError, modelListIncludes, wireDialectOfApi } from '@gatehouse/core';
-import type { EffectivePolicy } from './auth.js';
+import {
+  type ApiKind,
+  GatewayError,
+  modelListIncludes,
+  type WireDialect,
+  wireDialectOfApi,
+} from '@gatehouse/core';
+import type { EffectivePolicy } from '../auth/authenticator.js';
+import { adapterFor } from '../providers/registry.js';
+import type { ProviderAdapter, ProviderTarget } from '../providers/types.js';
+import { canTranslate } from '../relay/translation/codecs.js';
 import { isModelAllowed } from './model-access.js';
 import { modelsForPolicy } from './models.js';
-import { adapterFor } from './providers/registry.js';
-import type { ProviderAdapter, ProviderDialect, ProviderTarget } from './providers/types.js';
-import { canTranslate } from './translation/codecs.js';
 
-export interface RouteCandidate {
+/** A credential able to serve the call: spoken to in the client's own API, or through translation. */
+export type RouteCandidate = PassedThroughCandidate | TranslatedCandidate;
+
+interface CandidateTarget {
   target: ProviderTarget;
   adapter: ProviderAdapter;
-  /** What the provider is spoken to in. */
-  dialect: ProviderDialect;
-  /** False: the client's own API, bytes passed through. True: translated through the neutral model. */
-  translated: boolean;
+}
+
+/** The provider speaks the client's API: the client's bytes pass through (with small rewrites). */
+export interface PassedThroughCandidate extends CandidateTarget {
+  translated: false;
+  /** The client's own API. */
+  dialect: ApiKind;
+}
+
+/** The provider speaks another API: the call is translated through the neutral model and back. */
+export interface TranslatedCandidate extends CandidateTarget {
+  translated: true;
+  /** The provider's API the call is translated into. */
+  dialect: WireDialect;
+  /** The client's API, as the codec that reads its requests and writes its answers. */
+  clientDialect: WireDialect;
 }
 
 export interface ResolvedRoute {
@@ -55,7 +76,7 @@ export function resolveRoute(policy: EffectivePolicy, api: ApiKind, requestedMod
     }
     const providerDialect = adapter.translationDialect(model);
     if (clientDialect && providerDialect && canTranslate(clientDialect, providerDialect)) {
-      candidates.push({ target, adapter, dialect: providerDialect, translated: true });
+      candidates.push({ target, adapter, dialect: providerDialect, clientDialect, translated: true });
     }
   }
   if (candidates.length === 0) {

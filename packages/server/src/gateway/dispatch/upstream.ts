@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { type Dispatcher, Pool } from 'undici';
-import { type OutboundNetworks, RefusedAddressError } from '../security/outbound-networks.js';
-import type { UpstreamRequest } from './providers/types.js';
+import { type OutboundNetworks, RefusedAddressError } from '../../security/outbound-networks.js';
+import type { UpstreamRequest } from '../providers/types.js';
 
 export interface UpstreamTimeouts {
   connectMs: number;

@@ -1,9 +1,9 @@
 import { type ApiKind, type Dialect, dialectOfApi, GatewayError } from '@gatehouse/core';
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { renderModelList } from '../dispatch/models.js';
+import { type GatewayDependencies, handleModelCall, sendGatewayError, toGatewayError } from '../pipeline.js';
 import { dialectFromAnthropicVersion } from './client-dialect.js';
 import { registerGeminiRoutes } from './gemini-routes.js';
-import { renderModelList } from './models.js';
-import { type GatewayDependencies, handleModelCall, sendGatewayError, toGatewayError } from './pipeline.js';
 import { acceptRawBodies, answerModelList, modelCallOf } from './route-requests.js';
 
 /** Each model-call route, by the API it speaks. Served under `/api` and at the origin alike. */

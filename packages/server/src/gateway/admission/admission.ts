@@ -1,7 +1,7 @@
 import { estimateTokens, isRecord } from '@gatehouse/core';
-import type { ResolvedKey } from './auth.js';
-import type { ParsedCall } from './request-body.js';
-import type { ResolvedRoute } from './routing.js';
+import type { ResolvedKey } from '../auth/authenticator.js';
+import type { ResolvedRoute } from '../dispatch/routing.js';
+import type { ParsedCall } from '../http/request-body.js';
 
 /** What admission holds for one call until it is settled: released if the call never ran. */
 export interface AdmissionTicket {
@@ -91,7 +91,8 @@ export interface Admission {
   admit(request: AdmissionRequest): Promise<AdmissionTicket>;
 }
 
-const nothingHeld: AdmissionTicket = {
+/** The ticket of a stage that holds nothing for a call: settling or releasing it does nothing. */
+export const NOTHING_HELD: AdmissionTicket = {
   headers: {},
   async settle() {},
   async release() {},
@@ -99,6 +100,6 @@ const nothingHeld: AdmissionTicket = {
 
 export const admitEverything: Admission = {
   async admit() {
-    return nothingHeld;
+    return NOTHING_HELD;
   },
 };

@@ -10,17 +10,16 @@ import {
   type WireDialect,
   wireDialectOfApi,
 } from '@gatehouse/core';
-import type { UpstreamRequest } from './providers/types.js';
-import type { ParsedCall } from './request-body.js';
+import type { ParsedCall } from '../http/request-body.js';
+import type { UpstreamRequest } from '../providers/types.js';
+import { codecFor } from '../relay/translation/codecs.js';
 import type { RouteCandidate } from './routing.js';
-import { codecFor } from './translation/codecs.js';
 
 export interface PreparationInput {
   api: ApiKind;
   search: string;
   headers: IncomingHttpHeaders;
-  /** The client's body bytes. */
-  body: Buffer;
+  /** The client's call, its bytes included. */
   parsed: ParsedCall;
   /** The model after aliases. */
   model: string;
@@ -56,13 +55,13 @@ export class CallPreparation {
 
   /** The request translation's warnings for a candidate (empty when passed through). */
   warningsFor(candidate: RouteCandidate): TranslationWarning[] {
-    return candidate.translated ? (this.#rendered.get(candidate.dialect as WireDialect)?.warnings ?? []) : [];
+    return candidate.translated ? (this.#rendered.get(candidate.dialect)?.warnings ?? []) : [];
   }
 
   /** Size of what the provider receives, for estimating input tokens when none are reported. */
   bodyLengthFor(candidate: RouteCandidate): number {
     return candidate.translated
-      ? (this.#rendered.get(candidate.dialect as WireDialect)?.body.length ?? this.#input.body.length)
+      ? (this.#rendered.get(candidate.dialect)?.body.length ?? this.#input.parsed.body.length)
       : this.#nativeBody().body.length;
   }
 
@@ -73,15 +72,13 @@ export class CallPreparation {
   sentFor(candidate: RouteCandidate): { body: Buffer; json: Record<string, unknown> | undefined } {
     this.#refuseTooDeep();
     if (!candidate.translated) return { body: this.#nativeBody().body, json: undefined };
-    const body = this.#translatedBody(candidate.dialect as WireDialect);
-    return { body, json: this.#rendered.get(candidate.dialect as WireDialect)?.json };
+    const body = this.#translatedBody(candidate.dialect);
+    return { body, json: this.#rendered.get(candidate.dialect)?.json };
   }
 
   async requestFor(candidate: RouteCandidate): Promise<UpstreamRequest> {
     this.#refuseTooDeep();
-    const body = candidate.translated
-      ? this.#translatedBody(candidate.dialect as WireDialect)
-      : this.#nativeBody().body;
+    const body = candidate.translated ? this.#translatedBody(candidate.dialect) : this.#nativeBody().body;
     const request = await candidate.adapter.buildRequest(candidate.target, {
       api: this.#input.api,
       dialect: candidate.dialect,
@@ -119,7 +116,8 @@ export class CallPreparation {
    */
   #nativeBody(): { body: Buffer; stripUsageChunk: boolean } {
     if (this.#native) return this.#native;
-    const { api, body, parsed, model } = this.#input;
+    const { api, parsed, model } = this.#input;
+    const body = parsed.body;
     const addUsageChunk = api === 'openai-chat' && parsed.stream && !parsed.clientWantsStreamUsage;
     const modelInBody = parsed.json.model !== undefined;
     if (!addUsageChunk && (!modelInBody || model === parsed.model)) {
@@ -141,7 +139,6 @@ export class CallPreparation {
     if (cached) return cached.body;
     const neutral = this.#neutralRequest();
     const codec = codecFor(dialect);
-    if (!codec) throw new GatewayError('invalid_request', `Requests cannot be translated to ${dialect}.`);
     const rendered = codec.renderRequest({
       ...neutral.value,
       model: this.#input.model,

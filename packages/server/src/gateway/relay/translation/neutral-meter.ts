@@ -1,4 +1,4 @@
-import type { NeutralStreamEvent, Usage } from '@gatehouse/core';
+import { type NeutralStreamEvent, tokensForCharacters, type Usage } from '@gatehouse/core';
 
 /** Reads usage off neutral events, estimating from what was delivered when no finish came. */
 export class NeutralMeter {
@@ -41,7 +41,7 @@ export class NeutralMeter {
       cacheRead: 0,
       cacheWrite: 0,
     };
-    const output = Math.ceil(this.#deliveredCharacters / 4);
+    const output = tokensForCharacters(this.#deliveredCharacters);
     return { input, output: { total: output, text: output, reasoning: 0 } };
   }
 }

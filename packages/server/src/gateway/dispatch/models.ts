@@ -1,8 +1,8 @@
 import { catalogueModels, type Dialect, matchesModelPattern } from '@gatehouse/core';
-import type { EffectivePolicy } from './auth.js';
+import type { EffectivePolicy } from '../auth/authenticator.js';
+import { adapterFor } from '../providers/registry.js';
+import type { ProviderTarget } from '../providers/types.js';
 import { isModelAllowed } from './model-access.js';
-import { adapterFor } from './providers/registry.js';
-import type { ProviderTarget } from './providers/types.js';
 
 /**
  * Concrete model ids the key's policy can reach, never a raw pattern: each credential's exact

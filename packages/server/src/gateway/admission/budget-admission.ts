@@ -1,15 +1,16 @@
 import { GatewayError, windowBounds } from '@gatehouse/core';
-import type { BudgetCheck, HotState } from '../hot-state/types.js';
-import type { BudgetRow } from '../store/budgets.js';
-import type { BudgetScope } from '../store/schema.js';
+import type { BudgetCheck, HotState } from '../../hot-state/types.js';
+import type { BudgetRow } from '../../store/budgets.js';
+import type { BudgetScope } from '../../store/schema.js';
+import type { ResolvedKey } from '../auth/authenticator.js';
+import { costUnder, priceFor, unpricedAdvice } from '../metering/pricing.js';
 import {
   type Admission,
   type AdmissionRequest,
   type AdmissionTicket,
+  NOTHING_HELD,
   reservedOutputTokens,
 } from './admission.js';
-import type { ResolvedKey } from './auth.js';
-import { costUnder, priceFor, unpricedAdvice } from './pricing.js';
 
 export interface BudgetAdmissionOptions {
   hotState: HotState;
@@ -65,7 +66,7 @@ export class BudgetAdmission implements Admission {
     const budgets = (
       await this.#options.budgetsFor(identity.organizationId, budgetScopesOf(identity))
     ).filter((budget) => applies(budget, request));
-    if (budgets.length === 0) return { headers: {}, settle: async () => {}, release: async () => {} };
+    if (budgets.length === 0) return NOTHING_HELD;
     // A block budget cannot be held to a cost nobody knows: refuse before anything is reserved.
     if (budgets.some((budget) => budget.action === 'block')) refuseUnpriced(request);
 

@@ -5,9 +5,9 @@
  */
 import type { ApiKind, Dialect } from '@gatehouse/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { keyFromRequest } from './client-key.js';
-import { modelsForPolicy } from './models.js';
-import { type GatewayCall, type GatewayDependencies, sendGatewayError, toGatewayError } from './pipeline.js';
+import { keyFromRequest } from '../auth/client-key.js';
+import { modelsForPolicy } from '../dispatch/models.js';
+import { type GatewayCall, type GatewayDependencies, sendGatewayError, toGatewayError } from '../pipeline.js';
 
 /**
  * Every body arrives as raw bytes whatever its content type (up to `bodyLimit`), so it can be
@@ -39,7 +39,7 @@ export function modelCallOf(
     requestId: request.id,
     headers: request.headers,
     search: searchOf(request),
-    body: request.body as Buffer | undefined,
+    body: Buffer.isBuffer(request.body) ? request.body : undefined,
     fromPath,
     response: reply.raw,
     startedAt: request.startedAt,

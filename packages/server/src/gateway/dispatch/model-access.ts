@@ -1,4 +1,4 @@
-import type { EffectivePolicy } from './auth.js';
+import type { EffectivePolicy } from '../auth/authenticator.js';
 
 /** `claude-*` style patterns: `*` matches any run of characters, everything else literally. */
 function matches(pattern: string, model: string): boolean {

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { type ApiKind, estimateTokens } from '@gatehouse/core';
-import { WARNINGS_HEADER } from './translation/warnings.js';
+import { WARNINGS_HEADER } from '../relay/translation/warnings.js';
 
 /** The token-counting APIs, which a gateway can answer itself when no provider can. */
 export function isCountTokensApi(api: ApiKind): api is 'anthropic-count-tokens' | 'gemini-count-tokens' {

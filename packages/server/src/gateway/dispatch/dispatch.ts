@@ -1,8 +1,8 @@
 import { GatewayError } from '@gatehouse/core';
 import type { Dispatcher } from 'undici';
-import { RefusedAddressError } from '../security/outbound-networks.js';
+import { RefusedAddressError } from '../../security/outbound-networks.js';
+import type { UpstreamRequest } from '../providers/types.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
-import type { UpstreamRequest } from './providers/types.js';
 import type { RouteCandidate } from './routing.js';
 import type { UpstreamClient } from './upstream.js';
 

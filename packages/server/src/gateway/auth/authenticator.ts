@@ -1,12 +1,12 @@
 import { GatewayError, isWellFormedVirtualKey, modelListOf } from '@gatehouse/core';
 import { inArray } from 'drizzle-orm';
-import type { SecretBox } from '../security/secret-box.js';
-import type { Database } from '../store/database.js';
-import { openProviderSecret, type ProviderRow } from '../store/providers.js';
-import { getDefaultRoutingPolicy, getRoutingPolicy } from '../store/routing-policies.js';
-import { providerCredentials } from '../store/schema.js';
-import { findKeyByHash } from '../store/virtual-keys.js';
-import type { ProviderTarget } from './providers/types.js';
+import type { SecretBox } from '../../security/secret-box.js';
+import type { Database } from '../../store/database.js';
+import { openProviderSecret, type ProviderRow } from '../../store/providers.js';
+import { getDefaultRoutingPolicy, getRoutingPolicy } from '../../store/routing-policies.js';
+import { providerCredentials } from '../../store/schema.js';
+import { findKeyByHash } from '../../store/virtual-keys.js';
+import type { ProviderTarget } from '../providers/types.js';
 
 /** The routing a key's project gets: its own policy or the organisation's default. */
 export interface EffectivePolicy {
