@@ -110,3 +110,15 @@ export function windowBounds(window: BudgetWindow, at: number, timeZone: string)
   }
   return { start: localMidnight(first, timeZone), end: localMidnight(next, timeZone) };
 }
+
+/** A budget's counter in its current window, as the hot state holds it. */
+export interface BudgetCounter {
+  spentUsd: number;
+  /** Held for calls still in flight. */
+  reservedUsd: number;
+}
+
+/** What a budget has left: neither spent nor held for calls in flight, never below 0. */
+export function budgetRemainingUsd(limitUsd: number, counter: BudgetCounter): number {
+  return Math.max(0, limitUsd - counter.spentUsd - counter.reservedUsd);
+}

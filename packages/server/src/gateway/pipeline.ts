@@ -35,7 +35,7 @@ import { answerEstimatedCount, isCountTokensApi } from './http/count-tokens.js';
 import { type ParsedCall, parseCallBody } from './http/request-body.js';
 import { meter, type UnpricedReporter } from './metering/metering.js';
 import { priceFor, UNPRICED_WARNING } from './metering/pricing.js';
-import { relayResponse } from './relay/relay.js';
+import { type RelayOutcome, relayResponse } from './relay/relay.js';
 import {
   codecFor,
   createGeminiJsonArrayRenderer,
@@ -106,6 +106,9 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
   let attempts: Attempt[] = [];
   let servedBy: RouteCandidate | undefined;
   let ticket: AdmissionTicket | undefined;
+  /** How the call ended: an answer relayed to the client, or a failure answered in its dialect. */
+  let served: RelayOutcome | undefined;
+  let failure: GatewayError | undefined;
   try {
     identity = await dependencies.authenticator.authenticate(
       keyFromRequest(call.headers, searchParams(call.search)),
@@ -194,65 +197,52 @@ export async function handleModelCall(dependencies: GatewayDependencies, call: G
           stripUsageChunk: preparation.stripUsageChunk,
           estimatedInputTokens,
         });
-    const costUsd = meter(dependencies.ledger, {
-      requestId: call.requestId,
-      api: call.api,
-      identity,
-      model,
-      upstreamModel: outcome.upstreamModel,
-      servedBy,
-      attempts,
-      status: outcome.status,
-      errorCode: outcome.interruption,
-      streamed: outcome.streamed,
-      usage: outcome.usage,
-      usageReported: outcome.usageReported,
-      latencyMs: performance.now() - call.startedAt,
-      firstByteMs: outcome.firstByteMs,
-      receivedAt: call.receivedAt,
-      reportUnpriced: dependencies.reportUnpriced,
-    });
-    // Written ahead: the counter is charged only once a crash can no longer lose the event, so
-    // counter and ledger cannot part ways. The client is not kept waiting for the disk: a crash
-    // within that one sync loses the event like any call still in flight, and charges nothing
-    // for it. A spool that failed is reported; the event is still pending for the database, so
-    // the call is charged all the same.
-    await dependencies.ledger
-      .durable()
-      .catch((error: unknown) => dependencies.reportFault(error, call.requestId));
-    await ticket.settle(costUsd).catch((error: unknown) => dependencies.reportFault(error, call.requestId));
+    served = outcome;
   } catch (error) {
-    const gatewayError = toGatewayError(error);
-    if (gatewayError.fault === 'platform' && gatewayError.code === 'internal') {
+    failure = toGatewayError(error);
+    if (failure.fault === 'platform' && failure.code === 'internal') {
       dependencies.reportFault(error, call.requestId);
     }
     if (!call.response.headersSent && !call.response.destroyed) {
-      sendGatewayError(call.response, dialectOfApi[call.api], gatewayError, call.requestId);
+      sendGatewayError(call.response, dialectOfApi[call.api], failure, call.requestId);
     } else if (!call.response.destroyed && !call.response.writableEnded) {
       // Failed after the headers went out: all that can still be said is that the stream broke.
       call.response.destroy();
     }
-    await ticket?.release().catch((failure: unknown) => dependencies.reportFault(failure, call.requestId));
-    if (identity && parsed) {
-      meter(dependencies.ledger, {
-        requestId: call.requestId,
-        api: call.api,
-        identity,
-        model: model ?? parsed.model,
-        upstreamModel: undefined,
-        servedBy,
-        attempts,
-        status: call.response.destroyed && !call.response.headersSent ? 499 : gatewayError.status,
-        errorCode: gatewayError.code,
-        streamed: parsed.stream,
-        usage: undefined,
-        usageReported: false,
-        latencyMs: performance.now() - call.startedAt,
-        firstByteMs: undefined,
-        receivedAt: call.receivedAt,
-      });
-    }
+    await ticket?.release().catch((problem: unknown) => dependencies.reportFault(problem, call.requestId));
   }
+  // A call without a valid key or a readable body belongs to nobody: there is nothing to meter.
+  if (!identity || !parsed) return;
+  const costUsd = meter(dependencies.ledger, {
+    requestId: call.requestId,
+    api: call.api,
+    identity,
+    model: model ?? parsed.model,
+    upstreamModel: served?.upstreamModel,
+    servedBy,
+    attempts,
+    status:
+      served?.status ??
+      (call.response.destroyed && !call.response.headersSent ? 499 : (failure?.status ?? 500)),
+    errorCode: served ? served.interruption : failure?.code,
+    streamed: served?.streamed ?? parsed.stream,
+    usage: served?.usage,
+    usageReported: served?.usageReported ?? false,
+    latencyMs: performance.now() - call.startedAt,
+    firstByteMs: served?.firstByteMs,
+    receivedAt: call.receivedAt,
+    reportUnpriced: dependencies.reportUnpriced,
+  });
+  if (!served || !ticket) return;
+  // Written ahead: the counter is charged only once a crash can no longer lose the event, so
+  // counter and ledger cannot part ways. The client is not kept waiting for the disk: a crash
+  // within that one sync loses the event like any call still in flight, and charges nothing
+  // for it. A spool that failed is reported; the event is still pending for the database, so
+  // the call is charged all the same.
+  await dependencies.ledger
+    .durable()
+    .catch((error: unknown) => dependencies.reportFault(error, call.requestId));
+  await ticket.settle(costUsd).catch((error: unknown) => dependencies.reportFault(error, call.requestId));
 }
 
 /**

@@ -1,4 +1,3 @@
-import { windowBounds } from '@gatehouse/core';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import {
@@ -11,6 +10,7 @@ import {
 } from '../../store/budgets.js';
 import type { Database } from '../../store/database.js';
 import { getProvider } from '../../store/providers.js';
+import { budgetStanding } from '../budget-standing.js';
 import { roundUsd } from './money.js';
 import { adminError, deletedResponse, errorResponses, notFound, security } from './replies.js';
 import { budgetSchema, budgetStatusSchema, createBudgetBody, idParams, listOf } from './schemas.js';
@@ -38,15 +38,17 @@ export function budgetRoutes(parent: FastifyInstance, options: BudgetRouteOption
 
   /** Where a budget stands now: one computation for the list and the single read alike. */
   async function budgetStatus(row: BudgetRow, timeZone: string) {
-    const bounds = windowBounds(row.window, options.now().getTime(), timeZone);
-    const { spentUsd, reservedUsd } = await options.counters.counter(row, bounds.start);
+    const standing = await budgetStanding(row, {
+      counter: options.counters.counter,
+      now: options.now().getTime(),
+      timeZone,
+    });
     return {
       ...budgetView(row),
-      spentUsd: roundUsd(spentUsd),
-      reservedUsd: roundUsd(reservedUsd),
-      remainingUsd: roundUsd(Math.max(0, row.limitUsd - spentUsd - reservedUsd)),
-      windowStart: row.window === 'total' ? null : new Date(bounds.start).toISOString(),
-      resetsAt: bounds.end === undefined ? null : new Date(bounds.end).toISOString(),
+      ...standing,
+      spentUsd: roundUsd(standing.spentUsd),
+      reservedUsd: roundUsd(standing.reservedUsd),
+      remainingUsd: roundUsd(standing.remainingUsd),
     };
   }
   const statusOf = async (row: BudgetRow) => budgetStatus(row, await options.timeZoneOf(row.organizationId));

@@ -1,8 +1,8 @@
-import { windowBounds } from '@gatehouse/core';
 import type { FastifyInstance } from 'fastify';
 import { type Authenticator, bearerToken, budgetScopesOf, type ResolvedKey } from '../../gateway/index.js';
 import type { BudgetRow } from '../../store/budgets.js';
 import type { BudgetScope } from '../../store/schema.js';
+import { budgetStanding } from '../budget-standing.js';
 import { OAuthError, sendOAuthError } from './tokens.js';
 
 export interface SelfStatusOptions {
@@ -39,8 +39,7 @@ export function selfStatusRoute(app: FastifyInstance, options: SelfStatusOptions
     return {
       budgets: await Promise.all(
         budgets.map(async (budget) => {
-          const bounds = windowBounds(budget.window, now, timeZone);
-          const { spentUsd, reservedUsd } = await options.counter(budget, bounds.start);
+          const standing = await budgetStanding(budget, { counter: options.counter, now, timeZone });
           return {
             id: budget.id,
             name: budget.name,
@@ -49,9 +48,9 @@ export function selfStatusRoute(app: FastifyInstance, options: SelfStatusOptions
             action: budget.action,
             model: budget.model,
             limitUsd: budget.limitUsd,
-            spentUsd,
-            remainingUsd: Math.max(0, budget.limitUsd - spentUsd - reservedUsd),
-            resetsAt: bounds.end === undefined ? null : new Date(bounds.end).toISOString(),
+            spentUsd: standing.spentUsd,
+            remainingUsd: standing.remainingUsd,
+            resetsAt: standing.resetsAt,
           };
         }),
       ),

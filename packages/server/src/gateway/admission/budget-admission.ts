@@ -1,4 +1,4 @@
-import { GatewayError, windowBounds } from '@gatehouse/core';
+import { budgetRemainingUsd, GatewayError, windowBounds } from '@gatehouse/core';
 import type { BudgetCheck, HotState } from '../../hot-state/types.js';
 import type { BudgetRow } from '../../store/budgets.js';
 import type { BudgetScope } from '../../store/schema.js';
@@ -186,7 +186,7 @@ export class BudgetAdmission implements Admission {
       const counter = await this.#options.hotState.counter(
         keys[index] as { budgetId: string; windowStart: number },
       );
-      const remaining = Math.max(0, budget.limitUsd - counter.spentUsd - counter.reservedUsd);
+      const remaining = budgetRemainingUsd(budget.limitUsd, counter);
       tightest = tightest === undefined ? remaining : Math.min(tightest, remaining);
     }
     return tightest;
