@@ -3,7 +3,6 @@ import {
   type ApiKind,
   createSseDecoder,
   type Dialect,
-  type DialectCodec,
   dialectOfApi,
   GatewayError,
   renderErrorBody,
@@ -11,7 +10,6 @@ import {
   type TranslationWarning,
   tokensForCharacters,
   type WireDialect,
-  wireDialectOfApi,
 } from '@gatehouse/core';
 import type { IdentityTokens } from '../security/identity-tokens.js';
 import type { UsageLedger } from '../store/usage-ledger.js';

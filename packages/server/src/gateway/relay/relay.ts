@@ -7,7 +7,6 @@ import {
   type Usage,
   usageFromAnthropicBody,
   usageFromOpenAiChatBody,
-  type WireDialect,
   wireDialectOfApi,
 } from '@gatehouse/core';
 import type { Dispatcher } from 'undici';

@@ -5,7 +5,6 @@ import {
   type DialectCodec,
   type StreamRenderer,
   type TranslationWarning,
-  type Usage,
   type WireEvent,
 } from '@gatehouse/core';
 import type { Dispatcher } from 'undici';
@@ -57,15 +56,15 @@ export async function relayTranslated(
       'content-length': Buffer.byteLength(rendered),
     });
     context.response.end(rendered);
-    return outcome(
+    return {
       status,
-      false,
-      undefined,
-      false,
-      undefined,
-      performance.now() - context.startedAt,
-      undefined,
-    );
+      streamed: false,
+      usage: undefined,
+      usageReported: false,
+      upstreamModel: undefined,
+      firstByteMs: performance.now() - context.startedAt,
+      interruption: undefined,
+    };
   }
   const contentType = String(upstream.headers['content-type'] ?? '');
   // SSE, or the provider's own framing: an adapter with its own stream decoder (Bedrock's AWS
@@ -99,15 +98,15 @@ async function relayTranslatedBody(
   });
   context.response.end(body);
   const firstByteMs = performance.now() - context.startedAt;
-  return outcome(
-    upstream.statusCode,
-    false,
-    parsed.value.usage,
-    true,
-    parsed.value.model,
+  return {
+    status: upstream.statusCode,
+    streamed: false,
+    usage: parsed.value.usage,
+    usageReported: true,
+    upstreamModel: parsed.value.model,
     firstByteMs,
-    undefined,
-  );
+    interruption: undefined,
+  };
 }
 
 async function relayTranslatedStream(
@@ -184,25 +183,13 @@ async function relayTranslatedStream(
     if (meter.errored && !meter.finished) interruption = 'upstream_failed';
     response.end();
   }
-  return outcome(
-    upstream.statusCode,
-    true,
-    meter.usage(),
-    meter.finished,
-    meter.model,
+  return {
+    status: upstream.statusCode,
+    streamed: true,
+    usage: meter.usage(),
+    usageReported: meter.finished,
+    upstreamModel: meter.model,
     firstByteMs,
     interruption,
-  );
-}
-
-function outcome(
-  status: number,
-  streamed: boolean,
-  usage: Usage | undefined,
-  usageReported: boolean,
-  upstreamModel: string | undefined,
-  firstByteMs: number | undefined,
-  interruption: RelayOutcome['interruption'],
-): RelayOutcome {
-  return { status, streamed, usage, usageReported, upstreamModel, firstByteMs, interruption };
+  };
 }
