@@ -4,7 +4,7 @@ import type { OutboundNetworks } from '../../security/outbound-networks.js';
 import type { SecretBox } from '../../security/secret-box.js';
 import type { Database } from '../../store/database.js';
 import type { SsoConnections } from '../sso/connections.js';
-import { requireAdminToken } from './auth.js';
+import { enforceRoutePermissions, requireAdminToken } from './auth.js';
 import { type BudgetRouteOptions, budgetRoutes } from './budgets.js';
 import { claudeCodeSettingsRoutes } from './claude-code-settings.js';
 import { organizationRoutes } from './organization.js';
@@ -41,6 +41,7 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
   const { db, box, now, onPolicyChange } = options;
   // onRequest, not preHandler: an anonymous caller is refused before its body is even validated.
   app.addHook('onRequest', requireAdminToken(options.adminToken, options.defaultOrganizationId));
+  enforceRoutePermissions(app);
   providerRoutes(app, { db, box, onPolicyChange, outbound: options.outbound });
   routingPolicyRoutes(app, { db, onPolicyChange });
   projectRoutes(app, { db, onPolicyChange, now });

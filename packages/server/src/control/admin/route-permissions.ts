@@ -1,0 +1,89 @@
+import type { Permission } from '../permissions.js';
+
+/**
+ * The admin API's route table: the one place each route says what it needs. The admin plugin
+ * refuses to start with a route missing here (`permissionForRoute`), so a new route can never be
+ * open by default, and checks the caller's permissions before any handler or body validation.
+ * Keys are `METHOD path` as registered under `/api/admin`.
+ */
+export const ADMIN_ROUTE_PERMISSIONS = {
+  'GET /organization': 'organization:view',
+  'PATCH /organization': 'organization:manage',
+
+  'POST /providers': 'providers:manage',
+  'GET /providers': 'providers:view',
+  'GET /providers/:id': 'providers:view',
+  'PATCH /providers/:id': 'providers:manage',
+  'DELETE /providers/:id': 'providers:manage',
+
+  'POST /routing-policies': 'routingPolicies:manage',
+  'GET /routing-policies': 'routingPolicies:view',
+  'GET /routing-policies/:id': 'routingPolicies:view',
+  'PATCH /routing-policies/:id': 'routingPolicies:manage',
+  'DELETE /routing-policies/:id': 'routingPolicies:manage',
+
+  // Projects are the organisation's own structure: who may reshape it may add them.
+  'POST /projects': 'organization:manage',
+  'GET /projects': 'organization:view',
+  'GET /projects/:id': 'organization:view',
+  'PATCH /projects/:id': 'organization:manage',
+  'DELETE /projects/:id': 'organization:manage',
+
+  'POST /virtual-keys': 'virtualKeys:manage',
+  'GET /virtual-keys': 'virtualKeys:view',
+  'GET /virtual-keys/:id': 'virtualKeys:view',
+  'PATCH /virtual-keys/:id': 'virtualKeys:manage',
+  'DELETE /virtual-keys/:id': 'virtualKeys:manage',
+
+  'POST /budgets': 'budgets:manage',
+  'GET /budgets': 'budgets:view',
+  'GET /budgets/:id': 'budgets:view',
+  'PATCH /budgets/:id': 'budgets:manage',
+  'DELETE /budgets/:id': 'budgets:manage',
+
+  'POST /rate-limits': 'rateLimits:manage',
+  'GET /rate-limits': 'rateLimits:view',
+  'GET /rate-limits/:id': 'rateLimits:view',
+  'PATCH /rate-limits/:id': 'rateLimits:manage',
+  'DELETE /rate-limits/:id': 'rateLimits:manage',
+
+  'GET /usage': 'usage:view',
+
+  'GET /users': 'users:view',
+  'PATCH /users/:id': 'users:manage',
+  'POST /users/:id/revoke-access': 'users:manage',
+
+  'GET /teams': 'teams:view',
+  'POST /teams': 'teams:manage',
+  'PATCH /teams/:id': 'teams:manage',
+  'DELETE /teams/:id': 'teams:manage',
+
+  // Which Claude Code settings every engineer's tool is handed is tool governance.
+  'GET /claude-code-settings': 'governance:view',
+  'PUT /claude-code-settings': 'governance:manage',
+
+  // SSO settings name the identity provider's clients; reading them is managing them.
+  'GET /sso': 'sso:manage',
+  'PUT /sso/oidc': 'sso:manage',
+  'PUT /sso/saml': 'sso:manage',
+  'DELETE /sso/:protocol': 'sso:manage',
+  'POST /scim-tokens': 'sso:manage',
+  'GET /scim-tokens': 'sso:manage',
+  'DELETE /scim-tokens/:id': 'sso:manage',
+} as const satisfies Record<string, Permission>;
+
+/**
+ * The permission a route registered under `prefix` declares. HEAD answers as its GET does.
+ * Throws for an undeclared route: the server must not start with it.
+ */
+export function permissionForRoute(method: string, url: string, prefix: string): Permission {
+  const path = url.startsWith(prefix) ? url.slice(prefix.length) || '/' : url;
+  const verb = method === 'HEAD' ? 'GET' : method;
+  const declared = (ADMIN_ROUTE_PERMISSIONS as Record<string, Permission>)[`${verb} ${path}`];
+  if (!declared) {
+    throw new Error(
+      `admin route ${verb} ${url} declares no permission; add it to ADMIN_ROUTE_PERMISSIONS (control/admin/route-permissions.ts)`,
+    );
+  }
+  return declared;
+}

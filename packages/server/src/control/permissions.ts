@@ -1,0 +1,66 @@
+/**
+ * The permission catalogue: every right a person, a team or an admin token can be given, in one
+ * list. Routes declare which one they need (`admin/route-permissions.ts`); roles are named sets
+ * of them. A permission not in this list cannot be declared, granted or checked (the type says so).
+ */
+export const PERMISSIONS = [
+  'organization:view',
+  'organization:manage',
+  'providers:view',
+  'providers:manage',
+  'routingPolicies:view',
+  'routingPolicies:manage',
+  'budgets:view',
+  'budgets:manage',
+  'rateLimits:view',
+  'rateLimits:manage',
+  'virtualKeys:view',
+  'virtualKeys:manage',
+  'users:view',
+  'users:manage',
+  'teams:view',
+  'teams:manage',
+  'roles:manage',
+  'sso:manage',
+  'usage:view',
+  'auditLog:view',
+  'governance:view',
+  'governance:manage',
+  'ingestionSources:manage',
+  'anomalyRules:manage',
+  'complianceExport:view',
+  'complianceExport:manage',
+  'activityMonitor:view',
+  'gateway:use',
+] as const;
+
+export type Permission = (typeof PERMISSIONS)[number];
+
+export function isPermission(value: string): value is Permission {
+  return (PERMISSIONS as readonly string[]).includes(value);
+}
+
+export const BUILT_IN_ROLES = ['owner', 'admin', 'member', 'viewer', 'billing'] as const;
+export type BuiltInRole = (typeof BUILT_IN_ROLES)[number];
+
+const viewing = PERMISSIONS.filter((permission) => permission.endsWith(':view'));
+
+/**
+ * What each built-in role may do. Owners may do everything; admins everything but change the
+ * organisation itself (its name, flags, outage mode); members use the gateway and look after
+ * their own keys and devices through `/api/me`, which needs no admin permission; viewers see
+ * everything an admin sees and change nothing; billing sees usage and sets budgets.
+ */
+export const BUILT_IN_ROLE_PERMISSIONS: Record<BuiltInRole, ReadonlySet<Permission>> = {
+  owner: new Set(PERMISSIONS),
+  admin: new Set(PERMISSIONS.filter((permission) => permission !== 'organization:manage')),
+  member: new Set<Permission>(['gateway:use']),
+  viewer: new Set<Permission>([...viewing, 'gateway:use']),
+  billing: new Set<Permission>([
+    'organization:view',
+    'usage:view',
+    'budgets:view',
+    'budgets:manage',
+    'gateway:use',
+  ]),
+};
