@@ -17,7 +17,6 @@ export const VIRTUAL_KEY_PATTERN = /^gth_[0-9A-Za-z]{38}$/;
 const BASE62_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const RANDOM_LENGTH = 32;
 const CHECKSUM_LENGTH = 6;
-const KEY_LENGTH = VIRTUAL_KEY_PREFIX.length + RANDOM_LENGTH + CHECKSUM_LENGTH;
 
 /**
  * Bytes at or above this are rejected when drawing base62 digits: 248 = 4 × 62, so every digit
@@ -59,8 +58,8 @@ function checksumText(randomPart: string): string {
   return text;
 }
 
-/** A new key from the platform CSPRNG. Shown to its owner once; the gateway stores only a keyed hash. */
-export function generateVirtualKey(): string {
+/** Prefix, random part and checksum, for any token kind that follows the key format. */
+function generateChecksummed(prefix: string): string {
   let randomPart = '';
   const bytes = new Uint8Array(64);
   while (randomPart.length < RANDOM_LENGTH) {
@@ -71,7 +70,20 @@ export function generateVirtualKey(): string {
       if (randomPart.length === RANDOM_LENGTH) break;
     }
   }
-  return VIRTUAL_KEY_PREFIX + randomPart + checksumText(randomPart);
+  return prefix + randomPart + checksumText(randomPart);
+}
+
+function isWellFormedChecksummed(prefix: string, candidate: string): boolean {
+  const length = prefix.length + RANDOM_LENGTH + CHECKSUM_LENGTH;
+  if (typeof candidate !== 'string' || candidate.length !== length) return false;
+  if (!candidate.startsWith(prefix) || !/^[0-9A-Za-z]+$/.test(candidate.slice(prefix.length))) return false;
+  const randomPart = candidate.slice(prefix.length, prefix.length + RANDOM_LENGTH);
+  return candidate.slice(length - CHECKSUM_LENGTH) === checksumText(randomPart);
+}
+
+/** A new key from the platform CSPRNG. Shown to its owner once; the gateway stores only a keyed hash. */
+export function generateVirtualKey(): string {
+  return generateChecksummed(VIRTUAL_KEY_PREFIX);
 }
 
 /**
@@ -79,10 +91,26 @@ export function generateVirtualKey(): string {
  * touches a cache or the store. Accepts any input and never throws.
  */
 export function isWellFormedVirtualKey(candidate: string): boolean {
-  if (typeof candidate !== 'string' || candidate.length !== KEY_LENGTH) return false;
-  if (!VIRTUAL_KEY_PATTERN.test(candidate)) return false;
-  const randomPart = candidate.slice(VIRTUAL_KEY_PREFIX.length, VIRTUAL_KEY_PREFIX.length + RANDOM_LENGTH);
-  return candidate.slice(KEY_LENGTH - CHECKSUM_LENGTH) === checksumText(randomPart);
+  return isWellFormedChecksummed(VIRTUAL_KEY_PREFIX, candidate);
+}
+
+/**
+ * Admin tokens for automation follow the key format under their own prefix (`gha_`), so a
+ * scanner tells them apart from gateway keys and a typo is refused before any lookup.
+ */
+export const ADMIN_TOKEN_PREFIX = 'gha_';
+
+export function generateAdminToken(): string {
+  return generateChecksummed(ADMIN_TOKEN_PREFIX);
+}
+
+export function isWellFormedAdminToken(candidate: string): boolean {
+  return isWellFormedChecksummed(ADMIN_TOKEN_PREFIX, candidate);
+}
+
+/** `gha_…Ab12`: enough to recognise a token in a list, nothing to use. */
+export function adminTokenHint(token: string): string {
+  return `${ADMIN_TOKEN_PREFIX}…${token.slice(-4)}`;
 }
 
 /**

@@ -192,10 +192,12 @@ describe('the OpenAPI document', () => {
     });
     const person = await createPersonalCaller(server, 'probe');
     const scimToken = await admin('post', '/api/admin/scim-tokens', { name: 'probe' });
+    const adminToken = await admin('post', '/api/admin/tokens', { name: 'probe', role: 'viewer' });
     const team = await admin('post', '/api/admin/teams', { name: 'probe team' });
     const idFor: Record<string, string> = {
       teams: team.json.id,
       'scim-tokens': scimToken.json.id,
+      tokens: adminToken.json.id,
       users: person.userId,
       budgets: budget.json.id,
       'rate-limits': rateLimit.json.id,
@@ -208,7 +210,7 @@ describe('the OpenAPI document', () => {
     // Reads first, deletes last, so each id still exists when it is read.
     const order = ['get', 'post', 'patch', 'delete'];
     const operations = documentedOperations().sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
-    expect(operations).toHaveLength(49);
+    expect(operations).toHaveLength(52);
     for (const [method, path] of operations) {
       const collection = path.split('/')[3] as string;
       const url = path.replace('{id}', idFor[collection] ?? 'missing');
@@ -287,11 +289,19 @@ describe('the documented request shapes match what validation enforces', () => {
       },
       '/api/admin/teams': { name: 'full' },
       '/api/admin/scim-tokens': { name: 'full' },
+      '/api/admin/tokens': {
+        name: 'full',
+        role: 'billing',
+        permissions: ['usage:view'],
+        expiresInSeconds: 3600,
+      },
     };
     // What a body of only the required fields needs besides: a rate limit needs one of its two
     // limits (a refinement the document cannot state), and a scope holds one, so another scope.
     const minimalExtras: Record<string, Record<string, unknown>> = {
       '/api/admin/rate-limits': { scope: 'provider', scopeId: provider.json.id, requestsPerMinute: 1 },
+      // An admin token carries permissions, a role or both (a refinement the document cannot state).
+      '/api/admin/tokens': { role: 'viewer' },
     };
     // Creation calls: the POSTs that take a body (revoke-access, an action, takes none).
     const posts = documentedOperations().filter(

@@ -21,6 +21,7 @@ export const PERMISSIONS = [
   'teams:view',
   'teams:manage',
   'roles:manage',
+  'adminTokens:manage',
   'sso:manage',
   'usage:view',
   'auditLog:view',

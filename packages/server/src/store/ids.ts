@@ -15,7 +15,8 @@ export function newId(
     | 'sso'
     | 'dev'
     | 'grant'
-    | 'scim',
+    | 'scim'
+    | 'adm',
 ): string {
   return `${prefix}_${randomBytes(10).toString('hex')}`;
 }

@@ -517,6 +517,26 @@ export const scimTokens = pgTable('scim_tokens', {
 });
 
 /**
+ * Admin tokens for automation: a named set of permissions in one organisation, stored as a keyed
+ * hash (the token is shown once), expiring or not, revocable, with the time of its last use.
+ */
+export const adminTokens = pgTable('admin_tokens', {
+  id: text('id').primaryKey(),
+  organizationId: text('organization_id')
+    .notNull()
+    .references(() => organizations.id),
+  name: text('name').notNull(),
+  /** Permission names from the catalogue (`control/permissions.ts`). */
+  permissions: jsonb('permissions').$type<string[]>().notNull(),
+  tokenHash: text('token_hash').notNull().unique(),
+  tokenHint: text('token_hint').notNull(),
+  createdAt: createdAt(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+});
+
+/**
  * Every change that gateway caches depend on (revocations, policies, budgets, rate limits), in
  * order. The message bus carries announcements fast; this log makes them durable, so an instance
  * that missed a message while the bus was down still learns of the change by reading the log.

@@ -1,7 +1,11 @@
+import { isWellFormedAdminToken } from '@gatehouse/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bearerToken } from '../../gateway/index.js';
+import type { SecretBox } from '../../security/secret-box.js';
 import { secretsEqual } from '../../security/secret-box.js';
-import { BUILT_IN_ROLE_PERMISSIONS, type Permission } from '../permissions.js';
+import { findLiveAdminToken, touchAdminToken } from '../../store/admin-tokens.js';
+import type { Database } from '../../store/database.js';
+import { BUILT_IN_ROLE_PERMISSIONS, isPermission, type Permission } from '../permissions.js';
 import { permissionForRoute } from './route-permissions.js';
 
 /** The admin API's caller; today only the bootstrap token, an owner of the default organisation. */
@@ -21,16 +25,51 @@ declare module 'fastify' {
   }
 }
 
-/** A preHandler that lets only GATEHOUSE_ADMIN_TOKEN through, compared in constant time. */
-export function requireAdminToken(adminToken: string | undefined, organizationId: string) {
+export interface AdminCallerOptions {
+  /** GATEHOUSE_ADMIN_TOKEN: an owner of the default organisation. */
+  bootstrapToken: string | undefined;
+  defaultOrganizationId: string;
+  db: Database;
+  box: SecretBox;
+  now(): Date;
+}
+
+/** How often a token's last use is written: a busy automation does not write on every call. */
+const LAST_USE_GRANULARITY_MS = 60_000;
+
+/**
+ * An onRequest hook that knows the caller: the bootstrap token (compared in constant time) or a
+ * live admin token (`gha_…`, checksum first, then its keyed hash). Anything else is a 401.
+ */
+export function identifyAdminCaller(options: AdminCallerOptions) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const presented = bearerToken(request.headers);
-    if (!adminToken || !presented || !secretsEqual(presented, adminToken)) {
+    const caller = presented ? await callerFor(presented, options) : undefined;
+    if (!caller) {
       return reply
         .code(401)
         .send({ error: { code: 'unauthorized', message: 'A valid admin bearer token is required.' } });
     }
-    request.admin = { organizationId, permissions: BUILT_IN_ROLE_PERMISSIONS.owner };
+    request.admin = caller;
+  };
+}
+
+async function callerFor(
+  presented: string,
+  options: AdminCallerOptions,
+): Promise<AdminPrincipal | undefined> {
+  if (options.bootstrapToken && secretsEqual(presented, options.bootstrapToken)) {
+    return { organizationId: options.defaultOrganizationId, permissions: BUILT_IN_ROLE_PERMISSIONS.owner };
+  }
+  if (!isWellFormedAdminToken(presented)) return undefined;
+  const now = options.now();
+  const token = await findLiveAdminToken(options.db, options.box.hashToken(presented), now);
+  if (!token) return undefined;
+  // Best effort: a failed write of the last use must not refuse the call.
+  touchAdminToken(options.db, token.id, now, LAST_USE_GRANULARITY_MS).catch(() => {});
+  return {
+    organizationId: token.organizationId,
+    permissions: new Set(token.permissions.filter(isPermission)),
   };
 }
 

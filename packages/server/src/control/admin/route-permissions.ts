@@ -70,6 +70,10 @@ export const ADMIN_ROUTE_PERMISSIONS = {
   'POST /scim-tokens': 'sso:manage',
   'GET /scim-tokens': 'sso:manage',
   'DELETE /scim-tokens/:id': 'sso:manage',
+
+  'POST /tokens': 'adminTokens:manage',
+  'GET /tokens': 'adminTokens:manage',
+  'DELETE /tokens/:id': 'adminTokens:manage',
 } as const satisfies Record<string, Permission>;
 
 /**

@@ -4,7 +4,8 @@ import type { OutboundNetworks } from '../../security/outbound-networks.js';
 import type { SecretBox } from '../../security/secret-box.js';
 import type { Database } from '../../store/database.js';
 import type { SsoConnections } from '../sso/connections.js';
-import { enforceRoutePermissions, requireAdminToken } from './auth.js';
+import { adminTokenRoutes } from './admin-tokens.js';
+import { enforceRoutePermissions, identifyAdminCaller } from './auth.js';
 import { type BudgetRouteOptions, budgetRoutes } from './budgets.js';
 import { claudeCodeSettingsRoutes } from './claude-code-settings.js';
 import { organizationRoutes } from './organization.js';
@@ -40,7 +41,16 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
   const app = parent.withTypeProvider<ZodTypeProvider>();
   const { db, box, now, onPolicyChange } = options;
   // onRequest, not preHandler: an anonymous caller is refused before its body is even validated.
-  app.addHook('onRequest', requireAdminToken(options.adminToken, options.defaultOrganizationId));
+  app.addHook(
+    'onRequest',
+    identifyAdminCaller({
+      bootstrapToken: options.adminToken,
+      defaultOrganizationId: options.defaultOrganizationId,
+      db,
+      box,
+      now,
+    }),
+  );
   enforceRoutePermissions(app);
   providerRoutes(app, { db, box, onPolicyChange, outbound: options.outbound });
   routingPolicyRoutes(app, { db, onPolicyChange });
@@ -55,4 +65,5 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
   rateLimitRoutes(app, { ...options.rateLimits, db });
   ssoAdminRoutes(app, { connections: options.sso, publicUrl: options.publicUrl, outbound: options.outbound });
   scimTokenRoutes(app, { db, box, now });
+  adminTokenRoutes(app, { db, box, now });
 }
