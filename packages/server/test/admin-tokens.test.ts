@@ -17,12 +17,14 @@ afterAll(async () => {
 });
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read whatever fields the endpoint returns.
+type Json = any;
+
 async function callWith(
   token: string,
   method: string,
   path: string,
   body?: unknown,
-): Promise<{ status: number; json: any }> {
+): Promise<{ status: number; json: Json }> {
   const response = await fetch(`${server.url}/api/admin${path}`, {
     method,
     headers: {
