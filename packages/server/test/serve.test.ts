@@ -173,7 +173,9 @@ describe('gatehouse serve', () => {
       second.process.kill('SIGTERM');
       await second.exited;
     }
-  });
+    // Two cold starts of the real server on PGlite and a 1.2 s stream: slower than the default
+    // per-test bound when the suite's first files start together on a busy machine.
+  }, 60_000);
 
   it('prints a start banner naming every endpoint family, with no log line inside it', async () => {
     const running = await startServe({ GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_LOG_LEVEL: 'info' });
