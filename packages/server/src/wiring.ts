@@ -17,6 +17,7 @@ import { BudgetAdmission } from './gateway/admission/budget-admission.js';
 import { RateLimitAdmission } from './gateway/admission/rate-limit-admission.js';
 import { ScopedRowsCache, type ScopeRef } from './gateway/admission/scoped-rows-cache.js';
 import { Authenticator } from './gateway/auth/authenticator.js';
+import { CallsInFlight } from './gateway/calls-in-flight.js';
 import { CircuitBreakers } from './gateway/dispatch/circuit-breaker.js';
 import { UpstreamClient } from './gateway/dispatch/upstream.js';
 import type { AdmissionStages } from './gateway/pipeline.js';
@@ -43,6 +44,11 @@ export interface Gatehouse {
   /** Seals provider secrets and hashes virtual keys; identity features (SSO) mint keys with it. */
   box: SecretBox;
   masterKeyOrigin: string;
+  /**
+   * Resolves once every model call that has started is metered and settled: a client can see
+   * its answer end a moment before its usage event is recorded.
+   */
+  callsSettled(): Promise<void>;
   /** Stops accepting, lets in-flight calls finish for up to `graceMs`, then flushes the ledger. */
   close(graceMs: number): Promise<void>;
 }
@@ -74,6 +80,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
   const organization = await ensureDefaultOrganization(storage.db);
 
   let app: FastifyInstance | undefined;
+  const callsInFlight = new CallsInFlight();
   const ledger = new UsageLedger(storage.db, {
     flushIntervalMs: config.usageFlushMs,
     spoolPath:
@@ -306,6 +313,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
         streamKeepAliveMs: config.streamKeepAliveMs,
         identityTokens,
         ledger,
+        callsInFlight,
         reportFault: (error, requestId) => app?.log.error({ err: error, requestId }, 'gateway fault'),
         reportUnpriced: (details) =>
           app?.log.warn(
@@ -331,6 +339,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
     upstream,
     box,
     masterKeyOrigin: masterKey.origin,
+    callsSettled: () => callsInFlight.idle(),
     async close(graceMs: number) {
       const closing = running.close();
       // A connection whose last response just finished stays open for keep-alive; close those as
@@ -339,6 +348,16 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
       const deadline = setTimeout(() => running.server.closeAllConnections(), graceMs);
       await closing;
       clearInterval(reaper);
+      // A call whose connection has closed may still be metering; its event must reach the
+      // ledger before the ledger closes (the connections' deadline bounds this wait too).
+      let graceLeft: NodeJS.Timeout | undefined;
+      await Promise.race([
+        callsInFlight.idle(),
+        new Promise((resolve) => {
+          graceLeft = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      clearTimeout(graceLeft);
       clearTimeout(deadline);
       await ledger.close();
       // Each part is closed even when one before it fails (a Redis that is down cannot be

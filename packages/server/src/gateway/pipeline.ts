@@ -24,6 +24,7 @@ import { composeAdmissions } from './admission/compose-admission.js';
 import { admitThroughOutages, type OutageOptions } from './admission/outage-admission.js';
 import type { Authenticator, ResolvedKey } from './auth/authenticator.js';
 import { keyFromRequest } from './auth/client-key.js';
+import type { CallsInFlight } from './calls-in-flight.js';
 import { CallPreparation } from './dispatch/call-preparation.js';
 import type { CircuitBreakers } from './dispatch/circuit-breaker.js';
 import { type Attempt, DispatchFailure, dispatchWithFallback } from './dispatch/dispatch.js';
@@ -49,6 +50,8 @@ export interface GatewayDependencies {
   upstream: UpstreamClient;
   breakers: CircuitBreakers;
   ledger: UsageLedger;
+  /** Every model call is counted here until it is metered and settled. */
+  callsInFlight: CallsInFlight;
   /** Extra tries on the last credential of a chain for a 429/5xx with a short retry-after. */
   lastCredentialRetries: number;
   maxRetryDelayMs: number;
@@ -97,7 +100,11 @@ export interface GatewayCall {
  *  7. meter        — price the usage and hand the event to the ledger, off the hot path.
  * Any stage may throw a GatewayError; it is answered in the caller's own dialect.
  */
-export async function handleModelCall(dependencies: GatewayDependencies, call: GatewayCall): Promise<void> {
+export function handleModelCall(dependencies: GatewayDependencies, call: GatewayCall): Promise<void> {
+  return dependencies.callsInFlight.track(() => serveModelCall(dependencies, call));
+}
+
+async function serveModelCall(dependencies: GatewayDependencies, call: GatewayCall): Promise<void> {
   let identity: ResolvedKey | undefined;
   let parsed: ParsedCall | undefined;
   let model: string | undefined;

@@ -79,7 +79,10 @@ async function startOn(
       if (!response.ok) throw new Error(`${method} ${path} → ${response.status}: ${text}`);
       return text === '' ? undefined : JSON.parse(text);
     },
-    flushUsage: () => gatehouse.ledger.flush(),
+    async flushUsage() {
+      await gatehouse.callsSettled();
+      await gatehouse.ledger.flush();
+    },
     async close() {
       await gatehouse.close(1_000);
       await cleanUp();
