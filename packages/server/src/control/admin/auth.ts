@@ -8,9 +8,16 @@ import type { Database } from '../../store/database.js';
 import { BUILT_IN_ROLE_PERMISSIONS, isPermission, type Permission } from '../permissions.js';
 import { permissionForRoute } from './route-permissions.js';
 
-/** The admin API's caller; today only the bootstrap token, an owner of the default organisation. */
+/** Who is acting, as the audit log names them. */
+export type AdminActor =
+  | { kind: 'bootstrap' }
+  | { kind: 'adminToken'; tokenId: string; name: string }
+  | { kind: 'person'; userId: string; email: string };
+
+/** The admin API's caller: the bootstrap token (owner of the default organisation) or an admin token. */
 export interface AdminPrincipal {
   organizationId: string;
+  actor: AdminActor;
   /** What the caller may do in that organisation. */
   permissions: ReadonlySet<Permission>;
 }
@@ -59,7 +66,11 @@ async function callerFor(
   options: AdminCallerOptions,
 ): Promise<AdminPrincipal | undefined> {
   if (options.bootstrapToken && secretsEqual(presented, options.bootstrapToken)) {
-    return { organizationId: options.defaultOrganizationId, permissions: BUILT_IN_ROLE_PERMISSIONS.owner };
+    return {
+      organizationId: options.defaultOrganizationId,
+      actor: { kind: 'bootstrap' },
+      permissions: BUILT_IN_ROLE_PERMISSIONS.owner,
+    };
   }
   if (!isWellFormedAdminToken(presented)) return undefined;
   const now = options.now();
@@ -73,6 +84,7 @@ async function callerFor(
   }
   return {
     organizationId: token.organizationId,
+    actor: { kind: 'adminToken', tokenId: token.id, name: token.name },
     permissions: new Set(token.permissions.filter(isPermission)),
   };
 }
