@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
+import { AuditTrail } from './control/audit/trail.js';
 import { BudgetAlerts } from './control/budget-alerts.js';
 import { ChangeFeed, changeFeedProblems } from './control/change-feed.js';
 import { TelemetryQuota } from './control/claude-code/telemetry-quota.js';
@@ -44,6 +45,8 @@ export interface Gatehouse {
   /** Seals provider secrets and hashes virtual keys; identity features (SSO) mint keys with it. */
   box: SecretBox;
   masterKeyOrigin: string;
+  /** The audit log's writer (sign-in helpers outside a request record through it too). */
+  audit: AuditTrail;
   /**
    * Resolves once every model call that has started is metered and settled: a client can see
    * its answer end a moment before its usage event is recorded.
@@ -93,6 +96,17 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
   await ledger.start();
   const authenticator = new Authenticator(storage.db, box, { cacheTtlMs: config.keyCacheTtlMs });
   const identityTokens = await IdentityTokens.load(storage.db, box, config.publicUrl);
+  // The change stands even when its audit event cannot be written; the failure must be seen.
+  const auditTrail = new AuditTrail({
+    db: storage.db,
+    signer: identityTokens,
+    now: () => new Date(),
+    onError: (error, record) =>
+      app?.log.error(
+        { reason: failureSummary(error), action: record.action, organizationId: record.organizationId },
+        'audit event could not be written',
+      ),
+  });
   // Hot state: in-process for one instance, Redis when several share budgets and rate limits.
   const hotState = config.redisUrl
     ? await createRedisHotState(config.redisUrl, { keyPrefix: 'gatehouse:' })
@@ -238,6 +252,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
         entityId: `${config.publicUrl}/api/auth/sso/saml/metadata`,
       }),
       defaultOrganizationId: organization.id,
+      audit: auditTrail,
       now: () => new Date(),
     },
     cliAuth: {
@@ -255,6 +270,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
       signInConfigured: () => ssoConnections.anyConfigured(),
       attempts: new SignInAttemptLimits(hotState),
       onKeysChange: announceKeyChange,
+      audit: auditTrail,
       now: () => new Date(),
     },
     scim: {
@@ -263,6 +279,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
       defaultOrganizationId: organization.id,
       environmentToken: config.scimToken,
       onKeysChange: announceKeyChange,
+      audit: auditTrail,
       now: () => new Date(),
     },
     logger: options.logger,
@@ -294,6 +311,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
       sso: ssoConnections,
       publicUrl: config.publicUrl,
       outbound: outboundNetworks,
+      audit: { trail: auditTrail, jwksUrl: `${config.publicUrl}/.well-known/jwks.json` },
       budgets: {
         counters: { counter: budgetCounter },
         timeZoneOf,
@@ -339,6 +357,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
     upstream,
     box,
     masterKeyOrigin: masterKey.origin,
+    audit: auditTrail,
     callsSettled: () => callsInFlight.idle(),
     async close(graceMs: number) {
       const closing = running.close();

@@ -210,7 +210,7 @@ describe('the OpenAPI document', () => {
     // Reads first, deletes last, so each id still exists when it is read.
     const order = ['get', 'post', 'patch', 'delete'];
     const operations = documentedOperations().sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
-    expect(operations).toHaveLength(52);
+    expect(operations).toHaveLength(54);
     for (const [method, path] of operations) {
       const collection = path.split('/')[3] as string;
       const url = path.replace('{id}', idFor[collection] ?? 'missing');

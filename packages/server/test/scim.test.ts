@@ -203,6 +203,7 @@ describe('deprovisioning people', () => {
       db: server.gatehouse.storage.db,
       box: server.gatehouse.box,
       onKeysChange: () => {},
+      audit: server.gatehouse.audit,
       now: () => new Date(),
     }).start(await userRow(user.id), 'gatehouse-cli', 'laptop');
     expect((await chat(personal.key)).status).toBe(200);

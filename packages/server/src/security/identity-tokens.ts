@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { desc } from 'drizzle-orm';
-import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
+import { CompactSign, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 
 /** The runtime's Web Crypto key (the DOM lib, which declares it, is not loaded on the server). */
 type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
@@ -19,6 +19,8 @@ export interface IdentityClaims {
 }
 
 const ALGORITHM = 'ES256';
+/** The JWS `typ` of an audit checkpoint, so one can never pass for an identity token. */
+export const AUDIT_CHECKPOINT_TYPE = 'gatehouse-audit-checkpoint+jws';
 /** Tokens are short-lived; a cached token is replaced a minute before it expires. */
 const TOKEN_LIFETIME_SECONDS = 300;
 const RENEW_BEFORE_MS = 60_000;
@@ -75,6 +77,23 @@ export class IdentityTokens {
   /** The public keys, as `/.well-known/jwks.json` serves them. */
   jwks(): { keys: JWK[] } {
     return { keys: this.#publicJwks };
+  }
+
+  /**
+   * Signs an audit chain checkpoint (`control/audit/trail.ts`) as a compact JWS with the same
+   * published key, so anyone holding the JWKS can check that the server vouched for this head.
+   */
+  async signCheckpoint(checkpoint: { organizationId: string; seq: number; hash: string }): Promise<string> {
+    const payload = {
+      iss: this.#issuer,
+      organization_id: checkpoint.organizationId,
+      seq: checkpoint.seq,
+      hash: checkpoint.hash,
+      iat: Math.floor(Date.now() / 1000),
+    };
+    return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+      .setProtectedHeader({ alg: ALGORITHM, kid: this.#kid, typ: AUDIT_CHECKPOINT_TYPE })
+      .sign(this.#privateKey);
   }
 
   async tokenFor(claims: IdentityClaims): Promise<string> {

@@ -16,7 +16,8 @@ export function newId(
     | 'dev'
     | 'grant'
     | 'scim'
-    | 'adm',
+    | 'adm'
+    | 'aud',
 ): string {
   return `${prefix}_${randomBytes(10).toString('hex')}`;
 }

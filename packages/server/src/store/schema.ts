@@ -550,3 +550,73 @@ export const changeLog = pgTable(
   },
   (table) => [index('change_log_time').on(table.createdAt)],
 );
+
+/** Who an audit event names as its actor (`control/audit/trail.ts`). */
+export const auditActorKinds = ['bootstrap', 'adminToken', 'person', 'scim', 'system'] as const;
+export type AuditActorKind = (typeof auditActorKinds)[number];
+
+/**
+ * The audit log: append-only, hash-chained per organisation. Each row's `hash` covers its
+ * content and the previous row's hash (`control/audit/hash.ts`), so an edited, removed or
+ * reordered row breaks the chain from there on. The server's database role needs only INSERT
+ * and SELECT here (docs/operations.md).
+ */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: text('id').primaryKey(),
+    organizationId: text('organization_id')
+      .notNull()
+      .references(() => organizations.id),
+    /** 1, 2, 3 … per organisation, without gaps. */
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
+    actorKind: text('actor_kind').$type<AuditActorKind>().notNull(),
+    actorId: text('actor_id'),
+    actorLabel: text('actor_label'),
+    /** `budgets.update`, `sign_in.failed`, `scim.user.deactivate` … */
+    action: text('action').notNull(),
+    targetType: text('target_type'),
+    targetId: text('target_id'),
+    /** Redacted: no secret is ever stored here. */
+    before: jsonb('before'),
+    after: jsonb('after'),
+    sourceIp: text('source_ip'),
+    userAgent: text('user_agent'),
+    requestId: text('request_id'),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (table) => [
+    uniqueIndex('audit_events_seq').on(table.organizationId, table.seq),
+    index('audit_events_target').on(table.organizationId, table.targetType, table.targetId, table.seq),
+    index('audit_events_time').on(table.organizationId, table.occurredAt),
+  ],
+);
+
+/**
+ * Each organisation's chain head: the writer locks it (SELECT … FOR UPDATE) to append, so two
+ * instances never give out the same seq. The one audit table the server updates.
+ */
+export const auditChainHeads = pgTable('audit_chain_heads', {
+  organizationId: text('organization_id')
+    .primaryKey()
+    .references(() => organizations.id),
+  lastSeq: bigint('last_seq', { mode: 'number' }).notNull(),
+  lastHash: text('last_hash').notNull(),
+});
+
+/** The chain head at a seq, signed with the server's published key (a compact JWS). */
+export const auditCheckpoints = pgTable(
+  'audit_checkpoints',
+  {
+    organizationId: text('organization_id')
+      .notNull()
+      .references(() => organizations.id),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    hash: text('hash').notNull(),
+    jws: text('jws').notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [primaryKey({ columns: [table.organizationId, table.seq] })],
+);

@@ -74,6 +74,10 @@ export const ADMIN_ROUTE_PERMISSIONS = {
   'POST /tokens': 'adminTokens:manage',
   'GET /tokens': 'adminTokens:manage',
   'DELETE /tokens/:id': 'adminTokens:manage',
+
+  // Reading checkpoints may sign a new one of the current head: still only a view of the log.
+  'GET /audit': 'auditLog:view',
+  'GET /audit/checkpoints': 'auditLog:view',
 } as const satisfies Record<string, Permission>;
 
 /**

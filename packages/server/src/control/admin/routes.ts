@@ -3,6 +3,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { OutboundNetworks } from '../../security/outbound-networks.js';
 import type { SecretBox } from '../../security/secret-box.js';
 import type { Database } from '../../store/database.js';
+import { auditAdminChanges } from '../audit/admin-changes.js';
+import { auditRoutes } from '../audit/routes.js';
+import type { AuditTrail } from '../audit/trail.js';
 import type { SsoConnections } from '../sso/connections.js';
 import { adminTokenRoutes } from './admin-tokens.js';
 import { enforceRoutePermissions, identifyAdminCaller } from './auth.js';
@@ -34,6 +37,8 @@ export interface AdminRouteOptions {
   publicUrl: string;
   /** Where provider and identity-provider URLs may point. */
   outbound: OutboundNetworks;
+  /** Every change made here is recorded in it; `GET /audit` reads it. */
+  audit: { trail: AuditTrail; jwksUrl: string };
 }
 
 /** `/api/admin`: one module per resource, all behind the admin token. */
@@ -52,6 +57,8 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
     }),
   );
   enforceRoutePermissions(app);
+  // Every successful change through any admin route, present or future, is in the audit log.
+  app.addHook('onSend', auditAdminChanges(options.audit.trail));
   providerRoutes(app, { db, box, onPolicyChange, outbound: options.outbound });
   routingPolicyRoutes(app, { db, onPolicyChange });
   projectRoutes(app, { db, onPolicyChange, now });
@@ -66,4 +73,5 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
   ssoAdminRoutes(app, { connections: options.sso, publicUrl: options.publicUrl, outbound: options.outbound });
   scimTokenRoutes(app, { db, box, now });
   adminTokenRoutes(app, { db, box, now });
+  auditRoutes(app, { db, ...options.audit });
 }

@@ -8,7 +8,7 @@ import { insertScimToken, listScimTokens, revokeScimToken, type ScimTokenRow } f
 import { errorSchema, idParams, listOf } from './schemas.js';
 
 /** `ghs_` and 32 random bytes: recognisable in a secret scanner, unguessable. */
-const SCIM_TOKEN_PREFIX = 'ghs_';
+export const SCIM_TOKEN_PREFIX = 'ghs_';
 
 const timestamp = z.string().describe('ISO 8601 timestamp');
 

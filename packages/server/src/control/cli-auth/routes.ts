@@ -20,12 +20,13 @@ import {
 import type { Database } from '../../store/database.js';
 import { getOrganization } from '../../store/organizations.js';
 import { getUser } from '../../store/users.js';
+import { type AuditTrail, personActor } from '../audit/trail.js';
 import { pageHeaders } from '../html.js';
 import type { WebSessions } from '../sso/web-sessions.js';
 import type { SignInAttemptLimits } from './attempt-limits.js';
 import { approvalPage, enterCodePage, resultPage } from './pages.js';
 import { type SelfStatusOptions, selfStatusRoute } from './status.js';
-import { CliTokens, OAuthError, sendOAuthError } from './tokens.js';
+import { CliTokens, OAuthError, REFRESH_TOKEN_PREFIX, sendOAuthError } from './tokens.js';
 
 export interface CliAuthRouteOptions {
   /** What `gatehouse status` reads: the caller's budgets and providers. */
@@ -40,6 +41,8 @@ export interface CliAuthRouteOptions {
   /** Limits on asking for device codes and on guessing user codes. */
   attempts: SignInAttemptLimits;
   onKeysChange(): void;
+  /** Device approvals, minted keys and sign-outs are recorded here. */
+  audit: AuditTrail;
   now(): Date;
 }
 
@@ -90,7 +93,13 @@ const SSO_NOT_CONFIGURED = new OAuthError(
  */
 export async function cliAuthRoutes(app: FastifyInstance, options: CliAuthRouteOptions): Promise<void> {
   const { db, box, sessions } = options;
-  const tokens = new CliTokens({ db, box, onKeysChange: options.onKeysChange, now: options.now });
+  const tokens = new CliTokens({
+    db,
+    box,
+    onKeysChange: options.onKeysChange,
+    audit: options.audit,
+    now: options.now,
+  });
   const base = `${options.publicUrl}/api/auth/cli`;
   selfStatusRoute(app, { ...options.status, authenticator: options.authenticator, now: options.now });
 
@@ -214,6 +223,15 @@ export async function cliAuthRoutes(app: FastifyInstance, options: CliAuthRouteO
     if (!device || !(await decideDevice(db, device.id, decision, options.now()))) {
       return html(404, 'Code not valid', 'That code is not valid, has expired or was already used.');
     }
+    await options.audit.record({
+      organizationId: session.organization.id,
+      actor: personActor(session.user),
+      action: decision.state === 'approved' ? 'device.approve' : 'device.deny',
+      target: { type: 'device_authorization', id: device.id },
+      before: null,
+      after: { clientId: device.clientId, deviceName: device.deviceName, userId: session.user.id },
+      request,
+    });
     return decision.state === 'approved'
       ? html(200, 'Device approved', 'You are signed in. Return to your terminal.')
       : html(200, 'Request denied', 'The device was not signed in. You can close this page.');
@@ -326,12 +344,12 @@ export async function cliAuthRoutes(app: FastifyInstance, options: CliAuthRouteO
       if (!clientId) throw new OAuthError('invalid_client', 'Unknown client_id.', 401);
       switch (body.grant_type) {
         case DEVICE_GRANT:
-          return await deviceToken(body.device_code, clientId);
+          return await deviceToken(body.device_code, clientId, request);
         case 'authorization_code':
-          return await codeToken(body, clientId);
+          return await codeToken(body, clientId, request);
         case 'refresh_token':
           if (!body.refresh_token) throw new OAuthError('invalid_request', 'refresh_token is required.');
-          return await tokens.refresh(body.refresh_token, clientId);
+          return await tokens.refresh(body.refresh_token, clientId, request);
         default:
           throw new OAuthError(
             'unsupported_grant_type',
@@ -348,7 +366,7 @@ export async function cliAuthRoutes(app: FastifyInstance, options: CliAuthRouteO
   app.post('/api/auth/cli/keys', { schema: { hide: true } }, async (request, reply) => {
     try {
       const grantId = await grantOfBearer(request);
-      return reply.header('cache-control', 'no-store').send(await tokens.mint(grantId));
+      return reply.header('cache-control', 'no-store').send(await tokens.mint(grantId, request));
     } catch (error) {
       if (error instanceof OAuthError) return sendOAuthError(reply, error);
       throw error;
@@ -361,10 +379,10 @@ export async function cliAuthRoutes(app: FastifyInstance, options: CliAuthRouteO
     const body = formOf(request);
     const presented = body.token ?? bearerToken(request.headers);
     if (presented) {
-      const grantId = presented.startsWith('ghr_')
+      const grantId = presented.startsWith(REFRESH_TOKEN_PREFIX)
         ? (await findRefreshToken(db, box.hashToken(presented)))?.grantId
         : await grantOfKey(db, box.hashVirtualKey(presented));
-      if (grantId) await tokens.revoke(grantId);
+      if (grantId) await tokens.revoke(grantId, request, 'sign_out');
     }
     return reply.code(200).send({});
   });
@@ -393,7 +411,7 @@ export async function cliAuthRoutes(app: FastifyInstance, options: CliAuthRouteO
     };
   });
 
-  async function deviceToken(deviceCode: string | undefined, clientId: string) {
+  async function deviceToken(deviceCode: string | undefined, clientId: string, request: FastifyRequest) {
     if (!deviceCode) throw new OAuthError('invalid_request', 'device_code is required.');
     const device = await findDeviceByDeviceCode(db, box.hashToken(deviceCode));
     if (!device || device.clientId !== clientId || device.state === 'spent') {
@@ -418,10 +436,14 @@ export async function cliAuthRoutes(app: FastifyInstance, options: CliAuthRouteO
     }
     const user = await getUser(db, device.organizationId, device.userId);
     if (!user || user.disabledAt) throw new OAuthError('access_denied', 'Your account is deactivated.');
-    return tokens.start(user, clientId, device.deviceName);
+    return tokens.start(user, clientId, device.deviceName, request);
   }
 
-  async function codeToken(body: Record<string, string | undefined>, clientId: string) {
+  async function codeToken(
+    body: Record<string, string | undefined>,
+    clientId: string,
+    request: FastifyRequest,
+  ) {
     if (!body.code || !body.code_verifier || !body.redirect_uri) {
       throw new OAuthError('invalid_request', 'code, code_verifier and redirect_uri are required.');
     }
@@ -437,7 +459,7 @@ export async function cliAuthRoutes(app: FastifyInstance, options: CliAuthRouteO
     }
     const user = await getUser(db, code.organizationId, code.userId);
     if (!user || user.disabledAt) throw new OAuthError('access_denied', 'Your account is deactivated.');
-    return tokens.start(user, code.clientId, code.deviceName);
+    return tokens.start(user, code.clientId, code.deviceName, request);
   }
 
   async function grantOfBearer(request: FastifyRequest): Promise<string> {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SecretBox } from '../../security/secret-box.js';
 import {
   findRefreshToken,
@@ -11,7 +11,11 @@ import {
 import type { Database } from '../../store/database.js';
 import { getOrganization } from '../../store/organizations.js';
 import { getUser, type UserRow } from '../../store/users.js';
+import { type AuditTrail, personActor } from '../audit/trail.js';
 import { AccessEnded, mintPersonalKey, revokeGrant } from '../personal-access.js';
+
+/** Refresh tokens: this prefix and 32 random bytes, base64url (recognisable to a secret scanner). */
+export const REFRESH_TOKEN_PREFIX = 'ghr_';
 
 /** How long a CLI stays signed in without being used: each refresh starts the clock again. */
 export const REFRESH_TOKEN_TTL_SECONDS = 30 * 86_400;
@@ -52,6 +56,8 @@ export interface CliTokenOptions {
   box: SecretBox;
   /** Announces revoked keys to every instance. */
   onKeysChange(): void;
+  /** Every key minted and every sign-out is recorded here. */
+  audit: AuditTrail;
   now(): Date;
 }
 
@@ -68,18 +74,23 @@ export class CliTokens {
   }
 
   /** A new sign-in for `user` on one device. */
-  async start(user: UserRow, clientId: string, deviceName: string | null): Promise<TokenResponse> {
+  async start(
+    user: UserRow,
+    clientId: string,
+    deviceName: string | null,
+    request?: FastifyRequest,
+  ): Promise<TokenResponse> {
     const grant = await insertGrant(this.#options.db, {
       organizationId: user.organizationId,
       userId: user.id,
       clientId,
       deviceName,
     });
-    return this.#tokensFor(user, grant.id, deviceName);
+    return this.#tokensFor(user, grant.id, deviceName, request, 'sign_in');
   }
 
   /** Rotates a refresh token: the presented one is spent, a new one and a fresh key come back. */
-  async refresh(presented: string, clientId: string): Promise<TokenResponse> {
+  async refresh(presented: string, clientId: string, request?: FastifyRequest): Promise<TokenResponse> {
     const { db, box, now } = this.#options;
     const tokenHash = box.hashToken(presented);
     const token = await findRefreshToken(db, tokenHash);
@@ -91,24 +102,25 @@ export class CliTokens {
       throw invalidGrant('The refresh token has expired. Sign in again.');
     }
     if (token.spentAt || !(await spendRefreshToken(db, tokenHash, now()))) {
-      await this.revoke(grant.id);
+      await this.revoke(grant.id, request, 'refresh_token_reused');
       throw invalidGrant('The refresh token was already used; this sign-in is revoked. Sign in again.');
     }
     const user = await getUser(db, grant.organizationId, grant.userId);
     if (!user || user.disabledAt) throw invalidGrant('Your account is deactivated.');
-    return this.#tokensFor(user, grant.id, grant.deviceName);
+    return this.#tokensFor(user, grant.id, grant.deviceName, request, 'refresh');
   }
 
   /** A fresh personal key for a live grant (the CLI asks before its key runs out). */
   async mint(
     grantId: string,
+    request?: FastifyRequest,
   ): Promise<{ virtual_key: string; virtual_key_expires_at: string; expires_in: number }> {
     const { db } = this.#options;
     const grant = await getGrant(db, grantId);
     if (!grant || grant.revokedAt) throw invalidGrant('This sign-in was ended. Sign in again.');
     const user = await getUser(db, grant.organizationId, grant.userId);
     if (!user || user.disabledAt) throw invalidGrant('Your account is deactivated.');
-    const key = await this.#mintKey(user, grant.id, grant.deviceName);
+    const key = await this.#mintKey(user, grant.id, grant.deviceName, request, 'mint');
     return {
       virtual_key: key.key,
       virtual_key_expires_at: key.expiresAt.toISOString(),
@@ -117,20 +129,41 @@ export class CliTokens {
   }
 
   /** Signs one device out: its refresh tokens and its keys stop working at once. */
-  async revoke(grantId: string): Promise<void> {
-    await revokeGrant(this.#options.db, grantId, this.#options.now());
+  async revoke(
+    grantId: string,
+    request: FastifyRequest | undefined,
+    reason: 'sign_out' | 'refresh_token_reused',
+  ): Promise<void> {
+    const revokedKeys = await revokeGrant(this.#options.db, grantId, this.#options.now());
     this.#options.onKeysChange();
+    const grant = await getGrant(this.#options.db, grantId);
+    const user = grant && (await getUser(this.#options.db, grant.organizationId, grant.userId));
+    if (!grant || !user) return;
+    await this.#options.audit.record({
+      organizationId: grant.organizationId,
+      actor: personActor(user),
+      action: 'key.revoke',
+      target: { type: 'cli_grant', id: grantId },
+      after: { reason, userId: user.id, deviceName: grant.deviceName, revokedKeys },
+      request,
+    });
   }
 
-  async #tokensFor(user: UserRow, grantId: string, deviceName: string | null): Promise<TokenResponse> {
+  async #tokensFor(
+    user: UserRow,
+    grantId: string,
+    deviceName: string | null,
+    request: FastifyRequest | undefined,
+    reason: MintReason,
+  ): Promise<TokenResponse> {
     const { db, box, now } = this.#options;
-    const refreshToken = `ghr_${randomBytes(32).toString('base64url')}`;
+    const refreshToken = `${REFRESH_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
     await insertRefreshToken(db, {
       tokenHash: box.hashToken(refreshToken),
       grantId,
       expiresAt: new Date(now().getTime() + REFRESH_TOKEN_TTL_SECONDS * 1000),
     });
-    const key = await this.#mintKey(user, grantId, deviceName);
+    const key = await this.#mintKey(user, grantId, deviceName, request, reason);
     return {
       access_token: key.key,
       token_type: 'Bearer',
@@ -141,11 +174,18 @@ export class CliTokens {
     };
   }
 
-  async #mintKey(user: UserRow, grantId: string, deviceName: string | null) {
+  async #mintKey(
+    user: UserRow,
+    grantId: string,
+    deviceName: string | null,
+    request: FastifyRequest | undefined,
+    reason: MintReason,
+  ) {
     const { db, box, now } = this.#options;
     const organization = await getOrganization(db, user.organizationId);
+    let minted: Awaited<ReturnType<typeof mintPersonalKey>>;
     try {
-      return await mintPersonalKey(db, box, {
+      minted = await mintPersonalKey(db, box, {
         user,
         ttlSeconds: organization?.personalKeyTtlSeconds ?? 86_400,
         name: deviceName ? `CLI on ${deviceName}` : 'CLI sign-in',
@@ -157,12 +197,31 @@ export class CliTokens {
       if (error instanceof AccessEnded) throw invalidGrant(`No key: ${error.message}. Sign in again.`);
       throw error;
     }
+    await this.#options.audit.record({
+      organizationId: user.organizationId,
+      actor: personActor(user),
+      action: 'key.mint',
+      target: { type: 'virtual_key', id: minted.keyId },
+      before: null,
+      after: {
+        reason,
+        grantId,
+        userId: user.id,
+        projectId: minted.projectId,
+        expiresAt: minted.expiresAt.toISOString(),
+      },
+      request,
+    });
+    return minted;
   }
 
   #secondsUntil(when: Date): number {
     return Math.max(0, Math.floor((when.getTime() - this.#options.now().getTime()) / 1000));
   }
 }
+
+/** Why a CLI key was minted: a new sign-in, a refresh, or a fresh key for a signed-in device. */
+type MintReason = 'sign_in' | 'refresh' | 'mint';
 
 /**
  * A refresh that cannot succeed. 401, not RFC 6749's 400: Claude Code's gateway sign-in sends

@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { type SecretBox, secretsEqual } from '../../security/secret-box.js';
 import type { Database } from '../../store/database.js';
 import { findLiveScimToken } from '../../store/scim.js';
+import type { AuditActor, AuditTrail } from '../audit/trail.js';
 import { discoveryRoutes } from './discovery.js';
 import { ScimError, scimErrorBody } from './errors.js';
 import { groupRoutes } from './groups.js';
@@ -20,6 +21,8 @@ export interface ScimRouteOptions {
   environmentToken: string | undefined;
   /** Announces that keys were revoked, so every instance drops its cached copies. */
   onKeysChange(): void;
+  /** Every provisioning change is recorded here, the SCIM token as its actor. */
+  audit: AuditTrail;
   now(): Date;
 }
 
@@ -27,8 +30,17 @@ export interface ScimRouteOptions {
 const SCIM_PREFIX = '/scim/v2';
 const SCIM_JSON = 'application/scim+json';
 
-/** The organisation each authenticated SCIM request acts for. */
-const organizations = new WeakMap<FastifyRequest, string>();
+/** The organisation each authenticated SCIM request acts for, and the token it came with. */
+const callers = new WeakMap<FastifyRequest, ScimCaller>();
+
+interface ScimCaller {
+  organizationId: string;
+  /** The admin-created SCIM token's id, or `GATEHOUSE_SCIM_TOKEN`. */
+  tokenId: string;
+}
+
+/** The environment's token has no row; the audit log names it by its setting. */
+const ENVIRONMENT_TOKEN_ID = 'GATEHOUSE_SCIM_TOKEN';
 
 /**
  * SCIM 2.0 provisioning (RFC 7643/7644): an identity provider creates, updates and deactivates
@@ -69,12 +81,22 @@ export async function scimRoutes(app: FastifyInstance, options: ScimRouteOptions
       // onRequest: an unauthenticated caller is refused before its body is read.
       scope.addHook('onRequest', async (request, reply) => {
         reply.type(SCIM_CONTENT_TYPE);
-        const organizationId = await authenticate(request, options);
-        if (!organizationId) {
+        const caller = await authenticate(request, options);
+        if (!caller) {
           reply.header('www-authenticate', 'Bearer realm="scim"');
           throw new ScimError(401, undefined, 'A valid SCIM bearer token is required.');
         }
-        organizations.set(request, organizationId);
+        callers.set(request, caller);
+      });
+      // Every successful change is in the audit log before the identity provider hears back.
+      scope.addHook('onSend', async (request, reply, payload) => {
+        const caller = callers.get(request);
+        const change = scimChange(request, reply.statusCode, payload);
+        if (caller && change) {
+          const actor: AuditActor = { kind: 'scim', id: caller.tokenId, label: 'SCIM' };
+          await options.audit.record({ organizationId: caller.organizationId, actor, ...change, request });
+        }
+        return payload;
       });
 
       // Patch operations and resources are walked recursively; SCIM documents nest a few levels.
@@ -93,7 +115,7 @@ export async function scimRoutes(app: FastifyInstance, options: ScimRouteOptions
         onKeysChange: options.onKeysChange,
         now: options.now,
         organizationOf(request) {
-          const organizationId = organizations.get(request);
+          const organizationId = callers.get(request)?.organizationId;
           // Unreachable past the hook; fail closed rather than act for a default organisation.
           if (!organizationId) throw new ScimError(401, undefined, 'A valid SCIM bearer token is required.');
           return organizationId;
@@ -108,15 +130,67 @@ export async function scimRoutes(app: FastifyInstance, options: ScimRouteOptions
   );
 }
 
-async function authenticate(request: FastifyRequest, options: ScimRouteOptions): Promise<string | undefined> {
+async function authenticate(
+  request: FastifyRequest,
+  options: ScimRouteOptions,
+): Promise<ScimCaller | undefined> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
   const presented = match?.[1];
   if (!presented) return undefined;
   if (options.environmentToken && secretsEqual(presented, options.environmentToken)) {
-    return options.defaultOrganizationId;
+    return { organizationId: options.defaultOrganizationId, tokenId: ENVIRONMENT_TOKEN_ID };
   }
   const token = await findLiveScimToken(options.db, options.box.hashToken(presented));
-  return token?.organizationId;
+  return token && { organizationId: token.organizationId, tokenId: token.id };
+}
+
+const SCIM_VERBS: Record<string, string> = {
+  POST: 'create',
+  PUT: 'update',
+  PATCH: 'update',
+  DELETE: 'delete',
+};
+
+/**
+ * The audit event a successful SCIM write makes: `scim.user.create`, `scim.user.update`,
+ * `scim.user.deactivate` (a write that leaves the person inactive, or a DELETE, which
+ * deactivates), `scim.group.create|update|delete`. The targets are the person and the team.
+ */
+function scimChange(
+  request: FastifyRequest,
+  status: number,
+  payload: unknown,
+): { action: string; target: { type: string; id: string | null }; after: unknown } | undefined {
+  const verb = SCIM_VERBS[request.method];
+  if (!verb || status < 200 || status >= 300) return undefined;
+  const resource = /^\/(Users|Groups)\b/.exec(
+    (request.routeOptions.url ?? '').slice(SCIM_PREFIX.length),
+  )?.[1];
+  if (!resource) return undefined;
+  let after: unknown = null;
+  if (typeof payload === 'string' && payload !== '') {
+    try {
+      after = JSON.parse(payload);
+    } catch {
+      after = null;
+    }
+  }
+  // A PATCH may answer 204: then what it asked for is what changed.
+  if (after === null && verb === 'update') after = { request: request.body ?? null };
+  const id = (request.params as { id?: string }).id ?? (after as { id?: unknown } | null)?.id;
+  if (resource === 'Groups') {
+    return {
+      action: `scim.group.${verb}`,
+      target: { type: 'team', id: typeof id === 'string' ? id : null },
+      after,
+    };
+  }
+  const deactivated = verb === 'delete' || (after as { active?: unknown } | null)?.active === false;
+  return {
+    action: deactivated && verb !== 'create' ? 'scim.user.deactivate' : `scim.user.${verb}`,
+    target: { type: 'user', id: typeof id === 'string' ? id : null },
+    after: verb === 'delete' ? { active: false } : after,
+  };
 }
 
 function sendError(reply: FastifyReply, error: ScimError) {

@@ -10,6 +10,8 @@ import {
   spendNonce,
   takeSsoTransaction,
 } from '../../store/sso-transactions.js';
+import type { AuditTrail } from '../audit/trail.js';
+import { personActor } from '../audit/trail.js';
 import { html, page, pageHeaders } from '../html.js';
 import { admitIdentity, SignInRefused, type VerifiedIdentity } from './admit-identity.js';
 import type { SsoConnection, SsoConnections } from './connections.js';
@@ -25,6 +27,8 @@ export interface SsoRouteOptions {
   oidc: OidcSignIn;
   saml: SamlSignIn;
   defaultOrganizationId: string;
+  /** Every sign-in, and every refused one, is recorded here. */
+  audit: AuditTrail;
   now(): Date;
 }
 
@@ -87,6 +91,13 @@ export async function ssoRoutes(app: FastifyInstance, options: SsoRouteOptions):
   app.get('/api/auth/sso/oidc/callback', { schema: { hide: true } }, async (request, reply) => {
     const query = request.query as Record<string, string | undefined>;
     if (query.error) {
+      // The sign-in this answers (if any) names the organisation the refusal is recorded in.
+      const refused = await resume<'oidc', OidcPending>('oidc', query.state);
+      if (typeof refused === 'object') {
+        await signInFailed(request, refused.organization, 'identity_provider_error', undefined, {
+          error: query.error,
+        });
+      }
       return showPage(
         reply,
         400,
@@ -110,6 +121,7 @@ export async function ssoRoutes(app: FastifyInstance, options: SsoRouteOptions):
       identity = await options.oidc.complete(resumed.connection, callbackUrl(request), resumed.secret);
     } catch (error) {
       request.log.warn({ err: error }, 'OIDC sign-in refused');
+      await signInFailed(request, resumed.organization, 'answer_not_verified', 'oidc');
       return showPage(reply, 401, 'Sign-in failed', 'Your identity provider’s answer could not be verified.');
     }
     return finish(request, reply, resumed.organization, identity, resumed.returnTo);
@@ -145,6 +157,7 @@ export async function ssoRoutes(app: FastifyInstance, options: SsoRouteOptions):
       identity = assertion.identity;
     } catch (error) {
       request.log.warn({ err: error }, 'SAML sign-in refused');
+      await signInFailed(request, resumed.organization, 'answer_not_verified', 'saml');
       return showPage(reply, 401, 'Sign-in failed', 'Your identity provider’s answer could not be verified.');
     }
     return finish(request, reply, resumed.organization, identity, resumed.returnTo);
@@ -245,12 +258,46 @@ export async function ssoRoutes(app: FastifyInstance, options: SsoRouteOptions):
     try {
       const user = await admitIdentity(db, organization, identity);
       await sessions.start(reply, user);
+      await options.audit.record({
+        organizationId: organization.id,
+        actor: personActor(user),
+        action: 'sign_in.succeeded',
+        target: { type: 'user', id: user.id },
+        before: null,
+        after: { email: user.email, protocol: identity.protocol },
+        request,
+      });
       return reply.redirect(returnTo, 303);
     } catch (error) {
-      if (error instanceof SignInRefused) return showPage(reply, 403, 'Sign-in refused', error.message);
+      if (error instanceof SignInRefused) {
+        await signInFailed(request, organization, error.reason, identity.protocol, {
+          email: identity.email ?? null,
+        });
+        return showPage(reply, 403, 'Sign-in refused', error.message);
+      }
       request.log.error({ err: error }, 'sign-in failed');
       throw error;
     }
+  }
+
+  /** A refused sign-in, in the organisation whose identity provider it went through. */
+  async function signInFailed(
+    request: FastifyRequest,
+    organization: Organization,
+    reason: string,
+    protocol: SsoProtocol | undefined,
+    details: Record<string, unknown> = {},
+  ): Promise<void> {
+    const email = typeof details.email === 'string' ? details.email : null;
+    await options.audit.record({
+      organizationId: organization.id,
+      // Nobody was admitted: the actor is whoever the identity provider's answer named, if anyone.
+      actor: { kind: 'person', id: null, label: email },
+      action: 'sign_in.failed',
+      before: null,
+      after: { reason, protocol: protocol ?? null, ...details },
+      request,
+    });
   }
 
   async function organizationFor(
