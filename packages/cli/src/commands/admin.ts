@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { printJson } from '../ui.js';
+import { registerAudit } from './admin/audit.js';
 import { registerBudgets } from './admin/budgets.js';
 import { type AdminOptions, adminContext, itemPath } from './admin/context.js';
 import { registerKeys } from './admin/keys.js';
@@ -34,6 +35,7 @@ export function registerAdmin(program: Command): void {
   registerBudgets(admin, context);
   registerRateLimits(admin, context);
   registerUsage(admin, context);
+  registerAudit(admin, context, opts);
 
   const users = admin.command('users').description('People');
   users
