@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -34,7 +35,7 @@ export async function openDatabase(target: StorageTarget): Promise<OpenDatabase>
     // A dropped idle connection must not crash the process; the pool replaces it.
     pool.on('error', () => {});
     const db = drizzleNodePg(pool, { schema });
-    await migrateNodePg(db, { migrationsFolder });
+    if (!(await schemaIsCurrent(pool))) await migrateNodePg(db, { migrationsFolder });
     return {
       db: db as unknown as Database,
       description: `PostgreSQL at ${redactUrl(target.url)}`,
@@ -53,6 +54,27 @@ export async function openDatabase(target: StorageTarget): Promise<OpenDatabase>
         : `embedded PGlite in ${target.dataDir}/pgdata`,
     close: () => client.close(),
   };
+}
+
+/**
+ * Whether every shipped migration is applied already: the same test drizzle's migrator makes
+ * (the newest applied `created_at` against each migration's timestamp), made without its
+ * `CREATE SCHEMA`, so a runtime role without DDL rights (docs/operations.md) starts on a schema
+ * its owner migrated. Anything unexpected means "not known to be current": the migrator runs
+ * and reports what is wrong.
+ */
+async function schemaIsCurrent(pool: pg.Pool): Promise<boolean> {
+  const newest = Math.max(
+    ...readMigrationFiles({ migrationsFolder }).map((migration) => migration.folderMillis),
+  );
+  try {
+    const { rows } = await pool.query<{ created_at: string | null }>(
+      'select max(created_at) as created_at from drizzle.__drizzle_migrations',
+    );
+    return Number(rows[0]?.created_at ?? 0) >= newest;
+  } catch {
+    return false;
+  }
 }
 
 function redactUrl(url: string): string {
