@@ -120,6 +120,14 @@ export async function startTestGatehouse(environment: Record<string, string> = {
   });
 }
 
+/** A server on storage the test prepared itself (its own database, its own role). */
+export async function startTestGatehouseOn(
+  storage: StorageTarget,
+  environment: Record<string, string> = {},
+): Promise<TestGatehouse> {
+  return startOn(storage, environment, randomBytes(32).toString('base64'), async () => {});
+}
+
 /** Whether several gateway instances can be started on shared storage (needs a real PostgreSQL). */
 export const canStartCluster = postgresUrl !== undefined;
 
@@ -147,7 +155,10 @@ export async function startTestCluster(
   return instances;
 }
 
-async function createScratchDatabase(baseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+/** A fresh database on the PostgreSQL at `baseUrl`, with its URL and a way to drop it. */
+export async function createScratchDatabase(
+  baseUrl: string,
+): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `gatehouse_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();
