@@ -23,7 +23,7 @@ export interface AuditEventInput {
   requestId: string | null;
 }
 
-/** What a chain's first row links to (`control/audit/hash.ts` says how hashes are made). */
+/** A row's hash from the previous row's and its own content (`control/audit/hash.ts`). */
 export type HashRow = (prevHash: string, row: Omit<AuditEventRow, 'prevHash' | 'hash'>) => string;
 
 /**
@@ -33,7 +33,7 @@ export type HashRow = (prevHash: string, row: Omit<AuditEventRow, 'prevHash' | '
  */
 export async function appendAuditEvent(
   db: Database,
-  input: AuditEventInput & { before: unknown | 'previous' },
+  input: AuditEventInput,
   hashRow: HashRow,
   genesisHash: string,
 ): Promise<AuditEventRow> {

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type AuditTrail, adminAuditActor } from './trail.js';
+import { type AuditTrail, adminAuditActor, changeVerbOf, sentBody } from './trail.js';
 
 /**
  * What the audit log calls a change made through the admin API. The rule: the route's first
@@ -13,7 +13,6 @@ const TARGET_TYPES: Record<string, string> = {
   tokens: 'admin_token',
   sso: 'sso_connection',
   'claude-code-settings': 'claude_code_settings',
-  organization: 'organization',
 };
 const ROUTES: Record<string, { action: string; targetId?: string }> = {
   // Off-boarding: every key, CLI sign-in and session of a person's ends.
@@ -25,7 +24,6 @@ const ROUTES: Record<string, { action: string; targetId?: string }> = {
   'PUT /sso/oidc': { action: 'sso_connection.update', targetId: 'oidc' },
   'PUT /sso/saml': { action: 'sso_connection.update', targetId: 'saml' },
 };
-const VERBS: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'update', DELETE: 'delete' };
 
 /** The admin API's mount point; routes are named without it. */
 const ADMIN_PREFIX = '/api/admin';
@@ -37,7 +35,7 @@ export function adminChangeAction(
   const segments = path.split('/').filter((segment) => segment && !segment.startsWith(':'));
   const resource = segments[0] ?? 'admin';
   const targetType = TARGET_TYPES[resource] ?? singular(resource).replaceAll('-', '_');
-  const verb = segments[1]?.replaceAll('-', '_') ?? VERBS[method] ?? method.toLowerCase();
+  const verb = segments[1]?.replaceAll('-', '_') ?? changeVerbOf(method) ?? method.toLowerCase();
   return { action: `${targetType}.${verb}`, targetType, ...ROUTES[`${method} ${path}`] };
 }
 
@@ -53,13 +51,13 @@ function singular(word: string): string {
  */
 export function auditAdminChanges(trail: AuditTrail) {
   return async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-    if (!(request.method in VERBS) || reply.statusCode < 200 || reply.statusCode >= 300) return payload;
+    if (!changeVerbOf(request.method) || reply.statusCode < 200 || reply.statusCode >= 300) return payload;
     // Refused before the caller was known (401): nothing changed.
     if (!request.admin) return payload;
     const route = request.routeOptions.url ?? request.url;
     const path = route.startsWith(ADMIN_PREFIX) ? route.slice(ADMIN_PREFIX.length) : route;
     const { action, targetType, targetId: named } = adminChangeAction(request.method, path);
-    const body = parsedBody(payload);
+    const body = sentBody(payload);
     const params = (request.params ?? {}) as Record<string, string | undefined>;
     // An object's id; for the organisation's own settings (one per organisation), the organisation.
     const targetId =
@@ -80,15 +78,6 @@ export function auditAdminChanges(trail: AuditTrail) {
     });
     return payload;
   };
-}
-
-function parsedBody(payload: unknown): unknown {
-  if (typeof payload !== 'string' || payload === '') return undefined;
-  try {
-    return JSON.parse(payload);
-  } catch {
-    return undefined;
-  }
 }
 
 function stringField(body: unknown, name: string): string | undefined {

@@ -156,6 +156,23 @@ export function personActor(user: { id: string; email: string }): AuditActor {
   return { kind: 'person', id: user.id, label: user.email };
 }
 
+/** What a write does, by its HTTP method: POST creates, PUT and PATCH update, DELETE deletes. */
+export function changeVerbOf(method: string): 'create' | 'update' | 'delete' | undefined {
+  if (method === 'POST') return 'create';
+  if (method === 'PUT' || method === 'PATCH') return 'update';
+  return method === 'DELETE' ? 'delete' : undefined;
+}
+
+/** The JSON an onSend hook is about to send, parsed (undefined for an empty or non-JSON answer). */
+export function sentBody(payload: unknown): unknown {
+  if (typeof payload !== 'string' || payload === '') return undefined;
+  try {
+    return JSON.parse(payload);
+  } catch {
+    return undefined;
+  }
+}
+
 function headerOf(request: FastifyRequest | undefined, name: string): string | null {
   const value = request?.headers[name];
   return typeof value === 'string' ? value.slice(0, 512) : null;

@@ -3,7 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { type SecretBox, secretsEqual } from '../../security/secret-box.js';
 import type { Database } from '../../store/database.js';
 import { findLiveScimToken } from '../../store/scim.js';
-import type { AuditActor, AuditTrail } from '../audit/trail.js';
+import { type AuditActor, type AuditTrail, changeVerbOf, sentBody } from '../audit/trail.js';
 import { discoveryRoutes } from './discovery.js';
 import { ScimError, scimErrorBody } from './errors.js';
 import { groupRoutes } from './groups.js';
@@ -144,13 +144,6 @@ async function authenticate(
   return token && { organizationId: token.organizationId, tokenId: token.id };
 }
 
-const SCIM_VERBS: Record<string, string> = {
-  POST: 'create',
-  PUT: 'update',
-  PATCH: 'update',
-  DELETE: 'delete',
-};
-
 /**
  * The audit event a successful SCIM write makes: `scim.user.create`, `scim.user.update`,
  * `scim.user.deactivate` (a write that leaves the person inactive, or a DELETE, which
@@ -161,20 +154,13 @@ function scimChange(
   status: number,
   payload: unknown,
 ): { action: string; target: { type: string; id: string | null }; after: unknown } | undefined {
-  const verb = SCIM_VERBS[request.method];
+  const verb = changeVerbOf(request.method);
   if (!verb || status < 200 || status >= 300) return undefined;
   const resource = /^\/(Users|Groups)\b/.exec(
     (request.routeOptions.url ?? '').slice(SCIM_PREFIX.length),
   )?.[1];
   if (!resource) return undefined;
-  let after: unknown = null;
-  if (typeof payload === 'string' && payload !== '') {
-    try {
-      after = JSON.parse(payload);
-    } catch {
-      after = null;
-    }
-  }
+  let after = sentBody(payload) ?? null;
   // A PATCH may answer 204: then what it asked for is what changed.
   if (after === null && verb === 'update') after = { request: request.body ?? null };
   const id = (request.params as { id?: string }).id ?? (after as { id?: unknown } | null)?.id;

@@ -10,8 +10,7 @@ import {
   spendNonce,
   takeSsoTransaction,
 } from '../../store/sso-transactions.js';
-import type { AuditTrail } from '../audit/trail.js';
-import { personActor } from '../audit/trail.js';
+import { type AuditTrail, personActor } from '../audit/trail.js';
 import { html, page, pageHeaders } from '../html.js';
 import { admitIdentity, SignInRefused, type VerifiedIdentity } from './admit-identity.js';
 import type { SsoConnection, SsoConnections } from './connections.js';
