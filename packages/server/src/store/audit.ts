@@ -6,7 +6,10 @@ import { type AuditActorKind, auditChainHeads, auditCheckpoints, auditEvents } f
 export type AuditEventRow = typeof auditEvents.$inferSelect;
 export type AuditCheckpointRow = typeof auditCheckpoints.$inferSelect;
 
-/** An event to append; `before: 'previous'` takes the `after` of the target's latest event. */
+/** Stands for "the `after` of the target's latest event" as an event's `before`. */
+export const PREVIOUS_AFTER: unique symbol = Symbol('the target’s previous after');
+
+/** An event to append; `before: PREVIOUS_AFTER` takes the `after` of the target's latest event. */
 export interface AuditEventInput {
   organizationId: string;
   occurredAt: Date;
@@ -49,7 +52,7 @@ export async function appendAuditEvent(
       .for('update');
     if (!head) throw new Error('audit chain head missing after creating it');
     let before = input.before;
-    if (before === 'previous') {
+    if (before === PREVIOUS_AFTER) {
       before = null;
       if (input.targetType !== null && input.targetId !== null) {
         const [previous] = await tx

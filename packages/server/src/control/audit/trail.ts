@@ -4,6 +4,7 @@ import {
   auditChainHead,
   insertAuditCheckpoint,
   latestAuditCheckpoint,
+  PREVIOUS_AFTER,
 } from '../../store/audit.js';
 import type { Database } from '../../store/database.js';
 import type { AuditActorKind } from '../../store/schema.js';
@@ -107,7 +108,7 @@ export class AuditTrail {
         targetType: record.target?.type ?? null,
         targetId: record.target?.id ?? null,
         // Redacted already, so a previous row's `after` can be reused as it is.
-        before: record.before === undefined ? 'previous' : redact(record.before),
+        before: record.before === undefined ? PREVIOUS_AFTER : redact(record.before),
         after: redact(record.after ?? null),
         sourceIp: request?.ip ?? null,
         userAgent: headerOf(request, 'user-agent'),
