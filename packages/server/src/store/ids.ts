@@ -16,7 +16,9 @@ export function newId(
     | 'dev'
     | 'grant'
     | 'scim'
-    | 'adm',
+    | 'adm'
+    | 'role'
+    | 'rb',
 ): string {
   return `${prefix}_${randomBytes(10).toString('hex')}`;
 }

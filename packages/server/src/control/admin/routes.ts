@@ -4,14 +4,17 @@ import type { OutboundNetworks } from '../../security/outbound-networks.js';
 import type { SecretBox } from '../../security/secret-box.js';
 import type { Database } from '../../store/database.js';
 import type { SsoConnections } from '../sso/connections.js';
+import type { WebSessions } from '../sso/web-sessions.js';
 import { adminTokenRoutes } from './admin-tokens.js';
 import { enforceRoutePermissions, identifyAdminCaller } from './auth.js';
 import { type BudgetRouteOptions, budgetRoutes } from './budgets.js';
 import { claudeCodeSettingsRoutes } from './claude-code-settings.js';
 import { organizationRoutes } from './organization.js';
+import { organizationCreationRoutes } from './organizations.js';
 import { projectRoutes } from './projects.js';
 import { providerRoutes } from './providers.js';
 import { type RateLimitRouteOptions, rateLimitRoutes } from './rate-limits.js';
+import { roleRoutes } from './roles.js';
 import { routingPolicyRoutes } from './routing-policies.js';
 import { scimTokenRoutes } from './scim-tokens.js';
 import { ssoAdminRoutes } from './sso.js';
@@ -25,6 +28,8 @@ export interface AdminRouteOptions {
   box: SecretBox;
   adminToken: string | undefined;
   defaultOrganizationId: string;
+  /** Browser sessions: a signed-in person administers with the roles bound to them. */
+  sessions?: WebSessions;
   /** Called after any change a gateway caches (keys, policies, providers), so it is seen at once. */
   onPolicyChange(): void;
   now(): Date;
@@ -48,6 +53,7 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
       defaultOrganizationId: options.defaultOrganizationId,
       db,
       box,
+      sessions: options.sessions,
       now,
     }),
   );
@@ -66,4 +72,6 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
   ssoAdminRoutes(app, { connections: options.sso, publicUrl: options.publicUrl, outbound: options.outbound });
   scimTokenRoutes(app, { db, box, now });
   adminTokenRoutes(app, { db, box, now });
+  roleRoutes(app, { db });
+  organizationCreationRoutes(app, { db, box, now });
 }

@@ -244,7 +244,7 @@ export async function ssoRoutes(app: FastifyInstance, options: SsoRouteOptions):
   ) {
     try {
       const user = await admitIdentity(db, organization, identity);
-      await sessions.start(reply, user);
+      await sessions.start(reply, user, request);
       return reply.redirect(returnTo, 303);
     } catch (error) {
       if (error instanceof SignInRefused) return showPage(reply, 403, 'Sign-in refused', error.message);
