@@ -137,3 +137,79 @@ describe('roles from SCIM groups', () => {
     expect((await browser.api('GET', '/api/admin/usage')).status).toBe(403);
   });
 });
+
+describe('one browser in several organisations', () => {
+  it('acts in each organisation it signed in to, by header or by switching, and in no other', async () => {
+    const globex = await server.admin('POST', '/organizations', { name: 'Globex', slug: 'globex' });
+    const asGlobexOwner = async (method: string, path: string, body: unknown) =>
+      fetch(`${server.url}/api/admin${path}`, {
+        method,
+        headers: { authorization: `Bearer ${globex.ownerToken.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    // Globex connects the same identity provider and makes Lin a viewer there.
+    expect(
+      (
+        await asGlobexOwner('PUT', '/sso/oidc', {
+          issuer: (provider as OidcProvider).issuer,
+          clientId: CLIENT_ID,
+          clientSecret: CLIENT_SECRET,
+        })
+      ).status,
+    ).toBe(200);
+
+    const { browser } = await signIn('lin'); // the default organisation
+    const home = (await browser.api('GET', '/api/me')).body;
+    const { response } = await browser.visit(
+      `/api/auth/sso/login?organization=globex&return_to=${encodeURIComponent('/api/auth/session')}`,
+    );
+    expect(response.status).toBe(200);
+    const me = (await browser.api('GET', '/api/me')).body;
+    expect(me.organization.id).toBe(globex.id);
+    expect(me.user.id).not.toBe(home.user.id); // one person, one account per organisation
+    expect(me.organizations.map((organization: { id: string }) => organization.id).sort()).toEqual(
+      [globex.id, home.organization.id].sort(),
+    );
+    expect(
+      (
+        await asGlobexOwner('POST', '/role-bindings', {
+          role: 'viewer',
+          subject: { kind: 'user', id: me.user.id },
+        })
+      ).status,
+    ).toBe(201);
+
+    // Now in Globex: a viewer there. The header picks the other organisation for one request.
+    expect((await browser.api('GET', '/api/admin/organization')).body.id).toBe(globex.id);
+    // At home Lin is only a member now (the first test took her group away): her own page answers.
+    const atHome = await browser.api('GET', '/api/me', {
+      headers: { 'x-gatehouse-organization': home.organization.id },
+    });
+    expect(atHome.status).toBe(200);
+    expect(atHome.body.user.id).toBe(home.user.id);
+    const adminAtHome = await browser.api('GET', '/api/admin/organization', {
+      headers: { 'x-gatehouse-organization': home.organization.id },
+    });
+    expect(adminAtHome.status).toBe(403);
+    // Switching makes the default organisation current again.
+    const csrf = ((await browser.api('GET', '/api/auth/session')).body as { csrfToken: string }).csrfToken;
+    const switched = await browser.api('POST', '/api/me/organization', {
+      body: { organizationId: home.organization.id },
+      headers: { 'x-csrf-token': csrf },
+    });
+    expect(switched.status).toBe(204);
+    expect((await browser.api('GET', '/api/me')).body.organization.id).toBe(home.organization.id);
+
+    // An organisation it never signed in to is not there for it.
+    const stranger = await server.admin('POST', '/organizations', { name: 'Initech', slug: 'initech' });
+    const refused = await browser.api('GET', '/api/admin/organization', {
+      headers: { 'x-gatehouse-organization': stranger.id },
+    });
+    expect(refused.status).toBe(401);
+    const notSwitched = await browser.api('POST', '/api/me/organization', {
+      body: { organizationId: stranger.id },
+      headers: { 'x-csrf-token': csrf },
+    });
+    expect(notSwitched.status).toBe(404);
+  });
+});
