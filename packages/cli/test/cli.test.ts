@@ -360,6 +360,83 @@ describe('gatehouse admin', () => {
   });
 });
 
+describe('gatehouse admin as the signed-in person', () => {
+  it('administers with the roles bound to them, and nothing more', async () => {
+    // Signed in (above), no token: the person's own roles decide. A member has no admin rights.
+    const refused = await runCli(['admin', 'teams', 'list'], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('teams:view');
+
+    const [erin] = (await server.admin('GET', '/users?email=erin%40example.com')).data;
+    const adminEnv = { ...env, GATEHOUSE_ADMIN_TOKEN: 'test-admin-token-0123456789' };
+    const role = await runCli(
+      [
+        'admin',
+        '--json',
+        'roles',
+        'add',
+        '--name',
+        'team keeper',
+        '--permissions',
+        'teams:view,teams:manage',
+      ],
+      adminEnv,
+    );
+    expect(role.code).toBe(0);
+    const bound = await runCli(
+      ['admin', '--json', 'bindings', 'add', '--role', JSON.parse(role.stdout).id, '--user', erin.id],
+      adminEnv,
+    );
+    expect(bound.code).toBe(0);
+    expect(JSON.parse(bound.stdout)).toMatchObject({
+      subject: { kind: 'user', id: erin.id },
+      scope: { kind: 'organization' },
+    });
+
+    const made = await runCli(['admin', '--json', 'teams', 'add', '--name', 'erin made this'], env);
+    expect(made.code).toBe(0);
+    const listed = await runCli(['admin', 'teams', 'list'], env);
+    expect(listed.stdout).toContain('erin made this');
+    // The role gave teams, not providers.
+    const providers = await runCli(['admin', 'providers', 'list'], env);
+    expect(providers.code).toBe(1);
+    expect(providers.stderr).toContain('providers:view');
+
+    const removed = await runCli(['admin', 'bindings', 'remove', JSON.parse(bound.stdout).id], adminEnv);
+    expect(removed.stdout).toContain('removed');
+    expect((await runCli(['admin', 'teams', 'list'], env)).code).toBe(1);
+  });
+
+  it('mints a scoped admin token from the terminal, shown once', async () => {
+    const adminEnv = { ...env, GATEHOUSE_ADMIN_TOKEN: 'test-admin-token-0123456789' };
+    const team = JSON.parse(
+      (await runCli(['admin', '--json', 'teams', 'add', '--name', 'scoped'], adminEnv)).stdout,
+    );
+    const made = await runCli(
+      [
+        'admin',
+        '--json',
+        'tokens',
+        'add',
+        '--name',
+        'ci',
+        '--permissions',
+        'budgets:manage',
+        '--scope',
+        `team:${team.id}`,
+      ],
+      adminEnv,
+    );
+    expect(made.code).toBe(0);
+    const token = JSON.parse(made.stdout);
+    expect(token.token).toMatch(/^gha_/);
+    expect(token.scope).toEqual({ kind: 'team', id: team.id });
+    const listed = await runCli(['admin', 'tokens', 'list'], adminEnv);
+    expect(listed.stdout).toContain(`team:${team.id}`);
+    expect(listed.stdout).not.toContain(token.token);
+  });
+});
+
 describe('gatehouse logout', () => {
   it("ends this machine's sign-in on the server and forgets it", async () => {
     const { key } = credentials();

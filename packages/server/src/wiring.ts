@@ -301,9 +301,24 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
         return false;
       }
     },
+    me: {
+      db: storage.db,
+      box,
+      sessions: webSessions,
+      authenticator,
+      status: {
+        budgetsFor: (organizationId, scopes) => budgetCache.rowsFor(organizationId, scopes),
+        counter: budgetCounter,
+        timeZoneOf,
+        blockedFor: (credentialId) => breakers.blockedFor(credentialId),
+      },
+      onKeysChange: announceKeyChange,
+      now: () => new Date(),
+    },
     admin: {
       db: storage.db,
       box,
+      sessions: webSessions,
       adminToken: config.adminToken,
       defaultOrganizationId: organization.id,
       onPolicyChange: announceKeyChange,

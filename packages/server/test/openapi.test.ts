@@ -39,6 +39,13 @@ function documentedOperations(): Array<[string, string]> {
   return operations;
 }
 
+/** The admin API's operations (the rest are a person's own, under /api/me). */
+function adminOperations(): Array<[string, string]> {
+  return documentedOperations().filter(([, path]) => path.startsWith('/api/admin/'));
+}
+
+const isDocumentedPath = (path: string) => path.startsWith('/api/admin/') || /^\/api\/me(\/|$)/.test(path);
+
 /**
  * The routes the server registered, read from Fastify's route tree (`printRoutes`), as
  * `[method, path]` with `:param` written `{param}`. HEAD is left out: Fastify adds it to every GET.
@@ -63,8 +70,9 @@ function registeredRoutes(): Array<[string, string]> {
   return routes;
 }
 
+/** `METHOD /path`; `/api/me/` and `/api/me` are one route (Fastify serves a prefix's root at both). */
 function key([method, path]: [string, string]): string {
-  return `${method.toUpperCase()} ${path}`;
+  return `${method.toUpperCase()} ${path.length > 1 ? path.replace(/\/$/, '') : path}`;
 }
 
 /** Every JSON value in the document with the JSON pointer it is at. */
@@ -111,7 +119,10 @@ describe('the OpenAPI document', () => {
     for (const [method, path] of documentedOperations()) {
       const operation = doc.paths[path][method];
       expect(Object.keys(operation.responses ?? {}).length, key([method, path])).toBeGreaterThan(0);
-      expect(operation.security, key([method, path])).toEqual([{ adminToken: [] }]);
+      // A person's own routes take their session or personal key; the admin API an admin caller.
+      expect(operation.security, key([method, path])).toEqual(
+        path.startsWith('/api/me') ? [{ personalKey: [] }, { session: [] }] : [{ adminToken: [] }],
+      );
     }
   });
 
@@ -152,14 +163,14 @@ describe('the OpenAPI document', () => {
         'DELETE /api/admin/virtual-keys/{id}',
       ]),
     );
-    const registeredAdmin = registered.filter(([, path]) => path.startsWith('/api/admin/')).map(key);
-    expect(documentedOperations().map(key).sort()).toEqual(registeredAdmin.sort());
+    const registeredApi = [...new Set(registered.filter(([, path]) => isDocumentedPath(path)).map(key))];
+    expect(documentedOperations().map(key).sort()).toEqual(registeredApi.sort());
   });
 
   it('leaves the gateway, health and document routes out', () => {
-    for (const path of Object.keys(doc.paths)) expect(path).toMatch(/^\/api\/admin\//);
+    for (const path of Object.keys(doc.paths)) expect(isDocumentedPath(path), path).toBe(true);
     const documented = documentedOperations().map(key);
-    const elsewhere = registeredRoutes().filter(([, path]) => !path.startsWith('/api/admin/'));
+    const elsewhere = registeredRoutes().filter(([, path]) => !isDocumentedPath(path));
     expect(elsewhere.map(key)).toEqual(
       expect.arrayContaining(['POST /api/v1/chat/completions', 'POST /v1/messages', 'GET /api/v1/models']),
     );
@@ -194,7 +205,15 @@ describe('the OpenAPI document', () => {
     const scimToken = await admin('post', '/api/admin/scim-tokens', { name: 'probe' });
     const adminToken = await admin('post', '/api/admin/tokens', { name: 'probe', role: 'viewer' });
     const team = await admin('post', '/api/admin/teams', { name: 'probe team' });
+    const role = await admin('post', '/api/admin/roles', { name: 'probe', permissions: ['usage:view'] });
+    // A built-in role: deleting the custom role above would take its bindings with it.
+    const binding = await admin('post', '/api/admin/role-bindings', {
+      role: 'viewer',
+      subject: { kind: 'team', id: team.json.id },
+    });
     const idFor: Record<string, string> = {
+      roles: role.json.id,
+      'role-bindings': binding.json.id,
       teams: team.json.id,
       'scim-tokens': scimToken.json.id,
       tokens: adminToken.json.id,
@@ -209,8 +228,8 @@ describe('the OpenAPI document', () => {
 
     // Reads first, deletes last, so each id still exists when it is read.
     const order = ['get', 'post', 'patch', 'delete'];
-    const operations = documentedOperations().sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
-    expect(operations).toHaveLength(54);
+    const operations = adminOperations().sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
+    expect(operations).toHaveLength(62);
     for (const [method, path] of operations) {
       const collection = path.split('/')[3] as string;
       const url = path.replace('{id}', idFor[collection] ?? 'missing');
@@ -293,8 +312,16 @@ describe('the documented request shapes match what validation enforces', () => {
         name: 'full',
         role: 'billing',
         permissions: ['usage:view'],
+        scope: { kind: 'project', id: project.json.id },
         expiresInSeconds: 3600,
       },
+      '/api/admin/roles': { name: 'full', description: 'every field', permissions: ['usage:view'] },
+      '/api/admin/role-bindings': {
+        role: 'viewer',
+        subject: { kind: 'idpGroup', id: 'full' },
+        scope: { kind: 'project', id: project.json.id },
+      },
+      '/api/admin/organizations': { name: 'Full', slug: 'full' },
     };
     // What a body of only the required fields needs besides: a rate limit needs one of its two
     // limits (a refinement the document cannot state), and a scope holds one, so another scope.
@@ -302,9 +329,11 @@ describe('the documented request shapes match what validation enforces', () => {
       '/api/admin/rate-limits': { scope: 'provider', scopeId: provider.json.id, requestsPerMinute: 1 },
       // An admin token carries permissions, a role or both (a refinement the document cannot state).
       '/api/admin/tokens': { role: 'viewer' },
+      // Organisations are told apart by slug.
+      '/api/admin/organizations': { slug: 'only-required' },
     };
     // Creation calls: the POSTs that take a body (revoke-access, an action, takes none).
-    const posts = documentedOperations().filter(
+    const posts = adminOperations().filter(
       ([method, path]) => method === 'post' && doc.paths[path][method].requestBody !== undefined,
     );
     expect(posts.map(([, path]) => path).sort()).toEqual(Object.keys(fullBodies).sort());

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Access } from '../src/control/access.js';
 import { enforceRoutePermissions } from '../src/control/admin/auth.js';
 import { ADMIN_ROUTE_PERMISSIONS } from '../src/control/admin/route-permissions.js';
 import {
@@ -47,7 +48,15 @@ async function appWithRole(role: BuiltInRole, routes: [string, string][]): Promi
   await app.register(
     async (admin) => {
       admin.addHook('onRequest', async (request) => {
-        request.admin = { organizationId: 'org', permissions: BUILT_IN_ROLE_PERMISSIONS[role] };
+        const access = new Access([
+          { permissions: BUILT_IN_ROLE_PERMISSIONS[role], scope: 'organization', scopeId: null },
+        ]);
+        request.admin = {
+          organizationId: 'org',
+          actor: { kind: 'bootstrap' },
+          access,
+          permissions: access.everywhere,
+        };
       });
       enforceRoutePermissions(admin);
       for (const [method, url] of routes) admin.route({ method, url, handler: async () => ({ ok: true }) });

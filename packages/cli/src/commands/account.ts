@@ -35,7 +35,7 @@ const usd = (amount: number) => `$${amount.toFixed(2)}`;
 /** `gatehouse status`: the budgets that limit this person, and whether their providers answer. */
 export async function status(options: { json?: boolean }): Promise<void> {
   const credentials = await freshCredentials();
-  const current = await getWithKey<SelfStatus>(credentials.server, '/api/auth/cli/status', credentials.key);
+  const current = await getWithKey<SelfStatus>(credentials.server, '/api/me/status', credentials.key);
   if (options.json) return printJson(current);
   out(paint(process.stdout, 'bold', 'Budgets'));
   if (current.budgets.length === 0) out('  none — spending is not limited');

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { printJson } from '../ui.js';
+import { registerAccess } from './admin/access.js';
 import { registerAudit } from './admin/audit.js';
 import { registerBudgets } from './admin/budgets.js';
 import { type AdminOptions, adminContext, itemPath } from './admin/context.js';
@@ -14,15 +15,18 @@ import { serverFor } from './login.js';
 
 /**
  * `gatehouse admin …`: the admin API from a terminal, for people and scripts. The caller is an
- * admin bearer token (`--token` or `GATEHOUSE_ADMIN_TOKEN`); `--json` prints the API's answer.
+ * admin bearer token (`--token` or `GATEHOUSE_ADMIN_TOKEN`) or, without one, the person signed in
+ * with `gatehouse login`, with the roles bound to them; `--json` prints the API's answer.
  * Each resource's subcommands live in `admin/<resource>.ts`.
  */
 export function registerAdmin(program: Command): void {
   const admin = program
     .command('admin')
-    .description('Administer Gatehouse from the terminal (needs an admin token)')
+    .description(
+      'Administer Gatehouse from the terminal (as yourself after gatehouse login, or with an admin token)',
+    )
     .option('--server <url>', 'Gatehouse server URL (default: GATEHOUSE_SERVER or the one you signed in to)')
-    .option('--token <token>', 'admin bearer token (default: GATEHOUSE_ADMIN_TOKEN)')
+    .option('--token <token>', 'admin bearer token (default: GATEHOUSE_ADMIN_TOKEN, else your own sign-in)')
     .option('--json', 'print the API response as JSON');
   const opts = (): AdminOptions => admin.opts<AdminOptions>();
   const context = adminContext(opts);
@@ -35,6 +39,7 @@ export function registerAdmin(program: Command): void {
   registerBudgets(admin, context);
   registerRateLimits(admin, context);
   registerUsage(admin, context);
+  registerAccess(admin, context);
   registerAudit(admin, context, opts);
 
   const users = admin.command('users').description('People');

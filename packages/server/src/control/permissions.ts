@@ -33,6 +33,7 @@ export const PERMISSIONS = [
   'complianceExport:manage',
   'activityMonitor:view',
   'gateway:use',
+  'organizations:create',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -52,9 +53,13 @@ const viewing = PERMISSIONS.filter((permission) => permission.endsWith(':view'))
  * their own keys and devices through `/api/me`, which needs no admin permission; viewers see
  * everything an admin sees and change nothing; billing sees usage and sets budgets.
  */
+/** Creating organisations is the deployment's business: only the bootstrap token holds it. */
+const DEPLOYMENT_ONLY: readonly Permission[] = ['organizations:create'];
+const organizationPermissions = PERMISSIONS.filter((permission) => !DEPLOYMENT_ONLY.includes(permission));
+
 export const BUILT_IN_ROLE_PERMISSIONS: Record<BuiltInRole, ReadonlySet<Permission>> = {
-  owner: new Set(PERMISSIONS),
-  admin: new Set(PERMISSIONS.filter((permission) => permission !== 'organization:manage')),
+  owner: new Set(organizationPermissions),
+  admin: new Set(organizationPermissions.filter((permission) => permission !== 'organization:manage')),
   member: new Set<Permission>(['gateway:use']),
   viewer: new Set<Permission>([...viewing, 'gateway:use']),
   billing: new Set<Permission>([
@@ -65,3 +70,6 @@ export const BUILT_IN_ROLE_PERMISSIONS: Record<BuiltInRole, ReadonlySet<Permissi
     'gateway:use',
   ]),
 };
+
+/** The bootstrap token (GATEHOUSE_ADMIN_TOKEN): owner of the default organisation, and it alone creates others. */
+export const BOOTSTRAP_PERMISSIONS: ReadonlySet<Permission> = new Set(PERMISSIONS);

@@ -1,10 +1,18 @@
 import { generateVirtualKey, virtualKeyHint } from '@gatehouse/core';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull, or } from 'drizzle-orm';
 import type { SecretBox } from '../security/secret-box.js';
 import type { Database } from '../store/database.js';
 import { newId } from '../store/ids.js';
 import { createProject, type ProjectRow } from '../store/projects.js';
-import { cliGrants, projects, refreshTokens, users, virtualKeys, webSessions } from '../store/schema.js';
+import {
+  cliGrants,
+  projects,
+  refreshTokens,
+  sessionMemberships,
+  users,
+  virtualKeys,
+  webSessions,
+} from '../store/schema.js';
 import type { UserRow } from '../store/users.js';
 
 /**
@@ -135,14 +143,24 @@ export async function revokeAllAccess(
         ),
       )
       .returning({ id: cliGrants.id });
+    // A browser session signed in to this organisation as them ends, with every other
+    // organisation it holds: the browser is theirs.
     const sessions = await tx
       .update(webSessions)
       .set({ revokedAt: now })
       .where(
         and(
-          eq(webSessions.organizationId, organizationId),
-          eq(webSessions.userId, userId),
           isNull(webSessions.revokedAt),
+          or(
+            and(eq(webSessions.organizationId, organizationId), eq(webSessions.userId, userId)),
+            inArray(
+              webSessions.idHash,
+              tx
+                .select({ idHash: sessionMemberships.sessionIdHash })
+                .from(sessionMemberships)
+                .where(eq(sessionMemberships.userId, userId)),
+            ),
+          ),
         ),
       )
       .returning({ idHash: webSessions.idHash });

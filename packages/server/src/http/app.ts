@@ -17,6 +17,7 @@ import type { Config } from '../config.js';
 import { type AdminRouteOptions, adminRoutes } from '../control/admin/routes.js';
 import { type ClaudeCodeRouteOptions, claudeCodeRoutes } from '../control/claude-code/routes.js';
 import { type CliAuthRouteOptions, cliAuthRoutes } from '../control/cli-auth/routes.js';
+import { type SelfServiceOptions, selfServiceRoutes } from '../control/me/routes.js';
 import { type ScimRouteOptions, scimRoutes } from '../control/scim/routes.js';
 import { type SsoRouteOptions, ssoRoutes } from '../control/sso/routes.js';
 import { type GatewayRouteOptions, gatewayRoutes } from '../gateway/index.js';
@@ -33,6 +34,7 @@ export interface AppParts {
     | 'clientIdleTimeoutMs'
   >;
   admin: AdminRouteOptions;
+  me: SelfServiceOptions;
   gateway: GatewayRouteOptions;
   claudeCode: ClaudeCodeRouteOptions;
   sso: SsoRouteOptions;
@@ -152,7 +154,17 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
         description: 'Providers, routing policies, projects, virtual keys and usage for one organisation.',
       },
       servers: [{ url: parts.config.publicUrl }],
-      components: { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: {
+          adminToken: { type: 'http', scheme: 'bearer' },
+          personalKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'The key `gatehouse login` gave the CLI',
+          },
+          session: { type: 'apiKey', in: 'cookie', name: 'gatehouse_session' },
+        },
+      },
     },
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
@@ -173,6 +185,7 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   await app.register(fastifyFormBody, { bodyLimit: 1024 * 1024 });
 
   await app.register(adminRoutes, { ...parts.admin, prefix: '/api/admin' });
+  await app.register(selfServiceRoutes, { ...parts.me, prefix: '/api/me' });
   await app.register(ssoRoutes, parts.sso);
   await app.register(cliAuthRoutes, parts.cliAuth);
   await app.register(scimRoutes, parts.scim);

@@ -1,7 +1,7 @@
 import { and, asc, eq, isNull, lt, or } from 'drizzle-orm';
 import type { Database } from './database.js';
 import { newId } from './ids.js';
-import { adminTokens } from './schema.js';
+import { adminTokens, type GrantScope } from './schema.js';
 
 export type AdminTokenRow = typeof adminTokens.$inferSelect;
 
@@ -11,6 +11,8 @@ export async function insertAdminToken(
     organizationId: string;
     name: string;
     permissions: string[];
+    scope: GrantScope;
+    scopeId: string | null;
     tokenHash: string;
     tokenHint: string;
     expiresAt: Date | null;

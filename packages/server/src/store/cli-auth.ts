@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, lt } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, lt } from 'drizzle-orm';
 import type { Database } from './database.js';
 import { newId } from './ids.js';
 import {
@@ -171,4 +171,17 @@ export async function grantOfKey(db: Database, keyHash: string): Promise<string 
 export async function pruneCliAuth(db: Database, now: Date): Promise<void> {
   await db.delete(deviceAuthorizations).where(lt(deviceAuthorizations.expiresAt, now));
   await db.delete(authorizationCodes).where(lt(authorizationCodes.expiresAt, now));
+}
+
+/** A person's CLI sign-ins (their devices), newest first, signed-out ones included. */
+export async function grantsOfUser(
+  db: Database,
+  organizationId: string,
+  userId: string,
+): Promise<CliGrantRow[]> {
+  return db
+    .select()
+    .from(cliGrants)
+    .where(and(eq(cliGrants.organizationId, organizationId), eq(cliGrants.userId, userId)))
+    .orderBy(desc(cliGrants.createdAt));
 }

@@ -17,6 +17,8 @@ export function newId(
     | 'grant'
     | 'scim'
     | 'adm'
+    | 'role'
+    | 'rb'
     | 'aud',
 ): string {
   return `${prefix}_${randomBytes(10).toString('hex')}`;

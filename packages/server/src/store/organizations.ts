@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
 import type { Database } from './database.js';
+import { newId } from './ids.js';
 import { organizations } from './schema.js';
 
 export type Organization = typeof organizations.$inferSelect;
@@ -18,4 +19,17 @@ export async function ensureDefaultOrganization(db: Database): Promise<Organizat
 export async function getOrganization(db: Database, id: string): Promise<Organization | undefined> {
   const [organization] = await db.select().from(organizations).where(eq(organizations.id, id));
   return organization;
+}
+
+/** A new organisation; undefined when its slug is taken. */
+export async function createOrganization(
+  db: Database,
+  input: { name: string; slug: string },
+): Promise<Organization | undefined> {
+  const [row] = await db
+    .insert(organizations)
+    .values({ id: newId('org'), ...input })
+    .onConflictDoNothing()
+    .returning();
+  return row;
 }

@@ -70,6 +70,11 @@ export const users = pgTable(
     /** The provisioning system's id for the person (SCIM `externalId`). */
     externalId: text('external_id'),
     teamId: text('team_id').references(() => teams.id),
+    /**
+     * The groups the identity provider named at the person's last sign-in (an OIDC groups
+     * claim); role bindings to an `idpGroup` subject follow them.
+     */
+    idpGroups: jsonb('idp_groups').$type<string[]>().notNull().default([]),
     createdAt: createdAt(),
     disabledAt: timestamp('disabled_at', { withTimezone: true }),
   },
@@ -432,6 +437,28 @@ export const webSessions = pgTable(
   (table) => [index('web_sessions_user').on(table.userId)],
 );
 
+/**
+ * The organisations one browser session has signed in to, each through that organisation's own
+ * identity provider: the session acts as one of them at a time (its current one, or the one the
+ * `x-gatehouse-organization` header names).
+ */
+export const sessionMemberships = pgTable(
+  'session_memberships',
+  {
+    sessionIdHash: text('session_id_hash')
+      .notNull()
+      .references(() => webSessions.idHash),
+    organizationId: text('organization_id')
+      .notNull()
+      .references(() => organizations.id),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+    createdAt: createdAt(),
+  },
+  (table) => [primaryKey({ columns: [table.sessionIdHash, table.organizationId] })],
+);
+
 export const deviceAuthorizationStates = ['pending', 'approved', 'denied', 'spent'] as const;
 export type DeviceAuthorizationState = (typeof deviceAuthorizationStates)[number];
 
@@ -528,6 +555,9 @@ export const adminTokens = pgTable('admin_tokens', {
   name: text('name').notNull(),
   /** Permission names from the catalogue (`control/permissions.ts`). */
   permissions: jsonb('permissions').$type<string[]>().notNull(),
+  /** Where the permissions apply: the organisation, or one team or project in it. */
+  scope: text('scope').$type<GrantScope>().notNull().default('organization'),
+  scopeId: text('scope_id'),
   tokenHash: text('token_hash').notNull().unique(),
   tokenHint: text('token_hint').notNull(),
   createdAt: createdAt(),
@@ -535,6 +565,51 @@ export const adminTokens = pgTable('admin_tokens', {
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
   lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
 });
+
+/** Where a role binding or an admin token applies: the organisation, one team, or one project. */
+export const grantScopes = ['organization', 'team', 'project'] as const;
+export type GrantScope = (typeof grantScopes)[number];
+
+/** A custom role: a named set of permissions from the catalogue, in one organisation. */
+export const customRoles = pgTable(
+  'custom_roles',
+  {
+    id: text('id').primaryKey(),
+    organizationId: text('organization_id')
+      .notNull()
+      .references(() => organizations.id),
+    name: text('name').notNull(),
+    description: text('description'),
+    permissions: jsonb('permissions').$type<string[]>().notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [uniqueIndex('custom_roles_org_name').on(table.organizationId, table.name)],
+);
+
+/** Who a role binding gives its role to: a person, every member of a team, or an IdP group. */
+export const bindingSubjects = ['user', 'team', 'idpGroup'] as const;
+export type BindingSubject = (typeof bindingSubjects)[number];
+
+/**
+ * A role given to a subject at a scope. `role` is a built-in role's name or a custom role's id;
+ * `subjectId` a user id, a team id, or an identity-provider group's name.
+ */
+export const roleBindings = pgTable(
+  'role_bindings',
+  {
+    id: text('id').primaryKey(),
+    organizationId: text('organization_id')
+      .notNull()
+      .references(() => organizations.id),
+    role: text('role').notNull(),
+    subjectKind: text('subject_kind').$type<BindingSubject>().notNull(),
+    subjectId: text('subject_id').notNull(),
+    scope: text('scope').$type<GrantScope>().notNull().default('organization'),
+    scopeId: text('scope_id'),
+    createdAt: createdAt(),
+  },
+  (table) => [index('role_bindings_subject').on(table.organizationId, table.subjectKind, table.subjectId)],
+);
 
 /**
  * Every change that gateway caches depend on (revocations, policies, budgets, rate limits), in

@@ -1,9 +1,9 @@
 import { and, eq, ne, type SQL, sql } from 'drizzle-orm';
 import type { Database } from './database.js';
-import { projects, providerCredentials, routingPolicies, teams } from './schema.js';
+import { customRoles, projects, providerCredentials, routingPolicies, teams } from './schema.js';
 
 /** The objects people tell apart by name, so two of one kind may not share one in an organisation. */
-export type NamedKind = 'provider' | 'routing policy' | 'project' | 'team';
+export type NamedKind = 'provider' | 'routing policy' | 'project' | 'team' | 'role';
 
 export class DuplicateNameError extends Error {
   constructor(
@@ -21,6 +21,7 @@ const tables = {
   'routing policy': routingPolicies,
   project: projects,
   team: teams,
+  role: customRoles,
 } as const;
 
 /**

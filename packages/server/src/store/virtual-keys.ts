@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull } from 'drizzle-orm';
 import type { Database } from './database.js';
 import { newId } from './ids.js';
 import { projects, type VirtualKeyKind, virtualKeys } from './schema.js';
@@ -119,4 +119,17 @@ export async function updateVirtualKey(
     .where(and(eq(virtualKeys.organizationId, organizationId), eq(virtualKeys.id, id)))
     .returning();
   return row;
+}
+
+/** The keys a person holds (minted at their sign-ins), newest first. */
+export async function keysOfUser(
+  db: Database,
+  organizationId: string,
+  userId: string,
+): Promise<VirtualKeyRow[]> {
+  return db
+    .select()
+    .from(virtualKeys)
+    .where(and(eq(virtualKeys.organizationId, organizationId), eq(virtualKeys.userId, userId)))
+    .orderBy(desc(virtualKeys.createdAt));
 }

@@ -19,6 +19,8 @@ export interface OidcProviderAccount {
   email: string;
   email_verified: boolean;
   name: string;
+  /** Sent as the `groups` claim. */
+  groups?: string[];
 }
 
 export interface OidcProviderConfig {
@@ -38,6 +40,8 @@ export interface OidcProvider {
    * callback URL with `code`, `state` and `iss`, or with `error`). That URL is not requested.
    */
   signIn(authorizationUrl: string, accountId: string): Promise<string>;
+  /** Changes an account's groups at the provider, as its administrator would. */
+  setGroups(accountId: string, groups: string[]): Promise<void>;
 }
 
 const MAIN = fileURLToPath(new URL('./oidc-provider/main.mjs', import.meta.url));
@@ -87,6 +91,25 @@ export async function startOidcProvider(config: OidcProviderConfig): Promise<Oid
         await exited;
         clearTimeout(timer);
       }
+    },
+    setGroups(accountId, groups) {
+      return new Promise((resolve, reject) => {
+        const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+        const timer = setTimeout(() => {
+          lines.close();
+          child.stdout?.resume();
+          reject(new Error(`oidc-provider did not confirm the groups of ${accountId}`));
+        }, 5_000);
+        lines.on('line', (line) => {
+          if (line !== JSON.stringify({ updated: accountId })) return;
+          clearTimeout(timer);
+          lines.close();
+          // Closing the reader pauses the pipe; keep draining it so the child never blocks.
+          child.stdout?.resume();
+          resolve();
+        });
+        child.stdin?.write(`${JSON.stringify({ account: accountId, groups })}\n`);
+      });
     },
     signIn(authorizationUrl, accountId) {
       // The provider answers an unknown account with a bare 500 page; say what is wrong instead.

@@ -1,4 +1,6 @@
+import { readCredentials } from '../../credentials.js';
 import { callAdminApi } from '../../server-api.js';
+import { freshCredentials } from '../../session.js';
 import { CliError, ExitCode, out, printJson } from '../../ui.js';
 import { serverFor } from '../login.js';
 
@@ -12,8 +14,11 @@ export interface AdminOptions {
 /** What every `gatehouse admin` subcommand needs: call the API, print its answer. */
 export interface AdminContext {
   call(method: string, path: string, body?: unknown): Promise<unknown>;
-  /** Rows as aligned columns (people), or the API's JSON (scripts, with --json). */
-  show(result: unknown, columns: string[]): void;
+  /**
+   * Rows as aligned columns (people), or the API's JSON (scripts, with --json); `forTable`
+   * reshapes the answer for the table only.
+   */
+  show(result: unknown, columns: string[], forTable?: (result: unknown) => unknown): void;
   /** A one-line confirmation; --json prints only what the API answered. */
   say(message: string): void;
 }
@@ -24,18 +29,28 @@ export function adminContext(options: () => AdminOptions): AdminContext {
   return {
     async call(method, path, body) {
       const { token = process.env.GATEHOUSE_ADMIN_TOKEN, server } = options();
-      if (!token) {
+      if (token) return callAdminApi(await serverFor(server), token, method, path, body);
+      // No token: the person's own sign-in, with the roles bound to them on the server.
+      const signedIn = await readCredentials();
+      if (!signedIn) {
         throw new CliError(
-          'An admin token is needed.',
-          ExitCode.usage,
-          'Pass --token or set GATEHOUSE_ADMIN_TOKEN.',
+          'Sign in, or give an admin token.',
+          ExitCode.notSignedIn,
+          'Run: gatehouse login (your own roles apply), or pass --token / set GATEHOUSE_ADMIN_TOKEN.',
         );
       }
-      return callAdminApi(await serverFor(server), token, method, path, body);
+      const credentials = await freshCredentials();
+      return callAdminApi(
+        server ? await serverFor(server) : credentials.server,
+        credentials.key,
+        method,
+        path,
+        body,
+      );
     },
-    show(result, columns) {
+    show(result, columns, forTable) {
       if (options().json) printJson(result);
-      else printTable(result, columns);
+      else printTable(forTable ? forTable(result) : result, columns);
     },
     say(message) {
       if (!options().json) out(message);

@@ -11,6 +11,7 @@ import {
 } from '../../store/admin-tokens.js';
 import type { Database } from '../../store/database.js';
 import { BUILT_IN_ROLE_PERMISSIONS, BUILT_IN_ROLES, isPermission, PERMISSIONS } from '../permissions.js';
+import { beyondCaller, grantScopeSchema, grantScopeView, placeOfScope } from './grant-scope.js';
 import { errorSchema, idParams, listOf } from './schemas.js';
 
 const timestamp = z.string().describe('ISO 8601 timestamp');
@@ -22,6 +23,7 @@ const adminTokenSchema = z
     id: z.string(),
     name: z.string(),
     permissions: z.array(z.enum(PERMISSIONS)),
+    scope: grantScopeSchema,
     tokenHint: z.string().describe('The last few characters, to recognise a token; never the token'),
     createdAt: timestamp,
     expiresAt: timestamp.nullable(),
@@ -43,6 +45,9 @@ const createAdminTokenBody = z
       .enum(BUILT_IN_ROLES)
       .optional()
       .describe("A built-in role's permissions it carries (with any listed)"),
+    scope: grantScopeSchema
+      .optional()
+      .describe('Where its permissions apply; the whole organisation when left out'),
     expiresInSeconds: z.number().int().min(60).max(MAX_LIFETIME_SECONDS).optional(),
   })
   .strict()
@@ -80,7 +85,16 @@ export function adminTokenRoutes(
       const permissions = [
         ...new Set([...(role ? BUILT_IN_ROLE_PERMISSIONS[role] : []), ...(request.body.permissions ?? [])]),
       ];
-      const beyond = permissions.filter((permission) => !request.admin.permissions.has(permission));
+      const place = await placeOfScope(db, request.admin.organizationId, request.body.scope);
+      if (!place) {
+        return reply.code(400).send({
+          error: {
+            code: 'unknown_scope',
+            message: `scope: no ${request.body.scope?.kind} ${request.body.scope?.id} in this organisation.`,
+          },
+        });
+      }
+      const beyond = beyondCaller(request.admin.access, permissions, place);
       if (beyond.length > 0) {
         return reply.code(403).send({
           error: {
@@ -94,6 +108,8 @@ export function adminTokenRoutes(
         organizationId: request.admin.organizationId,
         name,
         permissions,
+        scope: request.body.scope?.kind ?? 'organization',
+        scopeId: request.body.scope?.id ?? null,
         tokenHash: box.hashToken(token),
         tokenHint: adminTokenHint(token),
         expiresAt: expiresInSeconds ? new Date(options.now().getTime() + expiresInSeconds * 1000) : null,
@@ -139,6 +155,7 @@ function tokenView(row: AdminTokenRow) {
     id: row.id,
     name: row.name,
     permissions: row.permissions.filter(isPermission),
+    scope: grantScopeView(row.scope, row.scopeId),
     tokenHint: row.tokenHint,
     createdAt: row.createdAt.toISOString(),
     expiresAt: row.expiresAt?.toISOString() ?? null,

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import {
   type BudgetRow,
@@ -12,6 +12,7 @@ import type { Database } from '../../store/database.js';
 import { getProvider } from '../../store/providers.js';
 import { budgetStanding } from '../budget-standing.js';
 import { roundUsd } from './money.js';
+import { notYours, placesFor, reaches } from './places.js';
 import { adminError, deletedResponse, errorResponses, notFound, security } from './replies.js';
 import { budgetSchema, budgetStatusSchema, createBudgetBody, idParams, listOf } from './schemas.js';
 import { scopeExists, unknownScopeMessage } from './scope-references.js';
@@ -53,6 +54,12 @@ export function budgetRoutes(parent: FastifyInstance, options: BudgetRouteOption
   }
   const statusOf = async (row: BudgetRow) => budgetStatus(row, await options.timeZoneOf(row.organizationId));
 
+  /** The budget the route's `:id` names, if it is in the caller's organisation and reach. */
+  async function reachableBudget(request: FastifyRequest, id: string) {
+    const row = await getBudget(db, request.admin.organizationId, id);
+    return row && reaches(request, await placesFor(db, request).budget(row)) ? row : undefined;
+  }
+
   /** The 400 message when a provider filter names no credential of this organisation. */
   async function unknownProvider(organizationId: string, providerId: string | null | undefined) {
     if (!providerId || (await getProvider(db, organizationId, providerId))) return undefined;
@@ -75,6 +82,9 @@ export function budgetRoutes(parent: FastifyInstance, options: BudgetRouteOption
       const { scope, scopeId, providerId } = request.body;
       if (!(await scopeExists(db, organizationId, scope, scopeId))) {
         return reply.code(400).send(adminError('unknown_scope', unknownScopeMessage(scope, scopeId)));
+      }
+      if (!reaches(request, await placesFor(db, request).budgetScope(scope, scopeId))) {
+        return notYours(reply, 'budgets:manage');
       }
       const badProvider = await unknownProvider(organizationId, providerId);
       if (badProvider) return reply.code(400).send(adminError('unknown_provider', badProvider));
@@ -101,8 +111,11 @@ export function budgetRoutes(parent: FastifyInstance, options: BudgetRouteOption
     async (request) => {
       const organizationId = request.admin.organizationId;
       const timeZone = await options.timeZoneOf(organizationId);
+      const places = placesFor(db, request);
       const rows = await listBudgets(db, organizationId);
-      return { data: await Promise.all(rows.map((row) => budgetStatus(row, timeZone))) };
+      const reached = await Promise.all(rows.map(async (row) => reaches(request, await places.budget(row))));
+      const visible = rows.filter((_, index) => reached[index]);
+      return { data: await Promise.all(visible.map((row) => budgetStatus(row, timeZone))) };
     },
   );
   app.get(
@@ -117,7 +130,7 @@ export function budgetRoutes(parent: FastifyInstance, options: BudgetRouteOption
       },
     },
     async (request, reply) => {
-      const row = await getBudget(db, request.admin.organizationId, request.params.id);
+      const row = await reachableBudget(request, request.params.id);
       return row ? statusOf(row) : reply.code(404).send(notFound('budget'));
     },
   );
@@ -135,6 +148,8 @@ export function budgetRoutes(parent: FastifyInstance, options: BudgetRouteOption
     },
     async (request, reply) => {
       const organizationId = request.admin.organizationId;
+      if (!(await reachableBudget(request, request.params.id)))
+        return reply.code(404).send(notFound('budget'));
       const badProvider = await unknownProvider(organizationId, request.body.providerId);
       if (badProvider) return reply.code(400).send(adminError('unknown_provider', badProvider));
       const row = await updateBudget(db, organizationId, request.params.id, request.body);
@@ -154,7 +169,10 @@ export function budgetRoutes(parent: FastifyInstance, options: BudgetRouteOption
       },
     },
     async (request, reply) => {
-      if (!(await deleteBudget(db, request.admin.organizationId, request.params.id))) {
+      if (
+        !(await reachableBudget(request, request.params.id)) ||
+        !(await deleteBudget(db, request.admin.organizationId, request.params.id))
+      ) {
         return reply.code(404).send(notFound('budget'));
       }
       options.onBudgetChange();

@@ -71,6 +71,17 @@ export const ADMIN_ROUTE_PERMISSIONS = {
   'GET /scim-tokens': 'sso:manage',
   'DELETE /scim-tokens/:id': 'sso:manage',
 
+  'GET /roles': 'roles:manage',
+  'POST /roles': 'roles:manage',
+  'PATCH /roles/:id': 'roles:manage',
+  'DELETE /roles/:id': 'roles:manage',
+  'GET /role-bindings': 'roles:manage',
+  'POST /role-bindings': 'roles:manage',
+  'DELETE /role-bindings/:id': 'roles:manage',
+
+  // Organisations other than one's own are the deployment's: only the bootstrap token makes them.
+  'POST /organizations': 'organizations:create',
+
   'POST /tokens': 'adminTokens:manage',
   'GET /tokens': 'adminTokens:manage',
   'DELETE /tokens/:id': 'adminTokens:manage',
@@ -94,4 +105,27 @@ export function permissionForRoute(method: string, url: string, prefix: string):
     );
   }
   return declared;
+}
+
+/**
+ * Routes whose handlers check each object's place (`Access.allows`), so a grant scoped to a team
+ * or project may call them and reaches only that team's or project's objects. Every other route
+ * needs its permission over the whole organisation.
+ */
+const PLACE_CHECKED_ROUTES: ReadonlySet<string> = new Set([
+  'POST /budgets',
+  'GET /budgets',
+  'GET /budgets/:id',
+  'PATCH /budgets/:id',
+  'DELETE /budgets/:id',
+  'POST /virtual-keys',
+  'GET /virtual-keys',
+  'GET /virtual-keys/:id',
+  'PATCH /virtual-keys/:id',
+  'DELETE /virtual-keys/:id',
+]);
+
+export function routeIsPlaceChecked(method: string, url: string, prefix: string): boolean {
+  const path = url.startsWith(prefix) ? url.slice(prefix.length) || '/' : url;
+  return PLACE_CHECKED_ROUTES.has(`${method === 'HEAD' ? 'GET' : method} ${path}`);
 }

@@ -7,14 +7,17 @@ import { auditAdminChanges } from '../audit/admin-changes.js';
 import { auditRoutes } from '../audit/routes.js';
 import type { AuditTrail } from '../audit/trail.js';
 import type { SsoConnections } from '../sso/connections.js';
+import type { WebSessions } from '../sso/web-sessions.js';
 import { adminTokenRoutes } from './admin-tokens.js';
 import { enforceRoutePermissions, identifyAdminCaller } from './auth.js';
 import { type BudgetRouteOptions, budgetRoutes } from './budgets.js';
 import { claudeCodeSettingsRoutes } from './claude-code-settings.js';
 import { organizationRoutes } from './organization.js';
+import { organizationCreationRoutes } from './organizations.js';
 import { projectRoutes } from './projects.js';
 import { providerRoutes } from './providers.js';
 import { type RateLimitRouteOptions, rateLimitRoutes } from './rate-limits.js';
+import { roleRoutes } from './roles.js';
 import { routingPolicyRoutes } from './routing-policies.js';
 import { scimTokenRoutes } from './scim-tokens.js';
 import { ssoAdminRoutes } from './sso.js';
@@ -28,6 +31,8 @@ export interface AdminRouteOptions {
   box: SecretBox;
   adminToken: string | undefined;
   defaultOrganizationId: string;
+  /** Browser sessions: a signed-in person administers with the roles bound to them. */
+  sessions?: WebSessions;
   /** Called after any change a gateway caches (keys, policies, providers), so it is seen at once. */
   onPolicyChange(): void;
   now(): Date;
@@ -53,6 +58,7 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
       defaultOrganizationId: options.defaultOrganizationId,
       db,
       box,
+      sessions: options.sessions,
       now,
     }),
   );
@@ -73,5 +79,7 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
   ssoAdminRoutes(app, { connections: options.sso, publicUrl: options.publicUrl, outbound: options.outbound });
   scimTokenRoutes(app, { db, box, now });
   adminTokenRoutes(app, { db, box, now });
+  roleRoutes(app, { db });
+  organizationCreationRoutes(app, { db, box, now });
   auditRoutes(app, { db, ...options.audit });
 }

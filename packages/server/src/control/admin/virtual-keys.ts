@@ -1,5 +1,5 @@
 import { generateVirtualKey, virtualKeyHint } from '@gatehouse/core';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { SecretBox } from '../../security/secret-box.js';
 import type { Database } from '../../store/database.js';
@@ -12,6 +12,7 @@ import {
   updateVirtualKey,
   type VirtualKeyRow,
 } from '../../store/virtual-keys.js';
+import { notYours, placesFor, reaches } from './places.js';
 import { adminError, errorResponses, notFound, security } from './replies.js';
 import {
   createdVirtualKeySchema,
@@ -36,6 +37,12 @@ export function virtualKeyRoutes(parent: FastifyInstance, options: VirtualKeyRou
   const { db, box } = options;
   const expiryIn = (seconds: number) => new Date(options.now().getTime() + seconds * 1000);
 
+  /** The key the route's `:id` names, if it is in the caller's organisation and reach. */
+  async function reachableKey(request: FastifyRequest, id: string) {
+    const row = await getVirtualKey(db, request.admin.organizationId, id);
+    return row && reaches(request, await placesFor(db, request).project(row.projectId)) ? row : undefined;
+  }
+
   app.post(
     '/virtual-keys',
     {
@@ -54,6 +61,9 @@ export function virtualKeyRoutes(parent: FastifyInstance, options: VirtualKeyRou
         return reply
           .code(400)
           .send(adminError('unknown_project', `projectId: no project ${request.body.projectId}.`));
+      }
+      if (!reaches(request, await placesFor(db, request).project(project.id))) {
+        return notYours(reply, 'virtualKeys:manage');
       }
       const key = generateVirtualKey();
       const expiresInSeconds = request.body.expiresInSeconds;
@@ -79,9 +89,14 @@ export function virtualKeyRoutes(parent: FastifyInstance, options: VirtualKeyRou
         response: { 200: listOf(virtualKeySchema), ...errorResponses },
       },
     },
-    async (request) => ({
-      data: (await listVirtualKeys(db, request.admin.organizationId, request.query)).map(keyView),
-    }),
+    async (request) => {
+      const places = placesFor(db, request);
+      const rows = await listVirtualKeys(db, request.admin.organizationId, request.query);
+      const reached = await Promise.all(
+        rows.map(async (row) => reaches(request, await places.project(row.projectId))),
+      );
+      return { data: rows.filter((_, index) => reached[index]).map(keyView) };
+    },
   );
   app.get(
     '/virtual-keys/:id',
@@ -94,7 +109,7 @@ export function virtualKeyRoutes(parent: FastifyInstance, options: VirtualKeyRou
       },
     },
     async (request, reply) => {
-      const row = await getVirtualKey(db, request.admin.organizationId, request.params.id);
+      const row = await reachableKey(request, request.params.id);
       return row ? keyView(row) : reply.code(404).send(notFound('virtual key'));
     },
   );
@@ -111,6 +126,8 @@ export function virtualKeyRoutes(parent: FastifyInstance, options: VirtualKeyRou
       },
     },
     async (request, reply) => {
+      if (!(await reachableKey(request, request.params.id)))
+        return reply.code(404).send(notFound('virtual key'));
       const { name, expiresAt, expiresInSeconds } = request.body;
       const newExpiry =
         expiresInSeconds !== undefined
@@ -139,6 +156,8 @@ export function virtualKeyRoutes(parent: FastifyInstance, options: VirtualKeyRou
       },
     },
     async (request, reply) => {
+      if (!(await reachableKey(request, request.params.id)))
+        return reply.code(404).send(notFound('virtual key'));
       const row = await revokeVirtualKey(db, request.admin.organizationId, request.params.id, options.now());
       if (!row) return reply.code(404).send(notFound('virtual key'));
       options.onPolicyChange();

@@ -33,36 +33,52 @@ export function selfStatusRoute(app: FastifyInstance, options: SelfStatusOptions
     } catch (error) {
       return sendOAuthError(reply, new OAuthError('invalid_token', (error as Error).message, 401));
     }
-    const now = options.now().getTime();
-    const timeZone = await options.timeZoneOf(identity.organizationId);
-    const budgets = await options.budgetsFor(identity.organizationId, budgetScopesOf(identity));
-    return {
-      budgets: await Promise.all(
-        budgets.map(async (budget) => {
-          const standing = await budgetStanding(budget, { counter: options.counter, now, timeZone });
-          return {
-            id: budget.id,
-            name: budget.name,
-            scope: budget.scope,
-            window: budget.window,
-            action: budget.action,
-            model: budget.model,
-            limitUsd: budget.limitUsd,
-            spentUsd: standing.spentUsd,
-            remainingUsd: standing.remainingUsd,
-            resetsAt: standing.resetsAt,
-          };
-        }),
-      ),
-      providers: identity.policy.providers.map((provider) => {
-        const blockedMs = options.blockedFor(provider.id);
+    return selfStatus(options, {
+      organizationId: identity.organizationId,
+      budgetScopes: budgetScopesOf(identity),
+      providers: identity.policy.providers,
+    });
+  });
+}
+
+/** Whose status: the budgets that apply to them and the providers their policy routes to. */
+export interface StatusSubject {
+  organizationId: string;
+  budgetScopes: { scope: BudgetScope; scopeId: string }[];
+  providers: readonly { id: string; name: string; type: string }[];
+}
+
+/** One status answer for the CLI's old route and `/api/me/status` alike. */
+export async function selfStatus(options: Omit<SelfStatusOptions, 'authenticator'>, subject: StatusSubject) {
+  const now = options.now().getTime();
+  const timeZone = await options.timeZoneOf(subject.organizationId);
+  const budgets = await options.budgetsFor(subject.organizationId, subject.budgetScopes);
+  return {
+    budgets: await Promise.all(
+      budgets.map(async (budget) => {
+        const standing = await budgetStanding(budget, { counter: options.counter, now, timeZone });
         return {
-          name: provider.name,
-          type: provider.type,
-          status: blockedMs === 0 ? 'available' : 'cooling_down',
-          retryInSeconds: blockedMs === 0 ? null : Math.ceil(blockedMs / 1000),
+          id: budget.id,
+          name: budget.name,
+          scope: budget.scope,
+          window: budget.window,
+          action: budget.action,
+          model: budget.model,
+          limitUsd: budget.limitUsd,
+          spentUsd: standing.spentUsd,
+          remainingUsd: standing.remainingUsd,
+          resetsAt: standing.resetsAt,
         };
       }),
-    };
-  });
+    ),
+    providers: subject.providers.map((provider) => {
+      const blockedMs = options.blockedFor(provider.id);
+      return {
+        name: provider.name,
+        type: provider.type,
+        status: blockedMs === 0 ? 'available' : 'cooling_down',
+        retryInSeconds: blockedMs === 0 ? null : Math.ceil(blockedMs / 1000),
+      };
+    }),
+  };
 }

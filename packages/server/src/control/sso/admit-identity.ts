@@ -15,6 +15,11 @@ export interface VerifiedIdentity {
   /** OIDC's `email_verified`; a SAML IdP's asserted email counts as verified (it is the authority). */
   emailVerified: boolean;
   name: string | undefined;
+  /**
+   * The groups the provider says the person is in (OIDC `groups`); undefined when it sent none,
+   * which leaves the groups last seen as they were.
+   */
+  groups?: string[] | undefined;
 }
 
 export type SignInRefusal = 'email_missing' | 'email_unverified' | 'domain_not_allowed' | 'user_disabled';
@@ -91,6 +96,15 @@ export async function admitIdentity(
   }
   if (!user) throw new Error('user row missing after sign-in');
   if (user.disabledAt) throw new SignInRefused('user_disabled');
+  // Role bindings to IdP groups follow what the provider says now: a group left loses its role.
+  if (identity.groups !== undefined) {
+    [user] = await db
+      .update(users)
+      .set({ idpGroups: identity.groups })
+      .where(eq(users.id, user.id))
+      .returning();
+    if (!user) throw new Error('user row missing after sign-in');
+  }
   await ensurePersonalProject(db, user);
   return user;
 }

@@ -178,6 +178,7 @@ export class OidcSignIn {
           : typeof claims.name === 'string'
             ? claims.name
             : undefined,
+      groups: groupsClaim(claims.groups) ?? groupsClaim(source.groups),
     };
   }
 
@@ -299,6 +300,12 @@ export class OidcSignIn {
 }
 
 /** 127.0.0.0/8, [::1] and localhost: the hosts on which plain http is tolerated. */
+/** The `groups` claim (the name Okta, Entra ID, Keycloak and Dex use) when it is a list of names. */
+function groupsClaim(value: unknown): string[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  return value.filter((group): group is string => typeof group === 'string').slice(0, 500);
+}
+
 function positive(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`OIDC ${name} must be a positive number`);
   return value;

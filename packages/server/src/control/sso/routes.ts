@@ -256,7 +256,7 @@ export async function ssoRoutes(app: FastifyInstance, options: SsoRouteOptions):
   ) {
     try {
       const user = await admitIdentity(db, organization, identity);
-      await sessions.start(reply, user);
+      await sessions.start(reply, user, request);
       await options.audit.record({
         organizationId: organization.id,
         actor: personActor(user),

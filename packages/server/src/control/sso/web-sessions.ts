@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type SecretBox, secretsEqual } from '../../security/secret-box.js';
 import type { Database } from '../../store/database.js';
 import { getOrganization, type Organization } from '../../store/organizations.js';
-import { users, webSessions } from '../../store/schema.js';
+import { organizations, sessionMemberships, users, webSessions } from '../../store/schema.js';
 import type { UserRow } from '../../store/users.js';
 
 /** A signed-in browser, as a request sees it. */
@@ -14,6 +14,9 @@ export interface SignedIn {
   /** Put into every form this session may submit; state-changing calls must echo it. */
   csrfToken: string;
 }
+
+/** The header that picks which of the session's organisations a request acts in. */
+const ORGANIZATION_HEADER = 'x-gatehouse-organization';
 
 export interface WebSessionOptions {
   /** How long a browser stays signed in. */
@@ -47,15 +50,43 @@ export class WebSessions {
     this.cookieName = this.#secure ? '__Host-gatehouse_session' : 'gatehouse_session';
   }
 
-  async start(reply: FastifyReply, user: UserRow): Promise<void> {
-    const id = randomBytes(32).toString('base64url');
+  /**
+   * Signs a person in. A browser already holding a live session keeps it and gains this
+   * organisation beside the ones it has (each proven through that organisation's own identity
+   * provider), now as its current one; otherwise a new session starts.
+   */
+  async start(reply: FastifyReply, user: UserRow, request?: FastifyRequest): Promise<void> {
     const now = this.#options.now();
-    await this.#db.insert(webSessions).values({
-      idHash: this.#box.hashToken(id),
-      organizationId: user.organizationId,
-      userId: user.id,
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + this.#options.ttlSeconds * 1000),
+    const existing = request ? await this.#liveSession(request) : undefined;
+    if (existing) {
+      await this.#db.transaction(async (tx) => {
+        await tx
+          .insert(sessionMemberships)
+          .values({ sessionIdHash: existing.idHash, organizationId: user.organizationId, userId: user.id })
+          .onConflictDoUpdate({
+            target: [sessionMemberships.sessionIdHash, sessionMemberships.organizationId],
+            set: { userId: user.id },
+          });
+        await tx
+          .update(webSessions)
+          .set({ organizationId: user.organizationId, userId: user.id })
+          .where(eq(webSessions.idHash, existing.idHash));
+      });
+      return;
+    }
+    const id = randomBytes(32).toString('base64url');
+    const idHash = this.#box.hashToken(id);
+    await this.#db.transaction(async (tx) => {
+      await tx.insert(webSessions).values({
+        idHash,
+        organizationId: user.organizationId,
+        userId: user.id,
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + this.#options.ttlSeconds * 1000),
+      });
+      await tx
+        .insert(sessionMemberships)
+        .values({ sessionIdHash: idHash, organizationId: user.organizationId, userId: user.id });
     });
     reply.setCookie(this.cookieName, id, {
       path: '/',
@@ -66,14 +97,76 @@ export class WebSessions {
     });
   }
 
-  /** The session the request's cookie names, if it is live and its person still active. */
+  /**
+   * The person the request acts as: in the organisation its `x-gatehouse-organization` header
+   * names, else in the session's current one; undefined unless the session is live, has signed
+   * in to that organisation, and the person there is still active.
+   */
   async current(request: FastifyRequest): Promise<SignedIn | undefined> {
+    const session = await this.#liveSession(request);
+    if (!session) return undefined;
+    const named = request.headers[ORGANIZATION_HEADER];
+    const organizationId = typeof named === 'string' ? named : session.organizationId;
+    // The current organisation is the session's own row (which also serves sessions started
+    // before memberships existed); any other must be one the session signed in to.
+    const [membership] =
+      organizationId === session.organizationId
+        ? await this.#db.select({ user: users }).from(users).where(eq(users.id, session.userId))
+        : await this.#db
+            .select({ user: users })
+            .from(sessionMemberships)
+            .innerJoin(users, eq(users.id, sessionMemberships.userId))
+            .where(
+              and(
+                eq(sessionMemberships.sessionIdHash, session.idHash),
+                eq(sessionMemberships.organizationId, organizationId),
+              ),
+            );
+    if (!membership || membership.user.disabledAt) return undefined;
+    const organization = await getOrganization(this.#db, organizationId);
+    if (!organization) return undefined;
+    return { user: membership.user, organization, csrfToken: this.#csrfToken(session.id) };
+  }
+
+  /** The organisations this session has signed in to, for an organisation switcher. */
+  async organizations(request: FastifyRequest): Promise<{ id: string; name: string; current: boolean }[]> {
+    const session = await this.#liveSession(request);
+    if (!session) return [];
+    const rows = await this.#db
+      .select({ id: organizations.id, name: organizations.name })
+      .from(sessionMemberships)
+      .innerJoin(organizations, eq(organizations.id, sessionMemberships.organizationId))
+      .where(eq(sessionMemberships.sessionIdHash, session.idHash));
+    return rows.map((row) => ({ ...row, current: row.id === session.organizationId }));
+  }
+
+  /** Makes one of the session's organisations its current one; false when it has not signed in there. */
+  async switchTo(request: FastifyRequest, organizationId: string): Promise<boolean> {
+    const session = await this.#liveSession(request);
+    if (!session) return false;
+    const [membership] = await this.#db
+      .select()
+      .from(sessionMemberships)
+      .where(
+        and(
+          eq(sessionMemberships.sessionIdHash, session.idHash),
+          eq(sessionMemberships.organizationId, organizationId),
+        ),
+      );
+    if (!membership) return false;
+    await this.#db
+      .update(webSessions)
+      .set({ organizationId, userId: membership.userId })
+      .where(eq(webSessions.idHash, session.idHash));
+    return true;
+  }
+
+  async #liveSession(request: FastifyRequest) {
     const id = request.cookies[this.cookieName];
     if (!id) return undefined;
     const [row] = await this.#db
-      .select({ user: users })
+      .select()
       .from(webSessions)
-      .innerJoin(users, eq(users.id, webSessions.userId))
       .where(
         and(
           eq(webSessions.idHash, this.#box.hashToken(id)),
@@ -81,10 +174,7 @@ export class WebSessions {
           gt(webSessions.expiresAt, this.#options.now()),
         ),
       );
-    if (!row || row.user.disabledAt) return undefined;
-    const organization = await getOrganization(this.#db, row.user.organizationId);
-    if (!organization) return undefined;
-    return { user: row.user, organization, csrfToken: this.#csrfToken(id) };
+    return row ? { ...row, id } : undefined;
   }
 
   /**

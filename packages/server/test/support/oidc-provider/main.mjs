@@ -3,8 +3,11 @@
 //
 //   {
 //     "clients": [{ "client_id", "client_secret"?, "redirect_uris", "token_endpoint_auth_method"? }],
-//     "accounts": { "<accountId>": { "email", "email_verified", "name" } }
+//     "accounts": { "<accountId>": { "email", "email_verified", "name", "groups"? } }
 //   }
+//
+// While it runs, a JSON line on stdin {"account": "<accountId>", "groups": [...]} changes that
+// account's groups (as an IdP admin would), answered by {"updated": "<accountId>"} on stdout.
 //
 // Listens on 127.0.0.1 (PORT, default 0 = any free port) and prints exactly one JSON line on stdout,
 // {"issuer":"http://127.0.0.1:PORT"}, once it accepts connections. Exits on SIGTERM/SIGINT, and also
@@ -52,7 +55,8 @@ const provider = new Provider(issuer, {
   claims: {
     openid: ['sub'],
     email: ['email', 'email_verified'],
-    profile: ['name'],
+    // Okta, Entra ID and Keycloak send group names in a `groups` claim; here it rides on profile.
+    profile: ['name', 'groups'],
   },
   // Put the scope-requested claims in the ID token too, not only behind the userinfo endpoint.
   conformIdTokenClaims: false,
@@ -88,6 +92,26 @@ function shutDown() {
 }
 process.once('SIGTERM', shutDown);
 process.once('SIGINT', shutDown);
+let pending = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  pending += chunk;
+  let newline = pending.indexOf('\n');
+  while (newline >= 0) {
+    const line = pending.slice(0, newline);
+    pending = pending.slice(newline + 1);
+    newline = pending.indexOf('\n');
+    try {
+      const change = JSON.parse(line);
+      if (accounts[change.account] !== undefined && Array.isArray(change.groups)) {
+        accounts[change.account] = { ...accounts[change.account], groups: change.groups };
+        process.stdout.write(`${JSON.stringify({ updated: change.account })}\n`);
+      }
+    } catch {
+      // Not a control line.
+    }
+  }
+});
 if (process.env.OIDC_PROVIDER_EXIT_ON_STDIN_END === '1') {
   process.stdin.on('end', shutDown);
   process.stdin.on('close', shutDown);

@@ -1,0 +1,355 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { type Authenticator, bearerToken, budgetScopesOf } from '../../gateway/index.js';
+import type { SecretBox } from '../../security/secret-box.js';
+import { grantsOfUser } from '../../store/cli-auth.js';
+import type { Database } from '../../store/database.js';
+import { getOrganization } from '../../store/organizations.js';
+import type { BudgetScope } from '../../store/schema.js';
+import { aggregateUsage } from '../../store/usage-events.js';
+import type { UserRow } from '../../store/users.js';
+import { keysOfUser, revokeVirtualKey } from '../../store/virtual-keys.js';
+import { type PersonCaller, personCaller, personPrincipal } from '../admin/auth.js';
+import { grantScopeView } from '../admin/grant-scope.js';
+import { roundUsd } from '../admin/money.js';
+import { adminError, notFound } from '../admin/replies.js';
+import { idParams, listOf, usageQuery, usageResponseSchema } from '../admin/schemas.js';
+import { type SelfStatusOptions, selfStatus } from '../cli-auth/status.js';
+import { findPersonalProject, revokeGrant } from '../personal-access.js';
+import type { WebSessions } from '../sso/web-sessions.js';
+
+export interface SelfServiceOptions {
+  db: Database;
+  box: SecretBox;
+  sessions: WebSessions | undefined;
+  authenticator: Authenticator;
+  status: Omit<SelfStatusOptions, 'authenticator' | 'now'>;
+  /** A revoked key must be refused by every gateway at once. */
+  onKeysChange(): void;
+  now(): Date;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    person: PersonCaller;
+  }
+}
+
+const timestamp = z.string().describe('ISO 8601 timestamp');
+
+const meSchema = z
+  .object({
+    user: z.object({
+      id: z.string(),
+      email: z.string(),
+      name: z.string().nullable(),
+      teamId: z.string().nullable(),
+    }),
+    organization: z.object({ id: z.string() }),
+    organizations: z
+      .array(z.object({ id: z.string(), name: z.string(), current: z.boolean() }))
+      .describe("The organisations this browser session has signed in to (a key's caller: its own)"),
+    permissions: z.array(z.string()).describe('What they may do across the organisation'),
+    grants: z
+      .array(
+        z.object({
+          permissions: z.array(z.string()),
+          scope: z.object({ kind: z.string(), id: z.string().optional() }),
+        }),
+      )
+      .describe('Every grant, with where it applies'),
+  })
+  .meta({ id: 'Me' });
+
+const myKeySchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    kind: z.string(),
+    hint: z.string(),
+    deviceId: z.string().nullable().describe('The CLI sign-in it was minted for'),
+    createdAt: timestamp,
+    expiresAt: timestamp.nullable(),
+    revokedAt: timestamp.nullable(),
+  })
+  .meta({ id: 'MyKey' });
+
+const myDeviceSchema = z
+  .object({
+    id: z.string(),
+    name: z.string().nullable(),
+    clientId: z.string(),
+    createdAt: timestamp,
+    revokedAt: timestamp.nullable(),
+  })
+  .meta({ id: 'MyDevice' });
+
+const myUsageQuery = usageQuery.pick({ groupBy: true, from: true, to: true, model: true, status: true });
+
+const errors = { 400: z.object({ error: z.object({ code: z.string(), message: z.string() }) }) };
+const security: Record<string, string[]>[] = [{ personalKey: [] }, { session: [] }];
+
+/**
+ * `/api/me`: what any signed-in person may see and do about themselves, with no admin role —
+ * their keys and devices (and revoking them), their usage, the budgets that limit them. The
+ * caller is their browser session or the personal key `gatehouse login` gave the CLI; every
+ * query takes the person from the caller, so nobody reaches anyone else's.
+ */
+export async function selfServiceRoutes(parent: FastifyInstance, options: SelfServiceOptions): Promise<void> {
+  const app = parent.withTypeProvider<ZodTypeProvider>();
+  const { db } = options;
+
+  app.addHook('onRequest', async (request, reply) => {
+    const person = await personCaller(request, options);
+    if (person === 'csrf_failed') {
+      return reply
+        .code(403)
+        .send(
+          adminError(
+            'csrf_failed',
+            'This change must come from the Gatehouse app: send the session’s x-csrf-token.',
+          ),
+        );
+    }
+    if (!person) {
+      return reply
+        .code(401)
+        .send(adminError('unauthorized', 'Sign in first (gatehouse login, or in the browser).'));
+    }
+    const named = request.headers['x-gatehouse-organization'];
+    if (typeof named === 'string' && named !== person.user.organizationId) {
+      return reply
+        .code(404)
+        .send(adminError('organization_not_found', `You are not a member of organisation ${named}.`));
+    }
+    request.person = person;
+  });
+
+  app.get(
+    '/',
+    {
+      schema: {
+        tags: ['me'],
+        summary: 'Who I am, where, and what I may do',
+        security,
+        response: { 200: meSchema },
+      },
+    },
+    async (request) => {
+      const { user } = request.person;
+      const principal = await personPrincipal(db, user);
+      const organizations =
+        request.person.via === 'session' && options.sessions
+          ? await options.sessions.organizations(request)
+          : [
+              {
+                id: user.organizationId,
+                name: (await getOrganization(db, user.organizationId))?.name ?? user.organizationId,
+                current: true,
+              },
+            ];
+      return {
+        user: { id: user.id, email: user.email, name: user.name, teamId: user.teamId },
+        organization: { id: user.organizationId },
+        organizations,
+        permissions: [...principal.permissions],
+        grants: principal.access.grants.map((grant) => ({
+          permissions: [...grant.permissions],
+          scope: grantScopeView(grant.scope, grant.scopeId),
+        })),
+      };
+    },
+  );
+
+  app.post(
+    '/organization',
+    {
+      schema: {
+        tags: ['me'],
+        summary: 'Switch the browser session to another organisation it has signed in to',
+        security,
+        body: z.object({ organizationId: z.string().min(1).max(200) }).strict(),
+        response: { 204: z.null(), ...errors, 404: errors[400] },
+      },
+    },
+    async (request, reply) => {
+      if (request.person.via !== 'session' || !options.sessions) {
+        return reply
+          .code(400)
+          .send(adminError('not_a_session', 'A key belongs to one organisation; sign in there instead.'));
+      }
+      if (!(await options.sessions.switchTo(request, request.body.organizationId))) {
+        return reply
+          .code(404)
+          .send(adminError('organization_not_found', 'Sign in to that organisation first.'));
+      }
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/keys',
+    {
+      schema: {
+        tags: ['me'],
+        summary: 'My keys and their expiry',
+        security,
+        response: { 200: listOf(myKeySchema) },
+      },
+    },
+    async (request) => {
+      const { user } = request.person;
+      return { data: (await keysOfUser(db, user.organizationId, user.id)).map(myKeyView) };
+    },
+  );
+  app.delete(
+    '/keys/:id',
+    {
+      schema: {
+        tags: ['me'],
+        summary: 'Revoke one of my keys; refused from its very next request',
+        security,
+        params: idParams,
+        response: { 200: myKeySchema, ...errors, 404: errors[400] },
+      },
+    },
+    async (request, reply) => {
+      const { user } = request.person;
+      const mine = (await keysOfUser(db, user.organizationId, user.id)).find(
+        (key) => key.id === request.params.id,
+      );
+      if (!mine) return reply.code(404).send(notFound('key'));
+      const revoked = await revokeVirtualKey(db, user.organizationId, mine.id, options.now());
+      options.onKeysChange();
+      return myKeyView(revoked ?? mine);
+    },
+  );
+
+  app.get(
+    '/devices',
+    {
+      schema: {
+        tags: ['me'],
+        summary: 'My CLI sign-ins',
+        security,
+        response: { 200: listOf(myDeviceSchema) },
+      },
+    },
+    async (request) => {
+      const { user } = request.person;
+      return { data: (await grantsOfUser(db, user.organizationId, user.id)).map(myDeviceView) };
+    },
+  );
+  app.delete(
+    '/devices/:id',
+    {
+      schema: {
+        tags: ['me'],
+        summary: 'Sign one device out: its refresh token and every key minted for it stop working',
+        security,
+        params: idParams,
+        response: { 204: z.null(), ...errors, 404: errors[400] },
+      },
+    },
+    async (request, reply) => {
+      const { user } = request.person;
+      const mine = (await grantsOfUser(db, user.organizationId, user.id)).find(
+        (grant) => grant.id === request.params.id,
+      );
+      if (!mine) return reply.code(404).send(notFound('device'));
+      await revokeGrant(db, mine.id, options.now());
+      options.onKeysChange();
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/usage',
+    {
+      schema: {
+        tags: ['me'],
+        summary: 'My usage and cost, grouped (by model unless groupBy says otherwise)',
+        security,
+        querystring: myUsageQuery,
+        response: { 200: usageResponseSchema },
+      },
+    },
+    async (request) => {
+      const { user } = request.person;
+      const { from, to, ...filter } = request.query;
+      const rows = await aggregateUsage(db, user.organizationId, {
+        ...filter,
+        principalId: user.id,
+        from: from ? new Date(from) : undefined,
+        to: to ? new Date(to) : undefined,
+      });
+      return {
+        groupBy: request.query.groupBy,
+        rows: rows.map((row) => ({ ...row, costUsd: roundUsd(row.costUsd) })),
+      };
+    },
+  );
+
+  app.get(
+    '/status',
+    {
+      schema: {
+        tags: ['me'],
+        summary: 'The budgets that limit me, and whether my providers answer',
+        security,
+      },
+    },
+    async (request) => {
+      const statusOptions = { ...options.status, now: options.now };
+      if (request.person.via === 'personalKey') {
+        const identity = await options.authenticator.authenticate(bearerToken(request.headers));
+        return selfStatus(statusOptions, {
+          organizationId: identity.organizationId,
+          budgetScopes: budgetScopesOf(identity),
+          providers: identity.policy.providers,
+        });
+      }
+      return selfStatus(statusOptions, {
+        organizationId: request.person.user.organizationId,
+        budgetScopes: await budgetScopesOfPerson(db, request.person.user),
+        providers: [],
+      });
+    },
+  );
+}
+
+/** For a browser session: what limits the person's personal keys (any key's own budget aside). */
+async function budgetScopesOfPerson(db: Database, user: UserRow) {
+  const scopes: { scope: BudgetScope; scopeId: string }[] = [
+    { scope: 'org', scopeId: user.organizationId },
+    { scope: 'user', scopeId: user.id },
+  ];
+  if (user.teamId) scopes.push({ scope: 'team', scopeId: user.teamId });
+  const personal = await findPersonalProject(db, user.id);
+  if (personal) scopes.push({ scope: 'project', scopeId: personal.id });
+  return scopes;
+}
+
+function myKeyView(row: Awaited<ReturnType<typeof keysOfUser>>[number]) {
+  return {
+    id: row.id,
+    name: row.name,
+    kind: row.kind,
+    hint: row.keyHint,
+    deviceId: row.grantId,
+    createdAt: row.createdAt.toISOString(),
+    expiresAt: row.expiresAt?.toISOString() ?? null,
+    revokedAt: row.revokedAt?.toISOString() ?? null,
+  };
+}
+
+function myDeviceView(row: Awaited<ReturnType<typeof grantsOfUser>>[number]) {
+  return {
+    id: row.id,
+    name: row.deviceName,
+    clientId: row.clientId,
+    createdAt: row.createdAt.toISOString(),
+    revokedAt: row.revokedAt?.toISOString() ?? null,
+  };
+}
