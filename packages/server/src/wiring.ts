@@ -313,6 +313,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
         blockedFor: (credentialId) => breakers.blockedFor(credentialId),
       },
       onKeysChange: announceKeyChange,
+      audit: auditTrail,
       now: () => new Date(),
     },
     admin: {

@@ -381,13 +381,24 @@ describe('the audit log', () => {
       targetType: 'virtual_key',
       after: expect.objectContaining({ reason: 'mint' }),
     });
+    // The person revokes the minted key themselves (self-service), then signs the device out.
+    const mintedId = (await rowFor(minted.requestId)).targetId as string;
+    const ownRevoke = await call('DELETE', `/api/me/keys/${mintedId}`, undefined, tokens.body.access_token);
+    expect(ownRevoke.status).toBe(200);
+    await expectRow(ownRevoke, {
+      ...person,
+      action: 'key.revoke',
+      targetType: 'virtual_key',
+      targetId: mintedId,
+      after: expect.objectContaining({ reason: 'self_service' }),
+    });
     const signedOut = await call('POST', '/api/auth/cli/revoke', { token: tokens.body.refresh_token });
     expect(signedOut.status).toBe(200);
     await expectRow(signedOut, {
       ...person,
       action: 'key.revoke',
       targetType: 'cli_grant',
-      after: expect.objectContaining({ reason: 'sign_out', revokedKeys: 2 }),
+      after: expect.objectContaining({ reason: 'sign_out', revokedKeys: 1 }),
     });
 
     // The person moves team, then is off-boarded.

@@ -15,6 +15,7 @@ import { grantScopeView } from '../admin/grant-scope.js';
 import { roundUsd } from '../admin/money.js';
 import { adminError, notFound } from '../admin/replies.js';
 import { idParams, listOf, usageQuery, usageResponseSchema } from '../admin/schemas.js';
+import { type AuditTrail, personActor } from '../audit/trail.js';
 import { type SelfStatusOptions, selfStatus } from '../cli-auth/status.js';
 import { findPersonalProject, revokeGrant } from '../personal-access.js';
 import type { WebSessions } from '../sso/web-sessions.js';
@@ -27,6 +28,8 @@ export interface SelfServiceOptions {
   status: Omit<SelfStatusOptions, 'authenticator' | 'now'>;
   /** A revoked key must be refused by every gateway at once. */
   onKeysChange(): void;
+  /** A person revoking their own key or device is recorded here. */
+  audit: AuditTrail;
   now(): Date;
 }
 
@@ -222,6 +225,14 @@ export async function selfServiceRoutes(parent: FastifyInstance, options: SelfSe
       if (!mine) return reply.code(404).send(notFound('key'));
       const revoked = await revokeVirtualKey(db, user.organizationId, mine.id, options.now());
       options.onKeysChange();
+      await options.audit.record({
+        organizationId: user.organizationId,
+        actor: personActor(user),
+        action: 'key.revoke',
+        target: { type: 'virtual_key', id: mine.id },
+        after: { reason: 'self_service', ...myKeyView(revoked ?? mine) },
+        request,
+      });
       return myKeyView(revoked ?? mine);
     },
   );
@@ -258,8 +269,16 @@ export async function selfServiceRoutes(parent: FastifyInstance, options: SelfSe
         (grant) => grant.id === request.params.id,
       );
       if (!mine) return reply.code(404).send(notFound('device'));
-      await revokeGrant(db, mine.id, options.now());
+      const revokedKeys = await revokeGrant(db, mine.id, options.now());
       options.onKeysChange();
+      await options.audit.record({
+        organizationId: user.organizationId,
+        actor: personActor(user),
+        action: 'key.revoke',
+        target: { type: 'cli_grant', id: mine.id },
+        after: { reason: 'self_service', userId: user.id, deviceName: mine.deviceName, revokedKeys },
+        request,
+      });
       return reply.code(204).send(null);
     },
   );
