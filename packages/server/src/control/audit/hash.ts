@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
+import type { AuditEventRow } from '../../store/audit.js';
 
 /**
  * The audit chain's hash recipe, the one place the server writes it down. The CLI's
@@ -16,24 +17,8 @@ import canonicalize from 'canonicalize';
  */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** An audit row's content: everything but its own `prevHash` and `hash`. */
-export interface AuditContent {
-  id: string;
-  organizationId: string;
-  seq: number;
-  occurredAt: string;
-  actorKind: string;
-  actorId: string | null;
-  actorLabel: string | null;
-  action: string;
-  targetType: string | null;
-  targetId: string | null;
-  before: unknown;
-  after: unknown;
-  sourceIp: string | null;
-  userAgent: string | null;
-  requestId: string | null;
-}
+/** An audit row's content: everything but its own `prevHash` and `hash`, its time as ISO 8601. */
+export type AuditContent = Omit<AuditEventRow, 'prevHash' | 'hash' | 'occurredAt'> & { occurredAt: string };
 
 export function auditHash(prevHash: string, content: AuditContent): string {
   // Named field by field: a field added to a row later must be added here on purpose.
