@@ -309,6 +309,26 @@ describe('the audit log', () => {
       actorId: adminToken.body.id,
       actorLabel: 'terraform',
     });
+    // Roles and bindings (added on main) are audited by the same hook, with no code of their own.
+    const role = await change('POST', '/roles', { name: 'audit lead', permissions: ['usage:view'] });
+    await expectRow(role, { action: 'role.create', targetType: 'role', targetId: role.body.id });
+    const binding = await change('POST', '/role-bindings', {
+      role: 'viewer',
+      subject: { kind: 'team', id: team.body.id },
+    });
+    await expectRow(binding, {
+      action: 'role_binding.create',
+      targetType: 'role_binding',
+      targetId: binding.body.id,
+    });
+    const settings = await change('PUT', '/claude-code-settings', {
+      settings: { model: 'claude-sonnet-4-6' },
+    });
+    await expectRow(settings, {
+      action: 'claude_code_settings.update',
+      targetType: 'claude_code_settings',
+      after: expect.objectContaining({ settings: { model: 'claude-sonnet-4-6' } }),
+    });
     const tokenRevoked = await change('DELETE', `/tokens/${adminToken.body.id}`);
     await expectRow(tokenRevoked, { action: 'admin_token.revoke', targetType: 'admin_token' });
 
