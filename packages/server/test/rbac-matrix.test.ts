@@ -119,6 +119,20 @@ interface Case {
 const member = BUILT_IN_ROLE_PERMISSIONS.member;
 const union = (...sets: ReadonlySet<Permission>[]) => new Set(sets.flatMap((set) => [...set]));
 
+/** The team-lead custom role bound to the person over one team or project only (known once made). */
+function leadAt(name: string, scope: () => { kind: 'team' | 'project'; id: string }): Case {
+  return {
+    name,
+    binding: (person) => ({
+      role: fixtures.leadRole,
+      subject: { kind: 'user', id: person.userId },
+      scope: scope(),
+    }),
+    everywhere: member,
+    scoped: { permissions: new Set(LEAD_PERMISSIONS) },
+  };
+}
+
 function cases(): Case[] {
   const builtIn = (['owner', 'admin', 'viewer', 'billing'] as const).map(
     (role): Case => ({
@@ -136,26 +150,8 @@ function cases(): Case[] {
       binding: (person) => ({ role: fixtures.leadRole, subject: { kind: 'user', id: person.userId } }),
       everywhere: union(lead, member),
     },
-    {
-      name: 'custom-team',
-      binding: (person) => ({
-        role: fixtures.leadRole,
-        subject: { kind: 'user', id: person.userId },
-        scope: { kind: 'team', id: fixtures.teamA },
-      }),
-      everywhere: member,
-      scoped: { permissions: lead },
-    },
-    {
-      name: 'custom-project',
-      binding: (person) => ({
-        role: fixtures.leadRole,
-        subject: { kind: 'user', id: person.userId },
-        scope: { kind: 'project', id: fixtures.projectA },
-      }),
-      everywhere: member,
-      scoped: { permissions: lead },
-    },
+    leadAt('custom-team', () => ({ kind: 'team', id: fixtures.teamA })),
+    leadAt('custom-project', () => ({ kind: 'project', id: fixtures.projectA })),
     {
       // Bound to the person's team, not to them: every member of the team holds it.
       name: 'team-viewer',
