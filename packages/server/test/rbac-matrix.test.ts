@@ -372,6 +372,30 @@ describe('grants scoped to a team or a project', () => {
     });
     expect(grab.status).toBe(403);
     expect(grab.body.error.message).toContain('organization:manage');
+    // Nor write it into a custom role they could then hold,
+    const wide = await call(admin, 'POST', '/api/admin/roles', {
+      name: 'almost owner',
+      permissions: ['organization:manage'],
+    });
+    expect(wide.status).toBe(403);
+    const narrow = await call(admin, 'POST', '/api/admin/roles', {
+      name: 'narrow',
+      permissions: ['usage:view'],
+    });
+    expect(narrow.status).toBe(201);
+    const widened = await call(admin, 'PATCH', `/api/admin/roles/${narrow.body.id}`, {
+      permissions: ['usage:view', 'organization:manage'],
+    });
+    expect(widened.status).toBe(403);
+    // nor take a role away that is more than theirs: an admin cannot demote the owner.
+    const ownerBinding = (await bootstrap('GET', '/role-bindings')).body.data.find(
+      (binding: Json) =>
+        binding.role === 'owner' && binding.subject.id === (people.get('owner') as PersonalCaller).userId,
+    );
+    expect((await call(admin, 'DELETE', `/api/admin/role-bindings/${ownerBinding.id}`)).status).toBe(403);
+    expect(
+      (await call((people.get('owner') as PersonalCaller).key, 'GET', '/api/admin/organization')).status,
+    ).toBe(200);
   });
 });
 
