@@ -119,6 +119,20 @@ interface Case {
 const member = BUILT_IN_ROLE_PERMISSIONS.member;
 const union = (...sets: ReadonlySet<Permission>[]) => new Set(sets.flatMap((set) => [...set]));
 
+/** The team-lead custom role bound to the person over one team or project only (known once made). */
+function leadAt(name: string, scope: () => { kind: 'team' | 'project'; id: string }): Case {
+  return {
+    name,
+    binding: (person) => ({
+      role: fixtures.leadRole,
+      subject: { kind: 'user', id: person.userId },
+      scope: scope(),
+    }),
+    everywhere: member,
+    scoped: { permissions: new Set(LEAD_PERMISSIONS) },
+  };
+}
+
 function cases(): Case[] {
   const builtIn = (['owner', 'admin', 'viewer', 'billing'] as const).map(
     (role): Case => ({
@@ -136,26 +150,8 @@ function cases(): Case[] {
       binding: (person) => ({ role: fixtures.leadRole, subject: { kind: 'user', id: person.userId } }),
       everywhere: union(lead, member),
     },
-    {
-      name: 'custom-team',
-      binding: (person) => ({
-        role: fixtures.leadRole,
-        subject: { kind: 'user', id: person.userId },
-        scope: { kind: 'team', id: fixtures.teamA },
-      }),
-      everywhere: member,
-      scoped: { permissions: lead },
-    },
-    {
-      name: 'custom-project',
-      binding: (person) => ({
-        role: fixtures.leadRole,
-        subject: { kind: 'user', id: person.userId },
-        scope: { kind: 'project', id: fixtures.projectA },
-      }),
-      everywhere: member,
-      scoped: { permissions: lead },
-    },
+    leadAt('custom-team', () => ({ kind: 'team', id: fixtures.teamA })),
+    leadAt('custom-project', () => ({ kind: 'project', id: fixtures.projectA })),
     {
       // Bound to the person's team, not to them: every member of the team holds it.
       name: 'team-viewer',
@@ -376,6 +372,30 @@ describe('grants scoped to a team or a project', () => {
     });
     expect(grab.status).toBe(403);
     expect(grab.body.error.message).toContain('organization:manage');
+    // Nor write it into a custom role they could then hold,
+    const wide = await call(admin, 'POST', '/api/admin/roles', {
+      name: 'almost owner',
+      permissions: ['organization:manage'],
+    });
+    expect(wide.status).toBe(403);
+    const narrow = await call(admin, 'POST', '/api/admin/roles', {
+      name: 'narrow',
+      permissions: ['usage:view'],
+    });
+    expect(narrow.status).toBe(201);
+    const widened = await call(admin, 'PATCH', `/api/admin/roles/${narrow.body.id}`, {
+      permissions: ['usage:view', 'organization:manage'],
+    });
+    expect(widened.status).toBe(403);
+    // nor take a role away that is more than theirs: an admin cannot demote the owner.
+    const ownerBinding = (await bootstrap('GET', '/role-bindings')).body.data.find(
+      (binding: Json) =>
+        binding.role === 'owner' && binding.subject.id === (people.get('owner') as PersonalCaller).userId,
+    );
+    expect((await call(admin, 'DELETE', `/api/admin/role-bindings/${ownerBinding.id}`)).status).toBe(403);
+    expect(
+      (await call((people.get('owner') as PersonalCaller).key, 'GET', '/api/admin/organization')).status,
+    ).toBe(200);
   });
 });
 

@@ -104,6 +104,18 @@ export async function listRoleBindings(db: Database, organizationId: string): Pr
     .orderBy(asc(roleBindings.createdAt), asc(roleBindings.id));
 }
 
+export async function getRoleBinding(
+  db: Database,
+  organizationId: string,
+  id: string,
+): Promise<RoleBindingRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(roleBindings)
+    .where(and(eq(roleBindings.organizationId, organizationId), eq(roleBindings.id, id)));
+  return row;
+}
+
 export async function deleteRoleBinding(db: Database, organizationId: string, id: string): Promise<boolean> {
   const deleted = await db
     .delete(roleBindings)

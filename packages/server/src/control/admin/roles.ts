@@ -7,6 +7,7 @@ import {
   deleteCustomRole,
   deleteRoleBinding,
   getCustomRole,
+  getRoleBinding,
   insertCustomRole,
   insertRoleBinding,
   listCustomRoles,
@@ -16,7 +17,7 @@ import {
 } from '../../store/roles.js';
 import { bindingSubjects } from '../../store/schema.js';
 import { getTeam, getUser } from '../../store/users.js';
-import { isBuiltInRole } from '../access.js';
+import { isBuiltInRole, WHOLE_ORGANIZATION } from '../access.js';
 import {
   BUILT_IN_ROLE_PERMISSIONS,
   BUILT_IN_ROLES,
@@ -126,6 +127,8 @@ export function roleRoutes(parent: FastifyInstance, options: { db: Database }): 
       },
     },
     async (request, reply) => {
+      const beyond = beyondCaller(request.admin.access, request.body.permissions, WHOLE_ORGANIZATION);
+      if (beyond.length > 0) return reply.code(403).send(cannotGrant(beyond));
       const created = await nameChecked(
         insertCustomRole(db, request.admin.organizationId, {
           name: request.body.name,
@@ -150,6 +153,9 @@ export function roleRoutes(parent: FastifyInstance, options: { db: Database }): 
       },
     },
     async (request, reply) => {
+      // A role's holders follow its changes: widening it is granting, so the same rule applies.
+      const beyond = beyondCaller(request.admin.access, request.body.permissions ?? [], WHOLE_ORGANIZATION);
+      if (beyond.length > 0) return reply.code(403).send(cannotGrant(beyond));
       const updated = await nameChecked(
         updateCustomRole(db, request.admin.organizationId, request.params.id, request.body),
       );
@@ -170,6 +176,14 @@ export function roleRoutes(parent: FastifyInstance, options: { db: Database }): 
       },
     },
     async (request, reply) => {
+      const role = await getCustomRole(db, request.admin.organizationId, request.params.id);
+      if (!role) return reply.code(404).send(notFound('role'));
+      const beyond = beyondCaller(
+        request.admin.access,
+        role.permissions.filter(isPermission),
+        WHOLE_ORGANIZATION,
+      );
+      if (beyond.length > 0) return reply.code(403).send(cannotGrant(beyond));
       if (!(await deleteCustomRole(db, request.admin.organizationId, request.params.id))) {
         return reply.code(404).send(notFound('role'));
       }
@@ -229,11 +243,7 @@ export function roleRoutes(parent: FastifyInstance, options: { db: Database }): 
           .send(adminError('unknown_scope', `scope: no ${scope?.kind} ${scope?.id} in this organisation.`));
       }
       const beyond = beyondCaller(request.admin.access, [...permissions], place);
-      if (beyond.length > 0) {
-        return reply
-          .code(403)
-          .send(adminError('forbidden', `You cannot grant what you do not hold: ${beyond.join(', ')}.`));
-      }
+      if (beyond.length > 0) return reply.code(403).send(cannotGrant(beyond));
       const row = await insertRoleBinding(db, organizationId, {
         role,
         subjectKind: subject.kind,
@@ -256,13 +266,26 @@ export function roleRoutes(parent: FastifyInstance, options: { db: Database }): 
       },
     },
     async (request, reply) => {
-      if (!(await deleteRoleBinding(db, request.admin.organizationId, request.params.id))) {
+      const organizationId = request.admin.organizationId;
+      const binding = await getRoleBinding(db, organizationId, request.params.id);
+      if (!binding) return reply.code(404).send(notFound('role binding'));
+      // Taking a role away is as much the holder's business as giving it: an admin cannot
+      // demote an owner.
+      const permissions =
+        (await permissionsOfRole(db, organizationId, binding.role)) ?? new Set<Permission>();
+      const place = await placeOfScope(db, organizationId, grantScopeView(binding.scope, binding.scopeId));
+      const beyond = beyondCaller(request.admin.access, [...permissions], place ?? WHOLE_ORGANIZATION);
+      if (beyond.length > 0) return reply.code(403).send(cannotGrant(beyond));
+      if (!(await deleteRoleBinding(db, organizationId, binding.id))) {
         return reply.code(404).send(notFound('role binding'));
       }
       return reply.code(204).send(null);
     },
   );
 }
+
+const cannotGrant = (beyond: readonly string[]) =>
+  adminError('forbidden', `You cannot grant or take away what you do not hold: ${beyond.join(', ')}.`);
 
 async function permissionsOfRole(
   db: Database,
