@@ -694,7 +694,7 @@ describe('the audit log', () => {
         });
         expect(team.status).toBe(201);
         const verified = await cliAt(runtime.url, 'verify');
-        expect(verified.output).toContain('audit chain intact: 1 events, last checkpoint seq 1');
+        expect(verified.output).toContain('audit chain intact: 1 event, last checkpoint seq 1');
 
         const asRuntime = new pg.Client({ connectionString: runtimeUrl.toString() });
         await asRuntime.connect();

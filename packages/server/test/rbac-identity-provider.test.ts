@@ -104,6 +104,17 @@ describe('roles from the OIDC groups claim', () => {
     expect((await again.browser.api('GET', '/api/admin/providers')).status).toBe(403);
     const after = await again.browser.api('GET', '/api/me');
     expect(after.body.permissions).toEqual(['gateway:use']);
+    // The audit log says why: the provider changed Lin's groups at that sign-in.
+    const changes = await server.admin(
+      'GET',
+      `/audit?action=user.idp_groups_change&targetId=${after.body.user.id}`,
+    );
+    expect(
+      changes.data.map((event: { before: unknown; after: unknown }) => [event.before, event.after]),
+    ).toEqual([
+      [{ idpGroups: ['platform-admins'] }, { idpGroups: [] }],
+      [{ idpGroups: [] }, { idpGroups: ['platform-admins'] }],
+    ]);
   });
 });
 
@@ -141,6 +152,16 @@ describe('roles from SCIM groups', () => {
 describe('one browser in several organisations', () => {
   it('acts in each organisation it signed in to, by header or by switching, and in no other', async () => {
     const globex = await server.admin('POST', '/organizations', { name: 'Globex', slug: 'globex' });
+    // Globex's own audit log starts with its creation, by the operator.
+    const globexLog = await fetch(`${server.url}/api/admin/audit`, {
+      headers: { authorization: `Bearer ${globex.ownerToken.token}` },
+    });
+    expect((await globexLog.json()).data).toEqual([
+      expect.objectContaining({
+        action: 'organization.create',
+        actorKind: 'bootstrap',
+      }),
+    ]);
     const asGlobexOwner = async (method: string, path: string, body: unknown) =>
       fetch(`${server.url}/api/admin${path}`, {
         method,

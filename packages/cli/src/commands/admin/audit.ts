@@ -118,7 +118,8 @@ export function registerAudit(admin: Command, context: AdminContext, options: ()
         }
       }
       const last = checkpoints.at(-1);
-      out(`audit chain intact: ${walk.count} events, last checkpoint seq ${last?.seq ?? 'none'}`);
+      const events = walk.count === 1 ? '1 event' : `${walk.count} events`;
+      out(`audit chain intact: ${events}, last checkpoint seq ${last?.seq ?? 'none'}`);
     });
 }
 

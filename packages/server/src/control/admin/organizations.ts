@@ -6,6 +6,7 @@ import type { SecretBox } from '../../security/secret-box.js';
 import { insertAdminToken } from '../../store/admin-tokens.js';
 import type { Database } from '../../store/database.js';
 import { createOrganization } from '../../store/organizations.js';
+import { type AuditTrail, adminAuditActor } from '../audit/trail.js';
 import { BUILT_IN_ROLE_PERMISSIONS } from '../permissions.js';
 import { adminError, errorResponses, security } from './replies.js';
 
@@ -47,7 +48,7 @@ const createdOrganizationSchema = z
  */
 export function organizationCreationRoutes(
   parent: FastifyInstance,
-  options: { db: Database; box: SecretBox; now(): Date },
+  options: { db: Database; box: SecretBox; audit: AuditTrail; now(): Date },
 ): void {
   const app = parent.withTypeProvider<ZodTypeProvider>();
   app.post(
@@ -81,6 +82,17 @@ export function organizationCreationRoutes(
         tokenHash: options.box.hashToken(token),
         tokenHint: adminTokenHint(token),
         expiresAt,
+      });
+      // The operator's own organisation records the request (the admin hook); the new one's chain
+      // starts with its creation, so its own log says who made it and who was handed the keys.
+      await options.audit.record({
+        organizationId: organization.id,
+        actor: adminAuditActor(request.admin.actor),
+        action: 'organization.create',
+        target: { type: 'organization', id: organization.id },
+        before: null,
+        after: { name: organization.name, slug: organization.slug, ownerTokenId: row.id },
+        request,
       });
       return reply.code(201).send({
         id: organization.id,

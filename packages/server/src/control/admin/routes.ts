@@ -80,6 +80,6 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
   scimTokenRoutes(app, { db, box, now });
   adminTokenRoutes(app, { db, box, now });
   roleRoutes(app, { db });
-  organizationCreationRoutes(app, { db, box, now });
+  organizationCreationRoutes(app, { db, box, now, audit: options.audit.trail });
   auditRoutes(app, { db, ...options.audit });
 }

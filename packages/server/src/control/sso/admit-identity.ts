@@ -56,7 +56,7 @@ export async function admitIdentity(
   db: Database,
   organization: Organization,
   identity: VerifiedIdentity,
-): Promise<UserRow> {
+): Promise<{ user: UserRow; groupsBefore: readonly string[] }> {
   const externalSubject = `${identity.protocol}:${identity.subject}`;
   const email = identity.email?.trim().toLowerCase();
   let [user] = await db
@@ -97,6 +97,7 @@ export async function admitIdentity(
   if (!user) throw new Error('user row missing after sign-in');
   if (user.disabledAt) throw new SignInRefused('user_disabled');
   // Role bindings to IdP groups follow what the provider says now: a group left loses its role.
+  const groupsBefore = user.idpGroups;
   if (identity.groups !== undefined) {
     [user] = await db
       .update(users)
@@ -106,5 +107,5 @@ export async function admitIdentity(
     if (!user) throw new Error('user row missing after sign-in');
   }
   await ensurePersonalProject(db, user);
-  return user;
+  return { user, groupsBefore };
 }

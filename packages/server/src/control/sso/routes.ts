@@ -255,7 +255,7 @@ export async function ssoRoutes(app: FastifyInstance, options: SsoRouteOptions):
     returnTo: string,
   ) {
     try {
-      const user = await admitIdentity(db, organization, identity);
+      const { user, groupsBefore } = await admitIdentity(db, organization, identity);
       await sessions.start(reply, user, request);
       await options.audit.record({
         organizationId: organization.id,
@@ -266,6 +266,18 @@ export async function ssoRoutes(app: FastifyInstance, options: SsoRouteOptions):
         after: { email: user.email, protocol: identity.protocol },
         request,
       });
+      // Groups decide roles (bindings to IdP groups): a change the provider made is recorded.
+      if (JSON.stringify(groupsBefore) !== JSON.stringify(user.idpGroups)) {
+        await options.audit.record({
+          organizationId: organization.id,
+          actor: { kind: 'system', id: null, label: `identity provider (${identity.protocol})` },
+          action: 'user.idp_groups_change',
+          target: { type: 'user', id: user.id },
+          before: { idpGroups: groupsBefore },
+          after: { idpGroups: user.idpGroups },
+          request,
+        });
+      }
       return reply.redirect(returnTo, 303);
     } catch (error) {
       if (error instanceof SignInRefused) {
