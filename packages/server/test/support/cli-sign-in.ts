@@ -26,7 +26,7 @@ export async function signedInBrowser(server: TestGatehouse, email: string): Pro
   const { db } = server.gatehouse.storage;
   const organization = await getOrganization(db, 'org_default');
   if (!organization) throw new Error('no default organisation');
-  const user = await admitIdentity(db, organization, {
+  const { user } = await admitIdentity(db, organization, {
     protocol: 'oidc',
     subject: `sub-${email}`,
     email,
