@@ -1,0 +1,107 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pollToken, startDeviceAuthorization } from '../../server/test/support/cli-sign-in.js';
+import { type QuickStartGateway, startQuickStartGateway } from '../../server/test/support/harness.js';
+import { checkPage, launchBrowser, openTab, signIn, type TestTab } from './support/browser.js';
+
+/**
+ * An engineer's web app: signed out, the sign-in page; signed in through SSO (the development
+ * identity provider), their own page with the CLI device they signed in, its spend, and
+ * revoking it. A member sees no admin page and the admin API refuses them.
+ */
+describe('sign-in and my access', () => {
+  let gateway: QuickStartGateway;
+  let browser: Browser;
+  const tabs: TestTab[] = [];
+
+  beforeAll(async () => {
+    [gateway, browser] = await Promise.all([
+      startQuickStartGateway(
+        { GATEHOUSE_DEV_SSO: 'eng@example.com,member@example.com' },
+        { addressable: true },
+      ),
+      launchBrowser(),
+    ]);
+  }, 30_000);
+  afterAll(async () => {
+    for (const tab of tabs) expect(tab.problems).toEqual([]);
+    await browser?.close();
+    await gateway?.close();
+  });
+
+  it('signs an engineer in, back to the page they asked for, and shows their device, spend and keys; they revoke the device', async () => {
+    const tab = await openTab(browser);
+    tabs.push(tab);
+    const { page } = tab;
+    const { url } = gateway.server;
+
+    await page.goto(`${url}/me`);
+    await page.getByRole('link', { name: 'Sign in with SSO' }).waitFor();
+    await checkPage(page, 'sign-in');
+    await signIn(tab, url, 'eng@example.com', '/me');
+    expect(new URL(page.url()).pathname).toBe('/me');
+    await expect
+      .poll(() => page.getByRole('region', { name: 'My devices' }).textContent())
+      .toContain('No devices signed in');
+
+    // The CLI's device sign-in, approved in this browser, which is signed in already.
+    const device = await startDeviceAuthorization(gateway.server, 'eng-laptop');
+    await page.goto(device.verification_uri_complete);
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await page.getByText('Device approved').waitFor();
+    const token = await pollToken(gateway.server, device.device_code);
+    expect(token.status).toBe(200);
+    const call = await fetch(`${url}/api/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token.body.access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(call.status).toBe(200);
+    await gateway.server.flushUsage();
+
+    // `/` opens the engineer's landing page, now that they have a device: /me.
+    await page.goto(`${url}/`);
+    await page.waitForURL(`${url}/me`);
+    const devices = page.getByRole('region', { name: 'My devices' });
+    await expect.poll(() => devices.textContent()).toContain('eng-laptop');
+    await expect
+      .poll(() => page.getByRole('region', { name: 'My spend this month, by model' }).textContent())
+      .toContain('gpt-4o-mini');
+    await expect
+      .poll(() => page.getByRole('region', { name: 'My personal keys' }).textContent())
+      .toContain('active');
+    await expect
+      .poll(() => page.getByRole('region', { name: 'Use your tools through Gatehouse' }).textContent())
+      .toContain(`gatehouse login --server ${url}`);
+    await checkPage(page, 'me');
+
+    await devices.getByRole('button', { name: 'Sign out eng-laptop' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Sign this device out?' });
+    await dialog.getByRole('button', { name: 'Sign out device' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await expect.poll(() => devices.textContent()).toContain('revoked');
+    const refused = await fetch(`${url}/api/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token.body.access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(refused.status).toBe(401);
+  }, 60_000);
+
+  it('shows a member no admin page, and the admin API answers them 403', async () => {
+    const tab = await openTab(browser, 'dark');
+    tabs.push(tab);
+    const { page } = tab;
+    await signIn(tab, gateway.server.url, 'member@example.com');
+    // No device, no key, no role: the usage page is their home.
+    await page.waitForURL(`${gateway.server.url}/usage`);
+    const navigation = page.getByRole('navigation');
+    const links = await navigation.getByRole('link').allTextContents();
+    expect(links).toEqual(['My access', 'Usage']);
+    await checkPage(page, 'usage-member');
+    const status = await page.evaluate(async () => (await fetch('/api/admin/providers')).status);
+    expect(status).toBe(403);
+    await page.goto(`${gateway.server.url}/providers`);
+    await page.getByText('Your role does not include this page').waitFor();
+  }, 40_000);
+});
