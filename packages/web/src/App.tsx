@@ -12,7 +12,9 @@ const GovernancePage = lazy(() =>
   import('./pages/governance').then((module) => ({ default: module.GovernancePage })),
 );
 const UsagePage = lazy(() => import('./pages/usage').then((module) => ({ default: module.UsagePage })));
-const AdminPages = lazy(() => import('./pages/admin').then((module) => ({ default: module.AdminPage })));
+const AdminPages = lazy(() =>
+  import('./pages/admin/index').then((module) => ({ default: module.AdminPage })),
+);
 
 export function App() {
   return (

@@ -197,3 +197,63 @@ export interface VirtualKey {
   expiresAt: string | null;
   revokedAt: string | null;
 }
+
+export interface User {
+  id: string;
+  email: string;
+  name: string | null;
+  teamId: string | null;
+  disabledAt: string | null;
+  createdAt: string;
+}
+
+export interface Team {
+  id: string;
+  name: string;
+  externalId: string | null;
+  createdAt: string;
+}
+
+export interface SsoSettings {
+  oidc: { issuer: string; clientId: string; hasClientSecret: boolean } | null;
+  saml: { entryPoint: string; idpEntityId: string; certificates: number } | null;
+}
+
+export interface ScimToken {
+  id: string;
+  name: string;
+  revokedAt?: string | null;
+}
+
+export interface Role {
+  id: string;
+  name: string;
+  description: string | null;
+  builtIn: boolean;
+  permissions: string[];
+}
+
+export interface GrantScope {
+  kind: string;
+  id?: string;
+}
+
+export interface RoleBinding {
+  id: string;
+  role: string;
+  subject: { kind: 'user' | 'team' | 'idpGroup'; id: string };
+  scope: GrantScope;
+  createdAt: string;
+}
+
+export interface AdminToken {
+  id: string;
+  name: string;
+  permissions: string[];
+  scope: GrantScope;
+  tokenHint: string;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}

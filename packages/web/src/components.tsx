@@ -95,7 +95,7 @@ export function DataTable({
 }) {
   return (
     // Scrolls sideways on a phone; focusable, so the keyboard can scroll it too.
-    <Table.ScrollContainer minWidth={minWidth} type="native" tabIndex={0} aria-label={caption} role="region">
+    <Table.ScrollContainer minWidth={minWidth} type="native" tabIndex={0}>
       <Table
         striped
         highlightOnHover

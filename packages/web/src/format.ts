@@ -9,7 +9,19 @@ const usdFormat = new Intl.NumberFormat('en-US', {
 const countFormat = new Intl.NumberFormat('en-US');
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
-export const usd = (value: number): string => usdFormat.format(value);
+const smallUsdFormat = new Intl.NumberFormat('en-US', {
+  style: 'currency',
+  currency: 'USD',
+  maximumSignificantDigits: 2,
+});
+
+/** Dollars; a fraction of a cent keeps two significant digits, so one call's cost is not $0.00. */
+export const usd = (value: number): string =>
+  value !== 0 && Math.abs(value) < 0.01 ? smallUsdFormat.format(value) : usdFormat.format(value);
+
+/** "1 request", "2 requests". */
+export const plural = (value: number, noun: string): string =>
+  `${countFormat.format(value)} ${noun}${value === 1 ? '' : 's'}`;
 export const count = (value: number): string => countFormat.format(value);
 export const dateTime = (iso: string | null): string => (iso ? dateTimeFormat.format(new Date(iso)) : '—');
 

@@ -42,7 +42,7 @@ export interface TestTab {
 }
 
 export async function openTab(browser: Browser, colorScheme: 'light' | 'dark' = 'light'): Promise<TestTab> {
-  const context = await browser.newContext({ viewport: DESKTOP, colorScheme });
+  const context = await browser.newContext({ viewport: DESKTOP, colorScheme, reducedMotion: 'reduce' });
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   const problems: string[] = [];
@@ -81,6 +81,10 @@ export async function checkPage(page: Page, name: string): Promise<void> {
     await page.waitForFunction(() => !document.querySelector('[role="status"][aria-live]'), undefined, {
       timeout: 10_000,
     });
+    // Contrast is judged on the settled page, not halfway through a dialog's fade.
+    await page.waitForFunction(() =>
+      document.getAnimations().every((animation) => animation.playState !== 'running'),
+    );
     const results = await new AxeBuilder({ page }).analyze();
     const serious = results.violations
       .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
