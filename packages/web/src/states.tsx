@@ -21,7 +21,7 @@ export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () =>
   const title =
     error instanceof ApiError && error.status === 403 ? 'Not allowed' : 'This could not be loaded';
   return (
-    <Alert color="red.9" title={title} role="alert">
+    <Alert color="red.9" variant="filled" title={title} role="alert">
       <Stack gap="xs" align="flex-start">
         <Text size="sm">{message}</Text>
         {onRetry && (

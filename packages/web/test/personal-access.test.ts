@@ -17,7 +17,7 @@ describe('sign-in and my access', () => {
   beforeAll(async () => {
     [gateway, browser] = await Promise.all([
       startQuickStartGateway(
-        { GATEHOUSE_DEV_SSO: 'eng@example.com,member@example.com' },
+        { GATEHOUSE_DEV_SSO: 'eng@example.com,member@example.com,billing@example.com' },
         { addressable: true },
       ),
       launchBrowser(),
@@ -58,6 +58,16 @@ describe('sign-in and my access', () => {
     });
     expect(call.status).toBe(200);
     await gateway.server.flushUsage();
+    // A block budget on the engineer smaller than what that call cost: it is exhausted now.
+    const { data: engineers } = await gateway.server.admin('GET', '/users?email=eng%40example.com');
+    await gateway.server.admin('POST', '/budgets', {
+      name: 'eng tiny',
+      scope: 'user',
+      scopeId: engineers[0].id,
+      limitUsd: 0.000001,
+      window: 'month',
+      action: 'block',
+    });
 
     // `/` opens the engineer's landing page, now that they have a device: /me.
     await page.goto(`${url}/`);
@@ -73,6 +83,7 @@ describe('sign-in and my access', () => {
     await expect
       .poll(() => page.getByRole('region', { name: 'Use your tools through Gatehouse' }).textContent())
       .toContain(`gatehouse login --server ${url}`);
+    await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('eng tiny');
     await checkPage(page, 'me');
 
     await devices.getByRole('button', { name: 'Sign out eng-laptop' }).click();
@@ -103,5 +114,28 @@ describe('sign-in and my access', () => {
     expect(status).toBe(403);
     await page.goto(`${gateway.server.url}/providers`);
     await page.getByText('Your role does not include this page').waitFor();
+  }, 40_000);
+
+  it('opens spend for a billing person, without providers or setup', async () => {
+    const tab = await openTab(browser);
+    tabs.push(tab);
+    const { page } = tab;
+    await signIn(tab, gateway.server.url, 'billing@example.com');
+    const { data: people } = await gateway.server.admin('GET', '/users?email=billing%40example.com');
+    await gateway.server.admin('POST', '/role-bindings', {
+      role: 'billing',
+      subject: { kind: 'user', id: people[0].id },
+    });
+    await page.goto(`${gateway.server.url}/`);
+    await page.waitForURL(`${gateway.server.url}/spend`);
+    await page.getByRole('region', { name: 'Top spenders this month' }).waitFor();
+    expect(await page.getByRole('region', { name: 'Setup checklist' }).count()).toBe(0);
+    expect(await page.getByRole('navigation').getByRole('link').allTextContents()).toEqual([
+      'My access',
+      'Spend',
+      'Usage',
+      'Budgets',
+    ]);
+    await checkPage(page, 'spend');
   }, 40_000);
 });

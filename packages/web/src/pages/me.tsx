@@ -18,7 +18,7 @@ export function MePage() {
     <Stack>
       <PageTitle description={`Signed in as ${me.user.email}.`}>My access</PageTitle>
       {exhausted.map((budget) => (
-        <Alert key={budget.id} color={DANGER} title="Budget exhausted" role="alert">
+        <Alert key={budget.id} color={DANGER} variant="filled" title="Budget exhausted" role="alert">
           {budget.name ?? `The ${budget.scope} budget`} ({usd(budget.limitUsd)} per {budget.window}) is spent:
           the gateway refuses calls it covers{budget.resetsAt ? ` until ${dateTime(budget.resetsAt)}` : ''}.
         </Alert>
