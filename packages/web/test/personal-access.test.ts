@@ -97,6 +97,16 @@ describe('sign-in and my access', () => {
       body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
     });
     expect(refused.status).toBe(401);
+
+    // A rough time to interactive of the home page on loopback (with the device gone, the
+    // engineer's home is usage): navigation start to the page's heading visible and every
+    // loading state gone, with a warm browser cache.
+    await page.goto(`${url}/`);
+    await page.getByRole('heading', { level: 1 }).waitFor();
+    await page.waitForFunction(() => !document.querySelector('[role="status"][aria-live]'));
+    const interactiveMs = await page.evaluate(() => performance.now());
+    console.log(`home page interactive after ${Math.round(interactiveMs)} ms`);
+    expect(interactiveMs).toBeLessThan(5_000);
   }, 60_000);
 
   it('shows a member no admin page, and the admin API answers them 403', async () => {
