@@ -113,7 +113,15 @@ describe('sign-in and my access', () => {
     const tab = await openTab(browser, 'dark');
     tabs.push(tab);
     const { page } = tab;
-    await signIn(tab, gateway.server.url, 'member@example.com');
+    // Signed in by keyboard alone: Tab to the sign-in button, Enter, then the picker's button.
+    await page.goto(`${gateway.server.url}/`);
+    await page.getByRole('link', { name: 'Sign in with SSO' }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Sign in with SSO');
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'member@example.com' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('signed-in-as').textContent()).toBe('member@example.com');
     // No device, no key, no role: the usage page is their home.
     await page.waitForURL(`${gateway.server.url}/usage`);
     const navigation = page.getByRole('navigation');
@@ -124,6 +132,10 @@ describe('sign-in and my access', () => {
     expect(status).toBe(403);
     await page.goto(`${gateway.server.url}/providers`);
     await page.getByText('Your role does not include this page').waitFor();
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('link', { name: 'Sign in with SSO' }).waitFor();
+    expect(await page.evaluate(async () => (await fetch('/api/me')).status)).toBe(401);
   }, 40_000);
 
   it('opens spend for a billing person, without providers or setup', async () => {
