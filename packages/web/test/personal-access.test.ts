@@ -160,4 +160,35 @@ describe('sign-in and my access', () => {
     ]);
     await checkPage(page, 'spend');
   }, 40_000);
+
+  it('switches a person signed in to two organisations between them', async () => {
+    const { server } = gateway;
+    const globex = await server.admin('POST', '/organizations', { name: 'Globex', slug: 'globex' });
+    const home = await server.admin('GET', '/organization');
+    // Globex signs its people in through the same development identity provider.
+    const connected = await fetch(`${server.url}/api/admin/sso/oidc`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${globex.ownerToken.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ issuer: `${server.url}/api/dev-idp`, clientId: 'gatehouse-dev-sso' }),
+    });
+    expect(connected.status).toBe(200);
+
+    const tab = await openTab(browser);
+    tabs.push(tab);
+    const { page } = tab;
+    await signIn(tab, server.url, 'member@example.com', '/me');
+    await page.goto(`${server.url}/api/auth/sso/login?organization=globex&return_to=%2Fme`);
+    await page.getByRole('button', { name: 'member@example.com' }).click();
+    await page.waitForURL(`${server.url}/me`);
+    const switcher = page.getByRole('textbox', { name: 'Organisation' });
+    await expect.poll(() => switcher.inputValue()).toBe('Globex');
+    const current = () => page.evaluate(async () => (await (await fetch('/api/me')).json()).organization.id);
+    expect(await current()).toBe(globex.id);
+
+    await switcher.click();
+    await page.getByRole('option', { name: home.name }).click();
+    await expect.poll(() => switcher.inputValue()).toBe(home.name);
+    expect(await current()).toBe(home.id);
+    await checkPage(page, 'me-two-organisations');
+  }, 40_000);
 });
