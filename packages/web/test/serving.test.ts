@@ -47,6 +47,11 @@ describe('the web app as the server serves it', () => {
     expect(asset.headers.get('content-type')).toMatch(/javascript/);
     expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     expect((await get('/assets/missing-0000.js', '*/*')).status).toBe(404);
+    const brotli = await fetch(`${server.url}${script}`, { headers: { 'accept-encoding': 'br, gzip' } });
+    expect(brotli.headers.get('content-encoding')).toBe('br');
+    expect(brotli.headers.get('vary')).toMatch(/accept-encoding/i);
+    expect(brotli.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect((await brotli.text()).length).toBe((await asset.text()).length);
   });
 
   it('keeps JSON 404s for API paths, even when the caller accepts HTML, and for non-browser callers', async () => {

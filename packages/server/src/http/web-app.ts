@@ -8,7 +8,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 
 /**
  * The web app (`packages/web`, built by Vite into static files) served at `/`: its hashed assets
- * under `/assets/` (cached for a year: a new build has new names), and `index.html`, never
+ * under `/assets/` (cached for a year: a new build has new names; brotli or gzip as the client
+ * accepts, compressed at build time), and `index.html`, never
  * cached, for every browser navigation no route answers, so the app's own routes (`/me`,
  * `/governance`…) load it. API callers keep their JSON 404s: only a GET that accepts text/html
  * and is not under an API prefix gets the page.
@@ -73,6 +74,8 @@ export async function registerWebApp(app: FastifyInstance, root: string): Promis
     prefix: '/assets/',
     index: false,
     wildcard: true,
+    // The build writes .br and .gz beside each asset; a client that accepts one gets it.
+    preCompressed: true,
     decorateReply: false,
     schemaHide: true,
     cacheControl: true,
@@ -80,6 +83,8 @@ export async function registerWebApp(app: FastifyInstance, root: string): Promis
     maxAge: 365 * 24 * 3600 * 1000,
     setHeaders(response) {
       for (const [name, value] of Object.entries(commonHeaders)) response.setHeader(name, value);
+      // Caches must keep the brotli, gzip and plain answers apart.
+      response.setHeader('vary', 'accept-encoding');
     },
   });
   return {
