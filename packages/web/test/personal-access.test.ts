@@ -200,4 +200,37 @@ describe('sign-in and my access', () => {
     expect(await current()).toBe(home.id);
     await checkPage(page, 'me-two-organisations');
   }, 40_000);
+
+  it('shows a loading state while a list is on its way and an error state with a retry when it fails', async () => {
+    const tab = await openTab(browser);
+    tabs.push(tab);
+    const { page } = tab;
+    await signIn(tab, gateway.server.url, 'member@example.com', '/me');
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let failing = true;
+    await page.route('**/api/me/devices', async (route) => {
+      await held;
+      if (!failing) return route.continue();
+      return route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({
+          error: { code: 'storage_unavailable', message: 'Storage is not answering.' },
+        }),
+      });
+    });
+    await page.goto(`${gateway.server.url}/me`);
+    const devices = page.getByRole('region', { name: 'My devices' });
+    await devices.getByRole('status').getByText('Loading your devices…').waitFor();
+    release();
+    // TanStack Query retries a 5xx twice before showing the failure.
+    await devices.getByRole('alert').getByText('Storage is not answering.').waitFor({ timeout: 15_000 });
+    await checkPage(page, 'me-error');
+    failing = false;
+    await devices.getByRole('button', { name: 'Try again' }).click();
+    await devices.getByText('No devices signed in').waitFor();
+  }, 40_000);
 });
