@@ -214,7 +214,7 @@ function MyKeys() {
                 key.name,
                 <code key="hint">{key.hint}</code>,
                 dateTime(key.createdAt),
-                dateTime(key.expiresAt),
+                key.expiresAt ? dateTime(key.expiresAt) : 'never',
                 <StatusBadge key="status" revokedAt={key.revokedAt} expiresAt={key.expiresAt} />,
               ])}
             />

@@ -55,7 +55,7 @@ export function KeysPage() {
                   key.kind,
                   projectName(key.projectId),
                   <code key="hint">{key.hint}</code>,
-                  dateTime(key.expiresAt),
+                  key.expiresAt ? dateTime(key.expiresAt) : 'never',
                   <StatusBadge key="status" revokedAt={key.revokedAt} expiresAt={key.expiresAt} />,
                   ...(manage
                     ? [

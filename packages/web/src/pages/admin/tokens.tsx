@@ -50,7 +50,7 @@ export function TokensPage() {
                   <code key="hint">{token.tokenHint}</code>,
                   `${token.permissions.length} permissions`,
                   dateTime(token.lastUsedAt),
-                  dateTime(token.expiresAt),
+                  token.expiresAt ? dateTime(token.expiresAt) : 'never',
                   <StatusBadge key="status" revokedAt={token.revokedAt} expiresAt={token.expiresAt} />,
                   token.revokedAt ? null : (
                     <DeleteButton
