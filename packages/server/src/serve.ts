@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { ConfigError, loadConfig } from './config.js';
 import { devIdpWarning } from './control/sso/dev-idp.js';
+import { findWebRoot } from './http/web-app.js';
 import { assemble } from './wiring.js';
 
 /**
@@ -54,6 +55,7 @@ export async function serve(environment: NodeJS.ProcessEnv = process.env): Promi
     storage: gatehouse.storage.description,
     secretKey: gatehouse.masterKeyOrigin,
     adminApiOn: config.adminToken !== undefined,
+    webAppOn: findWebRoot() !== undefined,
   });
   process.stdout.write(`${banner.join('\n')}\n`);
   if (config.devSso) process.stderr.write(`gatehouse: ${devIdpWarning(config.devSso.emails)}\n`);
@@ -106,6 +108,8 @@ interface BannerFacts {
   storage: string;
   secretKey: string;
   adminApiOn: boolean;
+  /** Whether the web app was built (packages/web/dist) and is served at `/`. */
+  webAppOn: boolean;
 }
 
 /** What `gatehouse serve` prints once it listens: every endpoint family and the next step. */
@@ -113,6 +117,9 @@ export function startBanner(facts: BannerFacts): string[] {
   const { origin } = facts;
   return [
     `Gatehouse is listening on ${facts.address}`,
+    facts.webAppOn
+      ? `  web app:      ${origin}/`
+      : '  web app:      not built (npm run build builds packages/web)',
     `  storage:      ${facts.storage}`,
     `  secret key:   ${facts.secretKey}`,
     `  OpenAI:       ${origin}/api/v1  (chat/completions, responses, embeddings, models)`,

@@ -24,6 +24,7 @@ import { UpstreamClient } from './gateway/dispatch/upstream.js';
 import type { AdmissionStages } from './gateway/pipeline.js';
 import { createMemoryHotState, createRedisHotState } from './hot-state/index.js';
 import { buildApp } from './http/app.js';
+import { findWebRoot } from './http/web-app.js';
 import { IdentityTokens } from './security/identity-tokens.js';
 import { resolveMasterKey } from './security/master-key.js';
 import { OutboundNetworks } from './security/outbound-networks.js';
@@ -241,6 +242,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
 
   app = await buildApp({
     config,
+    webRoot: findWebRoot(),
     sso: {
       db: storage.db,
       box,

@@ -64,5 +64,8 @@ export const pageHeaders = {
   'x-frame-options': 'DENY',
   'content-security-policy':
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-  'referrer-policy': 'no-referrer',
+  // Not no-referrer: under it browsers send `Origin: null` on the pages' own form posts, which
+  // the CSRF check (a foreign Origin is refused) must then refuse. same-origin still sends
+  // nothing (no user code in a URL) to any other site.
+  'referrer-policy': 'same-origin',
 } as const;

@@ -22,6 +22,7 @@ import { type ScimRouteOptions, scimRoutes } from '../control/scim/routes.js';
 import { type SsoRouteOptions, ssoRoutes } from '../control/sso/routes.js';
 import { type GatewayRouteOptions, gatewayRoutes } from '../gateway/index.js';
 import { codeForStatus, errorShapeOf, pathOfRawRequest, renderEdgeError } from './edge-errors.js';
+import { isAppNavigation, registerWebApp, type WebApp } from './web-app.js';
 
 export interface AppParts {
   config: Pick<
@@ -44,6 +45,8 @@ export interface AppParts {
   jwks(): unknown;
   /** Answers /readyz: true once storage answers. */
   isReady(): Promise<boolean>;
+  /** The built web app (`packages/web/dist`), served at `/`; undefined: no UI. */
+  webRoot?: string;
   logger?: boolean;
 }
 
@@ -130,7 +133,10 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     }
     const path = pathOf(request.url);
     // An unknown path whose body could not even be parsed is still, first of all, unknown.
-    if (request.is404) return answerUnknownRoute(reply, request.method, path, request.headers, request.id);
+    if (request.is404) {
+      if (webApp && isAppNavigation(request.method, path, request.headers)) return webApp.sendPage(reply);
+      return answerUnknownRoute(reply, request.method, path, request.headers, request.id);
+    }
     const message = status >= 500 ? `Internal error (request ${request.id}).` : (error as Error).message;
     const answer = renderEdgeError(
       errorShapeOf(path, request.headers),
@@ -140,9 +146,14 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     );
     return reply.code(Math.min(status, 500)).send(answer.body);
   });
-  app.setNotFoundHandler((request, reply) =>
-    answerUnknownRoute(reply, request.method, pathOf(request.url), request.headers, request.id),
-  );
+  // The web app's own routes are its page, loaded by any browser navigation no route answers.
+  let webApp: WebApp | undefined;
+  app.setNotFoundHandler((request, reply) => {
+    const path = pathOf(request.url);
+    if (webApp && isAppNavigation(request.method, path, request.headers)) return webApp.sendPage(reply);
+    return answerUnknownRoute(reply, request.method, path, request.headers, request.id);
+  });
+  if (parts.webRoot) webApp = await registerWebApp(app, parts.webRoot);
 
   await app.register(fastifySwagger, {
     openapi: {

@@ -40,6 +40,7 @@ declare module 'fastify' {
 }
 
 const timestamp = z.string().describe('ISO 8601 timestamp');
+const LANDINGS = ['governance', 'spend', 'me', 'usage'] as const;
 
 const meSchema = z
   .object({
@@ -62,8 +63,33 @@ const meSchema = z
         }),
       )
       .describe('Every grant, with where it applies'),
+    landing: z
+      .enum(LANDINGS)
+      .describe(
+        'The home page the web app opens for this person: governance (governance:view or providers:manage), spend (budgets:manage and usage:view without providers:view), me (a live CLI device or personal key), else usage',
+      ),
   })
   .meta({ id: 'Me' });
+
+/**
+ * Which page the web app opens first, by what the person does: who governs sees the
+ * organisation, who pays sees spend, who codes sees their own keys and devices. The browser may
+ * override it (a preference kept there); this is the default.
+ */
+export function landingFor(
+  permissions: ReadonlySet<string>,
+  hasPersonalAccess: boolean,
+): (typeof LANDINGS)[number] {
+  if (permissions.has('governance:view') || permissions.has('providers:manage')) return 'governance';
+  if (
+    permissions.has('budgets:manage') &&
+    permissions.has('usage:view') &&
+    !permissions.has('providers:view')
+  ) {
+    return 'spend';
+  }
+  return hasPersonalAccess ? 'me' : 'usage';
+}
 
 const myKeySchema = z
   .object({
@@ -152,6 +178,15 @@ export async function selfServiceRoutes(parent: FastifyInstance, options: SelfSe
                 current: true,
               },
             ];
+      const now = options.now();
+      const [keys, devices] = await Promise.all([
+        keysOfUser(db, user.organizationId, user.id),
+        grantsOfUser(db, user.organizationId, user.id),
+      ]);
+      const live = (row: { revokedAt: Date | null; expiresAt?: Date | null }) =>
+        row.revokedAt === null && (row.expiresAt == null || row.expiresAt > now);
+      const hasPersonalAccess =
+        devices.some(live) || keys.some((key) => key.kind === 'personal' && live(key));
       return {
         user: { id: user.id, email: user.email, name: user.name, teamId: user.teamId },
         organization: { id: user.organizationId },
@@ -161,6 +196,7 @@ export async function selfServiceRoutes(parent: FastifyInstance, options: SelfSe
           permissions: [...grant.permissions],
           scope: grantScopeView(grant.scope, grant.scopeId),
         })),
+        landing: landingFor(principal.permissions, hasPersonalAccess),
       };
     },
   );

@@ -1,0 +1,259 @@
+/**
+ * The one way the app talks to the server: same-origin JSON, the SSO session cookie, and the
+ * session's CSRF token on every state-changing call. Errors carry the API's own code and message.
+ */
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+let csrfToken: string | undefined;
+
+/** Set once the session is read; sent as `x-csrf-token` on every call that changes something. */
+export function setCsrfToken(token: string | undefined): void {
+  csrfToken = token;
+}
+
+export interface CallOptions {
+  method?: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  body?: unknown;
+  signal?: AbortSignal;
+}
+
+export async function api<T>(path: string, options: CallOptions = {}): Promise<T> {
+  const method = options.method ?? 'GET';
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  const response = await fetch(path, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    signal: options.signal,
+  });
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (!response.ok) {
+    const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
+    throw new ApiError(
+      response.status,
+      error?.code ?? `http_${response.status}`,
+      error?.message ?? `${method} ${path} answered ${response.status}.`,
+    );
+  }
+  return parsed as T;
+}
+
+/** A query string from the set values only. */
+export function query(values: Record<string, string | number | undefined | null>): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(values)) {
+    if (value !== undefined && value !== null && value !== '') params.set(name, String(value));
+  }
+  const text = params.toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+export type Landing = 'governance' | 'spend' | 'me' | 'usage';
+
+export interface Session {
+  user: { id: string; email: string; name: string | null };
+  organization: { id: string; name: string };
+  csrfToken: string;
+}
+
+export interface Me {
+  user: { id: string; email: string; name: string | null; teamId: string | null };
+  organization: { id: string };
+  organizations: { id: string; name: string; current: boolean }[];
+  permissions: string[];
+  grants: { permissions: string[]; scope: { kind: string; id?: string } }[];
+  landing: Landing;
+}
+
+export interface List<T> {
+  data: T[];
+}
+
+export interface MyKey {
+  id: string;
+  name: string;
+  kind: string;
+  hint: string;
+  deviceId: string | null;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface MyDevice {
+  id: string;
+  name: string | null;
+  clientId: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export interface UsageRow {
+  group: string | null;
+  requests: number;
+  refused: number;
+  errors: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: number;
+}
+
+export interface UsageReport {
+  groupBy: string;
+  rows: UsageRow[];
+}
+
+export interface MyBudget {
+  id: string;
+  name: string | null;
+  scope: string;
+  window: string;
+  action: 'block' | 'alert';
+  model: string | null;
+  limitUsd: number;
+  spentUsd: number;
+  remainingUsd: number;
+  resetsAt: string | null;
+}
+
+export interface MyStatus {
+  budgets: MyBudget[];
+  providers: { name: string; type: string; status: string; retryInSeconds: number | null }[];
+}
+
+export interface Provider {
+  id: string;
+  name: string;
+  type: string;
+  baseUrl: string | null;
+  hasApiKey: boolean;
+  models: string[] | null;
+  createdAt: string;
+}
+
+export interface RoutingPolicy {
+  id: string;
+  name: string;
+  providers: string[];
+  isDefault: boolean;
+  allowedModels: string[] | null;
+  deniedModels: string[];
+  createdAt: string;
+}
+
+export interface Budget {
+  id: string;
+  name: string | null;
+  scope: 'org' | 'team' | 'project' | 'user' | 'key';
+  scopeId: string;
+  limitUsd: number;
+  window: string;
+  action: 'block' | 'alert';
+  providerId: string | null;
+  model: string | null;
+  spentUsd: number;
+  reservedUsd: number;
+  remainingUsd: number;
+  resetsAt: string | null;
+  createdAt: string;
+}
+
+export interface Project {
+  id: string;
+  name: string;
+  isPersonal: boolean;
+  routingPolicyId: string | null;
+  teamId: string | null;
+}
+
+export interface VirtualKey {
+  id: string;
+  projectId: string;
+  name: string;
+  kind: 'service' | 'personal';
+  hint: string;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface User {
+  id: string;
+  email: string;
+  name: string | null;
+  teamId: string | null;
+  disabledAt: string | null;
+  createdAt: string;
+}
+
+export interface Team {
+  id: string;
+  name: string;
+  externalId: string | null;
+  createdAt: string;
+}
+
+export interface SsoSettings {
+  oidc: { issuer: string; clientId: string; hasClientSecret: boolean } | null;
+  saml: { entryPoint: string; idpEntityId: string; certificates: number } | null;
+}
+
+export interface ScimToken {
+  id: string;
+  name: string;
+  revokedAt?: string | null;
+}
+
+export interface Role {
+  id: string;
+  name: string;
+  description: string | null;
+  builtIn: boolean;
+  permissions: string[];
+}
+
+export interface GrantScope {
+  kind: string;
+  id?: string;
+}
+
+export interface RoleBinding {
+  id: string;
+  role: string;
+  subject: { kind: 'user' | 'team' | 'idpGroup'; id: string };
+  scope: GrantScope;
+  createdAt: string;
+}
+
+export interface AdminToken {
+  id: string;
+  name: string;
+  permissions: string[];
+  scope: GrantScope;
+  tokenHint: string;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}

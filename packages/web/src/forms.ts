@@ -1,0 +1,112 @@
+import { z } from 'zod';
+
+/**
+ * The admin forms' shapes. They mirror the API's own request schemas
+ * (`server/src/control/admin/schemas.ts`), which import the server's storage schema and cannot be
+ * bundled for the browser; `test/form-schemas.test.ts` parses every form's output with the
+ * server's schemas, so the two cannot drift apart unnoticed. Each `…Body` turns form values into
+ * the request body (empty optional fields left out).
+ */
+
+const name = z.string().trim().min(1, 'Give it a name').max(200);
+const optionalText = z.string().trim().max(200);
+
+export const providerTypes = ['openai', 'anthropic', 'gemini', 'azure'] as const;
+
+export const providerForm = z
+  .object({
+    name,
+    type: z.enum(providerTypes),
+    baseUrl: z.union([z.literal(''), z.url({ protocol: /^https?$/, error: 'An http(s) URL' })]),
+    apiKey: z.string().min(1, 'The provider API key').max(5000),
+    models: z.array(z.string().trim().min(1)),
+  })
+  .refine((values) => values.type !== 'azure' || values.baseUrl !== '', {
+    message: 'Azure needs its resource endpoint',
+    path: ['baseUrl'],
+  });
+export type ProviderForm = z.infer<typeof providerForm>;
+export const providerBody = (values: ProviderForm) => ({
+  name: values.name,
+  type: values.type,
+  apiKey: values.apiKey,
+  ...(values.baseUrl ? { baseUrl: values.baseUrl } : {}),
+  ...(values.models.length > 0 ? { models: values.models } : {}),
+});
+
+export const routingPolicyForm = z.object({
+  name,
+  providers: z.array(z.string().min(1)).min(1, 'Pick at least one provider'),
+  isDefault: z.boolean(),
+});
+export type RoutingPolicyForm = z.infer<typeof routingPolicyForm>;
+export const routingPolicyBody = (values: RoutingPolicyForm) => ({ ...values });
+
+export const budgetScopes = ['org', 'team', 'project', 'user', 'key'] as const;
+export const budgetWindows = ['day', 'week', 'month', 'total'] as const;
+
+export const budgetForm = z.object({
+  name: optionalText,
+  scope: z.enum(budgetScopes),
+  scopeId: z.string().min(1, 'Pick what the budget applies to'),
+  limitUsd: z.number({ error: 'An amount in USD' }).positive('More than 0').max(1e9),
+  window: z.enum(budgetWindows),
+  action: z.enum(['block', 'alert']),
+});
+export type BudgetForm = z.infer<typeof budgetForm>;
+export const budgetBody = (values: BudgetForm) => ({
+  scope: values.scope,
+  scopeId: values.scopeId,
+  limitUsd: values.limitUsd,
+  window: values.window,
+  action: values.action,
+  ...(values.name ? { name: values.name } : {}),
+});
+
+export const keyLifetimes = [
+  { value: '0', label: 'Never expires' },
+  { value: String(24 * 3600), label: '1 day' },
+  { value: String(30 * 24 * 3600), label: '30 days' },
+  { value: String(90 * 24 * 3600), label: '90 days' },
+  { value: String(365 * 24 * 3600), label: '1 year' },
+];
+
+export const virtualKeyForm = z.object({
+  projectId: z.string().min(1, 'Pick a project'),
+  name,
+  expiresInSeconds: z.string().regex(/^\d+$/),
+});
+export type VirtualKeyForm = z.infer<typeof virtualKeyForm>;
+export const virtualKeyBody = (values: VirtualKeyForm) => ({
+  projectId: values.projectId,
+  name: values.name,
+  ...(values.expiresInSeconds !== '0' ? { expiresInSeconds: Number(values.expiresInSeconds) } : {}),
+});
+
+export const projectForm = z.object({ name });
+export const teamForm = z.object({ name });
+
+export const bindingForm = z.object({
+  role: z.string().min(1, 'Pick a role'),
+  subjectKind: z.enum(['user', 'team', 'idpGroup']),
+  subjectId: z.string().trim().min(1, 'Who gets the role').max(200),
+});
+export type BindingForm = z.infer<typeof bindingForm>;
+export const bindingBody = (values: BindingForm) => ({
+  role: values.role,
+  subject: { kind: values.subjectKind, id: values.subjectId },
+});
+
+export const builtInRoles = ['owner', 'admin', 'member', 'viewer', 'billing'] as const;
+
+export const adminTokenForm = z.object({
+  name,
+  role: z.enum(builtInRoles),
+  expiresInSeconds: z.string().regex(/^\d+$/),
+});
+export type AdminTokenForm = z.infer<typeof adminTokenForm>;
+export const adminTokenBody = (values: AdminTokenForm) => ({
+  name: values.name,
+  role: values.role,
+  ...(values.expiresInSeconds !== '0' ? { expiresInSeconds: Number(values.expiresInSeconds) } : {}),
+});

@@ -1,0 +1,177 @@
+import { NumberInput, SegmentedControl, Select, SimpleGrid, Stack, Text, TextInput } from '@mantine/core';
+import { useForm } from '@mantine/form';
+import { zod4Resolver } from 'mantine-form-zod-resolver';
+import { useAdmin, useNames } from '../../admin-data';
+import type { Budget, List, Project, Team, User, VirtualKey } from '../../api';
+import { BudgetBar, DataTable, PageTitle, Section } from '../../components';
+import { dateTime } from '../../format';
+import { type BudgetForm, budgetBody, budgetForm, budgetScopes, budgetWindows } from '../../forms';
+import { useSignedIn } from '../../session';
+import { EmptyState, QueryView } from '../../states';
+import { CreateDialog, DeleteButton, FormFooter, useChange } from './common';
+
+/** Budgets: spend limits on the organisation, a team, project, person or key, per window. */
+export function BudgetsPage() {
+  const { can } = useSignedIn();
+  const budgets = useAdmin<List<Budget>>('/budgets');
+  const manage = can('budgets:manage');
+  const nameOf = useNames({ users: can('users:view'), teams: can('teams:view'), providers: false });
+  return (
+    <Stack>
+      <PageTitle description="A block budget refuses calls once spent (402); an alert budget notifies at 50, 80 and 100 %.">
+        Budgets
+      </PageTitle>
+      <Section
+        title="Budgets"
+        actions={
+          manage && (
+            <CreateDialog label="Create a budget" title="Create a budget">
+              {(close) => <CreateBudget onDone={close} />}
+            </CreateDialog>
+          )
+        }
+      >
+        <QueryView query={budgets} label="Loading budgets…">
+          {({ data }) =>
+            data.length === 0 ? (
+              <EmptyState title="No budgets yet">Nothing limits spend until a budget is set.</EmptyState>
+            ) : (
+              <DataTable
+                caption="Budgets with their spend in the current window"
+                minWidth={720}
+                head={[
+                  'Budget',
+                  'Applies to',
+                  'Window',
+                  'Action',
+                  'Spent',
+                  'Resets',
+                  ...(manage ? [''] : []),
+                ]}
+                rows={data.map((budget) => [
+                  budget.name ?? '—',
+                  budget.scope === 'org' ? 'organisation' : `${budget.scope} ${nameOf(budget.scopeId)}`,
+                  budget.window,
+                  budget.action,
+                  <BudgetBar
+                    key="spent"
+                    spentUsd={budget.spentUsd}
+                    limitUsd={budget.limitUsd}
+                    label={budget.name ?? budget.scope}
+                  />,
+                  budget.resetsAt ? dateTime(budget.resetsAt) : 'never',
+                  ...(manage
+                    ? [
+                        <DeleteButton
+                          key="delete"
+                          label="Delete"
+                          what={budget.name ?? `${budget.scope} budget`}
+                          consequence="Its limit stops applying at once."
+                          request={[`/budgets/${encodeURIComponent(budget.id)}`, { method: 'DELETE' }]}
+                        />,
+                      ]
+                    : []),
+                ])}
+              />
+            )
+          }
+        </QueryView>
+      </Section>
+    </Stack>
+  );
+}
+
+function CreateBudget({ onDone }: { onDone: () => void }) {
+  const { me, can } = useSignedIn();
+  const form = useForm<BudgetForm>({
+    initialValues: {
+      name: '',
+      scope: 'org',
+      scopeId: me.organization.id,
+      limitUsd: 100,
+      window: 'month',
+      action: 'block',
+    },
+    validate: zod4Resolver(budgetForm),
+  });
+  const scope = form.values.scope;
+  const teams = useAdmin<List<Team>>('/teams', scope === 'team' && can('teams:view'));
+  const users = useAdmin<List<User>>('/users', scope === 'user' && can('users:view'));
+  const projects = useAdmin<List<Project>>('/projects', scope === 'project' && can('organization:view'));
+  const keys = useAdmin<List<VirtualKey>>('/virtual-keys', scope === 'key' && can('virtualKeys:view'));
+  const choices =
+    scope === 'team'
+      ? (teams.data?.data ?? []).map((team) => ({ value: team.id, label: team.name }))
+      : scope === 'user'
+        ? (users.data?.data ?? []).map((user) => ({ value: user.id, label: user.email }))
+        : scope === 'project'
+          ? (projects.data?.data ?? []).map((project) => ({ value: project.id, label: project.name }))
+          : (keys.data?.data ?? [])
+              .filter((key) => !key.revokedAt)
+              .map((key) => ({ value: key.id, label: `${key.name} (${key.hint})` }));
+  const create = useChange((values: BudgetForm) => [
+    '/budgets',
+    { method: 'POST', body: budgetBody(values) },
+  ]);
+  return (
+    <form onSubmit={form.onSubmit((values) => create.mutate(values, { onSuccess: onDone }))} noValidate>
+      <Stack>
+        <TextInput label="Name" description="Optional" {...form.getInputProps('name')} />
+        <Select
+          label="Applies to"
+          required
+          allowDeselect={false}
+          data={budgetScopes.map((value) => ({
+            value,
+            label: value === 'org' ? 'the organisation' : `a ${value}`,
+          }))}
+          {...form.getInputProps('scope')}
+          onChange={(value) => {
+            form.setFieldValue('scope', (value ?? 'org') as BudgetForm['scope']);
+            form.setFieldValue('scopeId', value === 'org' ? me.organization.id : '');
+          }}
+        />
+        {scope !== 'org' && (
+          <Select
+            label={`Which ${scope}`}
+            required
+            searchable
+            nothingFoundMessage={`No ${scope} to pick`}
+            data={choices}
+            {...form.getInputProps('scopeId')}
+          />
+        )}
+        <SimpleGrid cols={{ base: 1, sm: 2 }}>
+          <NumberInput
+            label="Limit (USD)"
+            required
+            min={0.01}
+            decimalScale={2}
+            {...form.getInputProps('limitUsd')}
+          />
+          <Select
+            label="Window"
+            required
+            allowDeselect={false}
+            data={budgetWindows.map((value) => ({ value, label: value }))}
+            {...form.getInputProps('window')}
+          />
+        </SimpleGrid>
+        <Stack gap={4}>
+          <Text size="sm" fw={500} id="budget-action">
+            When spent
+          </Text>
+          <SegmentedControl
+            aria-labelledby="budget-action"
+            data={[
+              { value: 'block', label: 'Block calls' },
+              { value: 'alert', label: 'Alert only' },
+            ]}
+            {...form.getInputProps('action')}
+          />
+        </Stack>
+        <FormFooter error={create.error} pending={create.isPending} label="Create budget" />
+      </Stack>
+    </form>
+  );
+}

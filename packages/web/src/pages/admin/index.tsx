@@ -1,0 +1,27 @@
+import { BudgetsPage } from './budgets';
+import { KeysPage } from './keys';
+import { PeoplePage } from './people';
+import { ProvidersPage } from './providers';
+import { RolesPage } from './roles';
+import { RoutingPage } from './routing';
+import { TokensPage } from './tokens';
+
+/** The policy pages, loaded together on demand (administrators only need them). */
+export function AdminPage({ path }: { path: string }) {
+  switch (path) {
+    case '/providers':
+      return <ProvidersPage />;
+    case '/routing':
+      return <RoutingPage />;
+    case '/budgets':
+      return <BudgetsPage />;
+    case '/keys':
+      return <KeysPage />;
+    case '/people':
+      return <PeoplePage />;
+    case '/roles':
+      return <RolesPage />;
+    default:
+      return <TokensPage />;
+  }
+}

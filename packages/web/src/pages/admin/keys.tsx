@@ -1,0 +1,175 @@
+import { Select, Stack, TextInput } from '@mantine/core';
+import { useForm } from '@mantine/form';
+import type { UseQueryResult } from '@tanstack/react-query';
+import { zod4Resolver } from 'mantine-form-zod-resolver';
+import { useState } from 'react';
+import { useAdmin } from '../../admin-data';
+import type { List, Project, VirtualKey } from '../../api';
+import { DataTable, PageTitle, Section, StatusBadge } from '../../components';
+import { dateTime } from '../../format';
+import { keyLifetimes, projectForm, type VirtualKeyForm, virtualKeyBody, virtualKeyForm } from '../../forms';
+import { useSignedIn } from '../../session';
+import { EmptyState, QueryView } from '../../states';
+import { CreateDialog, DeleteButton, FormFooter, ShownOnce, useChange } from './common';
+
+/** Virtual keys: service keys for projects (shown once at creation) and everyone's personal keys. */
+export function KeysPage() {
+  const { can } = useSignedIn();
+  const keys = useAdmin<List<VirtualKey>>('/virtual-keys');
+  const projects = useAdmin<List<Project>>('/projects', can('organization:view'));
+  const manage = can('virtualKeys:manage');
+  const projectName = (id: string) => projects.data?.data.find((project) => project.id === id)?.name ?? id;
+  return (
+    <Stack>
+      <PageTitle description="What clients send to the gateway. A key is shown once, when it is created; revoking one refuses its very next call.">
+        Virtual keys
+      </PageTitle>
+      <Section
+        title="Keys"
+        actions={
+          manage && (
+            <CreateDialog label="Create a key" title="Create a service key">
+              {(close) => (
+                <CreateKey
+                  projects={(projects.data?.data ?? []).filter((p) => !p.isPersonal)}
+                  onDone={close}
+                />
+              )}
+            </CreateDialog>
+          )
+        }
+      >
+        <QueryView query={keys} label="Loading keys…">
+          {({ data }) =>
+            data.length === 0 ? (
+              <EmptyState title="No keys yet">
+                Create a service key for a project, or sign in with gatehouse login.
+              </EmptyState>
+            ) : (
+              <DataTable
+                caption="Virtual keys, newest first"
+                minWidth={760}
+                head={['Name', 'Kind', 'Project', 'Key', 'Expires', 'Status', ...(manage ? [''] : [])]}
+                rows={data.map((key) => [
+                  key.name,
+                  key.kind,
+                  projectName(key.projectId),
+                  <code key="hint">{key.hint}</code>,
+                  key.expiresAt ? dateTime(key.expiresAt) : 'never',
+                  <StatusBadge key="status" revokedAt={key.revokedAt} expiresAt={key.expiresAt} />,
+                  ...(manage
+                    ? [
+                        key.revokedAt ? null : (
+                          <DeleteButton
+                            key="revoke"
+                            label="Revoke"
+                            what={key.name}
+                            consequence="Every gateway refuses it from its next call on. This cannot be undone."
+                            request={[`/virtual-keys/${encodeURIComponent(key.id)}`, { method: 'DELETE' }]}
+                          />
+                        ),
+                      ]
+                    : []),
+                ])}
+              />
+            )
+          }
+        </QueryView>
+      </Section>
+      {can('organization:view') && <Projects projects={projects} />}
+    </Stack>
+  );
+}
+
+function CreateKey({ projects, onDone }: { projects: Project[]; onDone: () => void }) {
+  const [secret, setSecret] = useState<string | undefined>();
+  const form = useForm<VirtualKeyForm>({
+    initialValues: { projectId: projects[0]?.id ?? '', name: '', expiresInSeconds: '0' },
+    validate: zod4Resolver(virtualKeyForm),
+  });
+  const create = useChange<VirtualKeyForm, { key: string }>((values) => [
+    '/virtual-keys',
+    { method: 'POST', body: virtualKeyBody(values) },
+  ]);
+  if (secret) return <ShownOnce secret={secret} label="key" onDone={onDone} />;
+  return (
+    <form
+      onSubmit={form.onSubmit((values) =>
+        create.mutate(values, { onSuccess: (created) => setSecret(created.key) }),
+      )}
+      noValidate
+    >
+      <Stack>
+        <Select
+          label="Project"
+          required
+          searchable
+          nothingFoundMessage="No project: create one below the keys first"
+          data={projects.map((project) => ({ value: project.id, label: project.name }))}
+          {...form.getInputProps('projectId')}
+        />
+        <TextInput
+          label="Name"
+          required
+          description="What uses it, e.g. ci-bot"
+          {...form.getInputProps('name')}
+        />
+        <Select
+          label="Expires"
+          allowDeselect={false}
+          data={keyLifetimes}
+          {...form.getInputProps('expiresInSeconds')}
+        />
+        <FormFooter error={create.error} pending={create.isPending} label="Create key" />
+      </Stack>
+    </form>
+  );
+}
+
+function Projects({ projects }: { projects: UseQueryResult<List<Project>> }) {
+  const { can } = useSignedIn();
+  const manage = can('organization:manage');
+  return (
+    <Section
+      title="Projects"
+      actions={
+        manage && (
+          <CreateDialog label="Create a project" title="Create a project">
+            {(close) => <CreateProject onDone={close} />}
+          </CreateDialog>
+        )
+      }
+    >
+      <QueryView query={projects} label="Loading projects…">
+        {({ data }) => {
+          const shared = data.filter((project) => !project.isPersonal);
+          return shared.length === 0 ? (
+            <EmptyState title="No projects yet">
+              Service keys belong to a project; create one first.
+            </EmptyState>
+          ) : (
+            <DataTable
+              caption="Projects (personal projects left out)"
+              minWidth={360}
+              head={['Name', 'Routing policy']}
+              rows={shared.map((project) => [project.name, project.routingPolicyId ?? 'the default'])}
+            />
+          );
+        }}
+      </QueryView>
+    </Section>
+  );
+}
+
+function CreateProject({ onDone }: { onDone: () => void }) {
+  const form = useForm({ initialValues: { name: '' }, validate: zod4Resolver(projectForm) });
+  const create = useChange((values: { name: string }) => ['/projects', { method: 'POST', body: values }]);
+  return (
+    <form onSubmit={form.onSubmit((values) => create.mutate(values, { onSuccess: onDone }))} noValidate>
+      <Stack>
+        <TextInput label="Name" required {...form.getInputProps('name')} />
+        <FormFooter error={create.error} pending={create.isPending} label="Create project" />
+      </Stack>
+    </form>
+  );
+}

@@ -1,0 +1,145 @@
+import { AppShell, Burger, Button, Group, NavLink, Select, Stack, Text, Title } from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
+import { useMutation } from '@tanstack/react-query';
+import { type ReactNode, useState } from 'react';
+import { NavLink as RouterLink, useLocation } from 'react-router';
+import { api, type Landing } from './api';
+import { landingPreference, type SignedIn, setLandingPreference, useSignedIn } from './session';
+
+interface Destination {
+  path: string;
+  label: string;
+  /** Shown when the person holds any of these over the organisation; none: everyone. */
+  anyOf?: string[];
+}
+
+/** Every page, and who sees it in the navigation (the server checks again on every call). */
+export const destinations: Destination[] = [
+  { path: '/me', label: 'My access' },
+  { path: '/governance', label: 'Governance', anyOf: ['governance:view', 'providers:manage'] },
+  { path: '/spend', label: 'Spend', anyOf: ['usage:view'] },
+  { path: '/usage', label: 'Usage' },
+  { path: '/providers', label: 'Providers', anyOf: ['providers:view'] },
+  { path: '/routing', label: 'Routing policies', anyOf: ['routingPolicies:view'] },
+  { path: '/budgets', label: 'Budgets', anyOf: ['budgets:view'] },
+  { path: '/keys', label: 'Virtual keys', anyOf: ['virtualKeys:view'] },
+  { path: '/people', label: 'Users and teams', anyOf: ['users:view', 'teams:view'] },
+  { path: '/roles', label: 'Roles and bindings', anyOf: ['roles:manage'] },
+  { path: '/tokens', label: 'Admin tokens', anyOf: ['adminTokens:manage'] },
+];
+
+export function visibleDestinations(signedIn: Pick<SignedIn, 'can'>): Destination[] {
+  return destinations.filter(
+    (item) => !item.anyOf || item.anyOf.some((permission) => signedIn.can(permission)),
+  );
+}
+
+const landingChoices: { value: Landing | 'default'; label: string }[] = [
+  { value: 'default', label: 'Chosen for my role' },
+  { value: 'me', label: 'My access' },
+  { value: 'governance', label: 'Governance' },
+  { value: 'spend', label: 'Spend' },
+  { value: 'usage', label: 'Usage' },
+];
+
+export function Shell({ children }: { children: ReactNode }) {
+  const signedIn = useSignedIn();
+  const [opened, { toggle, close }] = useDisclosure();
+  const location = useLocation();
+  return (
+    <AppShell
+      header={{ height: 56 }}
+      navbar={{ width: 240, breakpoint: 'sm', collapsed: { mobile: !opened } }}
+      padding="md"
+    >
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group gap="sm" wrap="nowrap">
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Navigation" />
+            <Title order={2} size="h4">
+              Gatehouse
+            </Title>
+          </Group>
+          <Group gap="sm" wrap="nowrap">
+            <OrganizationSwitcher />
+            <Text size="sm" c="dimmed" visibleFrom="sm" data-testid="signed-in-as">
+              {signedIn.me.user.email}
+            </Text>
+            <SignOut />
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" aria-label="Main">
+        <Stack gap={2} component="nav">
+          {visibleDestinations(signedIn).map((item) => (
+            <NavLink
+              key={item.path}
+              component={RouterLink}
+              to={item.path}
+              label={item.label}
+              active={location.pathname === item.path}
+              onClick={close}
+            />
+          ))}
+        </Stack>
+        <LandingChoice />
+      </AppShell.Navbar>
+      <AppShell.Main>{children}</AppShell.Main>
+    </AppShell>
+  );
+}
+
+function OrganizationSwitcher() {
+  const { me, reload } = useSignedIn();
+  const switchTo = useMutation({
+    mutationFn: (organizationId: string) =>
+      api('/api/me/organization', { method: 'POST', body: { organizationId } }),
+    onSuccess: reload,
+  });
+  if (me.organizations.length <= 1) return null;
+  const current = me.organizations.find((organization) => organization.current);
+  return (
+    <Select
+      aria-label="Organisation"
+      size="xs"
+      w={180}
+      allowDeselect={false}
+      data={me.organizations.map((organization) => ({ value: organization.id, label: organization.name }))}
+      value={current?.id ?? me.organization.id}
+      onChange={(value) => value && value !== current?.id && switchTo.mutate(value)}
+      disabled={switchTo.isPending}
+      error={switchTo.isError ? switchTo.error.message : undefined}
+    />
+  );
+}
+
+function SignOut() {
+  const signOut = useMutation({
+    mutationFn: () => api('/api/auth/logout', { method: 'POST' }),
+    onSettled: () => window.location.assign('/'),
+  });
+  return (
+    <Button size="xs" variant="default" onClick={() => signOut.mutate()} loading={signOut.isPending}>
+      Sign out
+    </Button>
+  );
+}
+
+function LandingChoice() {
+  const [choice, setChoice] = useState<string>(landingPreference() ?? 'default');
+  return (
+    <Select
+      mt="md"
+      size="xs"
+      label="Home page"
+      allowDeselect={false}
+      data={landingChoices}
+      value={choice}
+      onChange={(value) => {
+        const next = value ?? 'default';
+        setChoice(next);
+        setLandingPreference(next === 'default' ? undefined : (next as Landing));
+      }}
+    />
+  );
+}
