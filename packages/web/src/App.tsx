@@ -41,7 +41,17 @@ export function App() {
               }
             />
             <Route path="/usage" element={<UsagePage />} />
-            {['/providers', '/routing', '/budgets', '/keys', '/people', '/roles', '/tokens'].map((path) => (
+            {[
+              '/providers',
+              '/routing',
+              '/budgets',
+              '/rate-limits',
+              '/keys',
+              '/people',
+              '/roles',
+              '/tokens',
+              '/audit',
+            ].map((path) => (
               <Route
                 key={path}
                 path={path}

@@ -257,3 +257,39 @@ export interface AdminToken {
   revokedAt: string | null;
   lastUsedAt: string | null;
 }
+
+export interface RateLimit {
+  id: string;
+  scope: 'key' | 'user' | 'project' | 'provider';
+  scopeId: string;
+  requestsPerMinute: number | null;
+  tokensPerMinute: number | null;
+  createdAt: string;
+}
+
+export interface AuditEvent {
+  id: string;
+  seq: number;
+  occurredAt: string;
+  actorKind: string;
+  actorId: string | null;
+  actorLabel: string | null;
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  before: unknown;
+  after: unknown;
+  sourceIp: string | null;
+  requestId: string | null;
+}
+
+export interface AuditPage {
+  data: AuditEvent[];
+  nextCursor: string | null;
+}
+
+export interface AuditCheckpoint {
+  seq: number;
+  hash: string;
+  createdAt: string;
+}

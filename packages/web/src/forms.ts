@@ -110,3 +110,79 @@ export const adminTokenBody = (values: AdminTokenForm) => ({
   role: values.role,
   ...(values.expiresInSeconds !== '0' ? { expiresInSeconds: Number(values.expiresInSeconds) } : {}),
 });
+
+export const rateLimitScopes = ['key', 'user', 'project', 'provider'] as const;
+
+const perMinute = z
+  .number({ error: 'A whole number per minute' })
+  .int('A whole number')
+  .positive('More than 0')
+  .max(1_000_000_000);
+
+export const rateLimitForm = z
+  .object({
+    scope: z.enum(rateLimitScopes),
+    scopeId: z.string().min(1, 'Pick what the limit applies to').max(64),
+    requestsPerMinute: z.union([z.literal(''), perMinute]),
+    tokensPerMinute: z.union([z.literal(''), perMinute]),
+  })
+  .refine((values) => values.requestsPerMinute !== '' || values.tokensPerMinute !== '', {
+    message: 'Set requests per minute, tokens per minute or both',
+    path: ['requestsPerMinute'],
+  });
+export type RateLimitForm = z.infer<typeof rateLimitForm>;
+export const rateLimitBody = (values: RateLimitForm) => ({
+  scope: values.scope,
+  scopeId: values.scopeId,
+  ...(values.requestsPerMinute !== '' ? { requestsPerMinute: values.requestsPerMinute } : {}),
+  ...(values.tokensPerMinute !== '' ? { tokensPerMinute: values.tokensPerMinute } : {}),
+});
+
+/** The permission catalogue (`server/src/control/permissions.ts`; the test checks they match). */
+export const permissionCatalogue = [
+  'organization:view',
+  'organization:manage',
+  'providers:view',
+  'providers:manage',
+  'routingPolicies:view',
+  'routingPolicies:manage',
+  'budgets:view',
+  'budgets:manage',
+  'rateLimits:view',
+  'rateLimits:manage',
+  'virtualKeys:view',
+  'virtualKeys:manage',
+  'users:view',
+  'users:manage',
+  'teams:view',
+  'teams:manage',
+  'roles:manage',
+  'adminTokens:manage',
+  'sso:manage',
+  'usage:view',
+  'auditLog:view',
+  'governance:view',
+  'governance:manage',
+  'ingestionSources:manage',
+  'anomalyRules:manage',
+  'complianceExport:view',
+  'complianceExport:manage',
+  'activityMonitor:view',
+  'gateway:use',
+  'organizations:create',
+] as const;
+
+export const customRoleForm = z.object({
+  name: z.string().trim().min(1, 'Give it a name').max(100),
+  description: z.string().trim().max(500),
+  permissions: z
+    .array(z.enum(permissionCatalogue))
+    .min(1, 'Pick at least one permission')
+    .max(permissionCatalogue.length),
+});
+export type CustomRoleForm = z.infer<typeof customRoleForm>;
+export const customRoleBody = (values: CustomRoleForm) => ({
+  name: values.name,
+  permissions: values.permissions,
+  ...(values.description ? { description: values.description } : {}),
+});

@@ -22,10 +22,12 @@ export const destinations: Destination[] = [
   { path: '/providers', label: 'Providers', anyOf: ['providers:view'] },
   { path: '/routing', label: 'Routing policies', anyOf: ['routingPolicies:view'] },
   { path: '/budgets', label: 'Budgets', anyOf: ['budgets:view'] },
+  { path: '/rate-limits', label: 'Rate limits', anyOf: ['rateLimits:view'] },
   { path: '/keys', label: 'Virtual keys', anyOf: ['virtualKeys:view'] },
   { path: '/people', label: 'Users and teams', anyOf: ['users:view', 'teams:view'] },
   { path: '/roles', label: 'Roles and bindings', anyOf: ['roles:manage'] },
   { path: '/tokens', label: 'Admin tokens', anyOf: ['adminTokens:manage'] },
+  { path: '/audit', label: 'Audit log', anyOf: ['auditLog:view'] },
 ];
 
 export function visibleDestinations(signedIn: Pick<SignedIn, 'can'>): Destination[] {

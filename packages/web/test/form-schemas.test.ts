@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { roleBody } from '../../server/src/control/admin/roles.js';
 import {
   createBudgetBody,
   createProviderBody,
+  createRateLimitBody,
   createRoutingPolicyBody,
   createVirtualKeyBody,
 } from '../../server/src/control/admin/schemas.js';
+import { PERMISSIONS } from '../../server/src/control/permissions.js';
 import { registeredAdapters } from '../../server/src/gateway/index.js';
 import {
   adminTokenBody,
@@ -13,10 +16,16 @@ import {
   budgetForm,
   budgetScopes,
   budgetWindows,
+  customRoleBody,
+  customRoleForm,
   keyLifetimes,
+  permissionCatalogue,
   providerBody,
   providerForm,
   providerTypes,
+  rateLimitBody,
+  rateLimitForm,
+  rateLimitScopes,
   routingPolicyBody,
   routingPolicyForm,
   virtualKeyBody,
@@ -87,5 +96,41 @@ describe("the web app's forms and the API's schemas", () => {
       name: 't',
       role: 'viewer',
     });
+  });
+
+  it('makes rate-limit bodies the API accepts, with either limit or both, and refuses neither', () => {
+    for (const scope of rateLimitScopes) {
+      for (const [requestsPerMinute, tokensPerMinute] of [
+        [60, ''],
+        ['', 100_000],
+        [10, 5000],
+      ] as const) {
+        const values = rateLimitForm.parse({ scope, scopeId: 'x_1', requestsPerMinute, tokensPerMinute });
+        expect(createRateLimitBody.safeParse(rateLimitBody(values)).success, `${scope}`).toBe(true);
+      }
+    }
+    expect(
+      rateLimitForm.safeParse({ scope: 'key', scopeId: 'k', requestsPerMinute: '', tokensPerMinute: '' })
+        .success,
+    ).toBe(false);
+    expect(
+      rateLimitForm.safeParse({ scope: 'key', scopeId: 'k', requestsPerMinute: 1.5, tokensPerMinute: '' })
+        .success,
+    ).toBe(false);
+  });
+
+  it('offers the whole permission catalogue and makes custom-role bodies the API accepts', () => {
+    expect([...permissionCatalogue]).toEqual([...PERMISSIONS]);
+    const values = customRoleForm.parse({
+      name: 'auditor',
+      description: '',
+      permissions: ['auditLog:view', 'usage:view'],
+    });
+    expect(customRoleBody(values)).toEqual({ name: 'auditor', permissions: ['auditLog:view', 'usage:view'] });
+    expect(roleBody.safeParse(customRoleBody(values)).success).toBe(true);
+    expect(
+      roleBody.safeParse(customRoleBody({ ...values, description: 'Reads the audit log' })).success,
+    ).toBe(true);
+    expect(customRoleForm.safeParse({ name: 'x', description: '', permissions: [] }).success).toBe(false);
   });
 });

@@ -41,7 +41,7 @@ const roleSchema = z
   })
   .meta({ id: 'Role' });
 
-const roleBody = z
+export const roleBody = z
   .object({
     name: z.string().trim().min(1).max(100),
     description: z.string().trim().max(500).nullable().optional(),

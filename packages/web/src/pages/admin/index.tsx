@@ -1,7 +1,9 @@
+import { AuditPage } from './audit';
 import { BudgetsPage } from './budgets';
 import { KeysPage } from './keys';
 import { PeoplePage } from './people';
 import { ProvidersPage } from './providers';
+import { RateLimitsPage } from './rate-limits';
 import { RolesPage } from './roles';
 import { RoutingPage } from './routing';
 import { TokensPage } from './tokens';
@@ -19,8 +21,12 @@ export function AdminPage({ path }: { path: string }) {
       return <KeysPage />;
     case '/people':
       return <PeoplePage />;
+    case '/rate-limits':
+      return <RateLimitsPage />;
     case '/roles':
       return <RolesPage />;
+    case '/audit':
+      return <AuditPage />;
     default:
       return <TokensPage />;
   }

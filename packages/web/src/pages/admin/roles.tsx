@@ -1,10 +1,18 @@
-import { Select, Stack, Text, TextInput } from '@mantine/core';
+import { MultiSelect, Select, Stack, Text, Textarea, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { zod4Resolver } from 'mantine-form-zod-resolver';
 import { useAdmin, useNames } from '../../admin-data';
 import type { GrantScope, List, Role, RoleBinding, Team, User } from '../../api';
 import { DataTable, PageTitle, Section } from '../../components';
-import { type BindingForm, bindingBody, bindingForm } from '../../forms';
+import {
+  type BindingForm,
+  bindingBody,
+  bindingForm,
+  type CustomRoleForm,
+  customRoleBody,
+  customRoleForm,
+  permissionCatalogue,
+} from '../../forms';
 import { useSignedIn } from '../../session';
 import { EmptyState, QueryView } from '../../states';
 import { CreateDialog, DeleteButton, FormFooter, useChange } from './common';
@@ -56,18 +64,42 @@ export function RolesPage() {
           }
         </QueryView>
       </Section>
-      <Section title="Roles">
+      <Section
+        title="Roles"
+        actions={
+          <CreateDialog label="Create a custom role" title="Create a custom role">
+            {(close) => <CreateRole onDone={close} />}
+          </CreateDialog>
+        }
+      >
         <QueryView query={roles} label="Loading roles…">
           {({ data }) => (
             <DataTable
               caption="Built-in and custom roles"
-              head={['Role', 'Kind', 'Permissions']}
+              minWidth={720}
+              head={['Role', 'Kind', 'Permissions', '']}
               rows={data.map((role) => [
-                role.name,
+                <Stack key="role" gap={0}>
+                  <Text size="sm">{role.name}</Text>
+                  {role.description && (
+                    <Text size="xs" c="dimmed">
+                      {role.description}
+                    </Text>
+                  )}
+                </Stack>,
                 role.builtIn ? 'built-in' : 'custom',
                 <Text key="permissions" size="xs">
                   {role.permissions.join(', ')}
                 </Text>,
+                role.builtIn ? null : (
+                  <DeleteButton
+                    key="delete"
+                    label="Delete"
+                    what={`role ${role.name}`}
+                    consequence="Its bindings go with it; whoever held it loses its permissions at their next request."
+                    request={[`/roles/${encodeURIComponent(role.id)}`, { method: 'DELETE' }]}
+                  />
+                ),
               ])}
             />
           )}
@@ -131,6 +163,41 @@ function CreateBinding({ roles, onDone }: { roles: Role[]; onDone: () => void })
           />
         )}
         <FormFooter error={create.error} pending={create.isPending} label="Bind" />
+      </Stack>
+    </form>
+  );
+}
+
+function CreateRole({ onDone }: { onDone: () => void }) {
+  const form = useForm<CustomRoleForm>({
+    initialValues: { name: '', description: '', permissions: [] },
+    validate: zod4Resolver(customRoleForm),
+  });
+  const create = useChange((values: CustomRoleForm) => [
+    '/roles',
+    { method: 'POST', body: customRoleBody(values) },
+  ]);
+  return (
+    <form onSubmit={form.onSubmit((values) => create.mutate(values, { onSuccess: onDone }))} noValidate>
+      <Stack>
+        <TextInput label="Name" required {...form.getInputProps('name')} />
+        <Textarea
+          label="Description"
+          description="Optional"
+          autosize
+          minRows={2}
+          {...form.getInputProps('description')}
+        />
+        <MultiSelect
+          label="Permissions"
+          description="You can grant only permissions you hold yourself."
+          required
+          searchable
+          clearable
+          data={permissionCatalogue.map((permission) => ({ value: permission, label: permission }))}
+          {...form.getInputProps('permissions')}
+        />
+        <FormFooter error={create.error} pending={create.isPending} label="Create role" />
       </Stack>
     </form>
   );

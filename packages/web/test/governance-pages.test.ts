@@ -1,0 +1,127 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAddressableGatehouse, type TestGatehouse } from '../../server/test/support/harness.js';
+import { checkPage, launchBrowser, openTab, signIn, type TestTab } from './support/browser.js';
+
+/**
+ * An owner sets a rate limit and deletes it, creates a custom role, binds it and deletes it, then
+ * finds the rate limit's creation in the audit log with what it recorded, and the latest signed
+ * checkpoint.
+ */
+describe('rate limits, custom roles and the audit log in the web app', () => {
+  let server: TestGatehouse;
+  let browser: Browser;
+  let tab: TestTab;
+
+  beforeAll(async () => {
+    [server, browser] = await Promise.all([
+      startAddressableGatehouse({ GATEHOUSE_DEV_SSO: 'owner@example.com' }),
+      launchBrowser(),
+    ]);
+  }, 30_000);
+  afterAll(async () => {
+    expect(tab?.problems ?? []).toEqual([]);
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function pick(page: Page, label: string, option: string) {
+    await page.getByRole('dialog').getByLabel(label).click();
+    await page.getByRole('option', { name: option }).click();
+  }
+
+  it('creates and deletes a rate limit and a custom role, and finds them in the audit log', async () => {
+    tab = await openTab(browser);
+    const { page } = tab;
+    await signIn(tab, server.url, 'owner@example.com');
+    const { data: people } = await server.admin('GET', '/users?email=owner%40example.com');
+    await server.admin('POST', '/role-bindings', {
+      role: 'owner',
+      subject: { kind: 'user', id: people[0].id },
+    });
+    await page.goto(`${server.url}/me`);
+
+    await page.getByRole('link', { name: 'Rate limits' }).click();
+    await page.getByText('No rate limits yet').waitFor();
+    await checkPage(page, 'rate-limits-empty');
+    await page.getByRole('button', { name: 'Create a rate limit' }).click();
+    const limitDialog = page.getByRole('dialog', { name: 'Create a rate limit' });
+    await pick(page, 'Applies to', 'a person');
+    await pick(page, 'Which person', 'owner@example.com');
+    await limitDialog.getByLabel('Tokens per minute').fill('20000');
+    await checkPage(page, 'rate-limits-create');
+    await limitDialog.getByRole('button', { name: 'Create rate limit' }).click();
+    await limitDialog.waitFor({ state: 'hidden' });
+    const limits = page.getByRole('region', { name: 'Rate limits' });
+    await expect.poll(() => limits.textContent()).toContain('20,000 / min');
+    expect(await limits.textContent()).toContain('owner@example.com');
+    await checkPage(page, 'rate-limits');
+    await limits.getByRole('button', { name: 'Delete limit on user owner@example.com' }).click();
+    await page
+      .getByRole('dialog', { name: 'Delete limit on user owner@example.com?' })
+      .getByRole('button', { name: 'Delete' })
+      .click();
+    await page.getByText('No rate limits yet').waitFor();
+
+    await page.getByRole('link', { name: 'Roles and bindings' }).click();
+    await page.getByRole('button', { name: 'Create a custom role' }).click();
+    const roleDialog = page.getByRole('dialog', { name: 'Create a custom role' });
+    await roleDialog.getByLabel('Name').fill('auditor');
+    await roleDialog.getByLabel('Description').fill('Reads the audit log');
+    // By keyboard: type to filter the catalogue, take the option.
+    await roleDialog.getByRole('textbox', { name: 'Permissions' }).fill('auditLog');
+    await page.getByRole('option', { name: 'auditLog:view' }).waitFor();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Escape');
+    await checkPage(page, 'roles-create');
+    await roleDialog.getByRole('button', { name: 'Create role' }).click();
+    await roleDialog.waitFor({ state: 'hidden' });
+    const roles = page.getByRole('region', { name: 'Roles', exact: true });
+    await expect.poll(() => roles.textContent()).toContain('Reads the audit log');
+    expect(await roles.textContent()).toContain('auditLog:view');
+
+    await page.getByRole('button', { name: 'Bind a role' }).click();
+    const bindDialog = page.getByRole('dialog', { name: 'Bind a role' });
+    await pick(page, 'Role', 'auditor');
+    await pick(page, 'Person', 'owner@example.com');
+    await bindDialog.getByRole('button', { name: 'Bind' }).click();
+    await bindDialog.waitFor({ state: 'hidden' });
+    const bindings = page.getByRole('region', { name: 'Bindings' });
+    await expect
+      .poll(() => bindings.getByRole('button', { name: /^Remove .* of owner@example.com$/ }).count())
+      .toBe(2);
+    await checkPage(page, 'roles-custom');
+    await roles.getByRole('button', { name: 'Delete role auditor' }).click();
+    await page
+      .getByRole('dialog', { name: 'Delete role auditor?' })
+      .getByRole('button', { name: 'Delete' })
+      .click();
+    await expect.poll(() => roles.textContent()).not.toContain('Reads the audit log');
+    await expect.poll(() => bindings.getByRole('button', { name: /^Remove / }).count()).toBe(1);
+
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await expect
+      .poll(() => page.getByTestId('latest-checkpoint').textContent())
+      .toMatch(/^Latest signed checkpoint: event \d+, signed /);
+    await page.getByText('Verify the whole chain with').waitFor();
+    const events = page.getByRole('region', { name: 'Events' });
+    await expect.poll(() => events.textContent()).toContain('role.delete');
+    await page.getByLabel('Action').fill('rate_limit.create');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => events.getByRole('button', { name: /^Show event \d+$/ }).count()).toBe(1);
+    expect(await events.textContent()).not.toContain('role.delete');
+    const show = events.getByRole('button', { name: /^Show event \d+$/ });
+    await show.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => events.textContent()).toContain('"tokensPerMinute": 20000');
+    expect(await events.getByRole('button', { name: /^Hide event \d+$/ }).getAttribute('aria-expanded')).toBe(
+      'true',
+    );
+    await checkPage(page, 'audit');
+
+    await page.getByLabel('Action').fill('no.such_action');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByText('Nothing recorded matches these filters.').waitFor();
+  }, 40_000);
+});
