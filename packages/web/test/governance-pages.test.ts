@@ -6,7 +6,7 @@ import { checkPage, launchBrowser, openTab, signIn, type TestTab } from './suppo
 /**
  * An owner sets a rate limit and deletes it, creates a custom role, binds it and deletes it, then
  * finds the rate limit's creation in the audit log with what it recorded, and the latest signed
- * checkpoint.
+ * checkpoint; more events than a page come with "load more", and a failed read with "try again".
  */
 describe('rate limits, custom roles and the audit log in the web app', () => {
   let server: TestGatehouse;
@@ -123,5 +123,42 @@ describe('rate limits, custom roles and the audit log in the web app', () => {
     await page.getByLabel('Action').fill('no.such_action');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.getByText('Nothing recorded matches these filters.').waitFor();
+
+    // More events than a page: "Load more" follows the cursor to the rest.
+    for (let batch = 0; batch < 11; batch++) {
+      await Promise.all(
+        Array.from({ length: 5 }, (_, index) =>
+          server.admin('POST', '/teams', { name: `team-${batch * 5 + index}` }),
+        ),
+      );
+    }
+    await page.getByLabel('Action').fill('team.create');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    const shown = events.getByRole('button', { name: /^Show event \d+$/ });
+    await expect.poll(() => shown.count()).toBe(50);
+    await events.getByRole('button', { name: 'Load more' }).click();
+    await expect.poll(() => shown.count()).toBe(55);
+    expect(await events.getByRole('button', { name: 'Load more' }).count()).toBe(0);
+
+    // A failed read (after the app's own retry) says so and offers to try again.
+    let failing = true;
+    await page.route('**/api/admin/audit?*', (route) =>
+      failing
+        ? route.fulfill({
+            status: 503,
+            contentType: 'application/json',
+            body: JSON.stringify({
+              error: { code: 'unavailable', message: 'The audit log is unavailable.' },
+            }),
+          })
+        : route.continue(),
+    );
+    await page.getByLabel('Action').fill('');
+    await page.getByLabel('Target type').fill('team');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await events.getByText('The audit log is unavailable.').waitFor();
+    failing = false;
+    await events.getByRole('button', { name: 'Try again' }).click();
+    await expect.poll(() => shown.count()).toBe(50);
   }, 40_000);
 });
