@@ -305,7 +305,6 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
     },
     me: {
       db: storage.db,
-      box,
       sessions: webSessions,
       authenticator,
       status: {
@@ -322,6 +321,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
       db: storage.db,
       box,
       sessions: webSessions,
+      authenticator,
       adminToken: config.adminToken,
       defaultOrganizationId: organization.id,
       onPolicyChange: announceKeyChange,

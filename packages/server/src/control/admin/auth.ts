@@ -1,12 +1,11 @@
-import { isWellFormedAdminToken, isWellFormedVirtualKey } from '@gatehouse/core';
+import { GatewayError, isWellFormedAdminToken, isWellFormedVirtualKey } from '@gatehouse/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { bearerToken } from '../../gateway/index.js';
+import { type Authenticator, bearerToken, type ResolvedKey } from '../../gateway/index.js';
 import type { SecretBox } from '../../security/secret-box.js';
 import { secretsEqual } from '../../security/secret-box.js';
 import { findLiveAdminToken, touchAdminToken } from '../../store/admin-tokens.js';
 import type { Database } from '../../store/database.js';
 import { getUser, type UserRow } from '../../store/users.js';
-import { findKeyByHash } from '../../store/virtual-keys.js';
 import { Access, type Grant, grantsOfPerson } from '../access.js';
 import { BOOTSTRAP_PERMISSIONS, isPermission, type Permission } from '../permissions.js';
 import type { WebSessions } from '../sso/web-sessions.js';
@@ -51,6 +50,8 @@ export interface AdminCallerOptions {
   box: SecretBox;
   /** Browser sessions; a person's session is an admin caller with that person's roles. */
   sessions: WebSessions | undefined;
+  /** Resolves personal keys, the CLI's sign-in, as the gateway does. */
+  authenticator: Authenticator;
   now(): Date;
 }
 
@@ -85,13 +86,21 @@ export function identifyAdminCaller(options: AdminCallerOptions) {
       const { status, code, message } = identified.refusal;
       return reply.code(status).send({ error: { code, message } });
     }
-    const named = request.headers[ORGANIZATION_HEADER];
-    if (typeof named === 'string' && named !== identified.principal.organizationId) {
-      return reply.code(404).send({
-        error: { code: 'organization_not_found', message: `You are not a member of organisation ${named}.` },
-      });
-    }
+    const elsewhere = namedOtherOrganization(request, identified.principal.organizationId);
+    if (elsewhere) return reply.code(404).send(elsewhere);
     request.admin = identified.principal;
+  };
+}
+
+/**
+ * The 404 body when the request's `x-gatehouse-organization` names an organisation other than
+ * the one its caller acts in (as for any object there); undefined when it names none or that one.
+ */
+export function namedOtherOrganization(request: FastifyRequest, organizationId: string) {
+  const named = request.headers[ORGANIZATION_HEADER];
+  if (typeof named !== 'string' || named === organizationId) return undefined;
+  return {
+    error: { code: 'organization_not_found', message: `You are not a member of organisation ${named}.` },
   };
 }
 
@@ -137,14 +146,14 @@ async function tokenCaller(
 
 /** A signed-in person: by the personal key `gatehouse login` gave the CLI, or by a browser session. */
 export type PersonCaller =
-  | { via: 'personalKey'; user: UserRow; keyId: string }
+  | { via: 'personalKey'; user: UserRow; key: ResolvedKey }
   | { via: 'session'; user: UserRow };
 
 export interface PersonCallerOptions {
   db: Database;
-  box: SecretBox;
+  /** The gateway's key resolver: a personal key is checked exactly as the gateway checks it. */
+  authenticator: Authenticator;
   sessions: WebSessions | undefined;
-  now(): Date;
 }
 
 /**
@@ -173,33 +182,43 @@ export async function personCaller(
   return { via: 'session', user: session.user };
 }
 
+/**
+ * The personal key's person, by the gateway's own key rules and cache (revoked, expired and
+ * unknown keys refused; a revocation evicts at once), while their account is active.
+ */
 async function personalKeyCaller(
   presented: string,
   options: PersonCallerOptions,
 ): Promise<PersonCaller | undefined> {
-  const found = await findKeyByHash(options.db, options.box.hashVirtualKey(presented));
-  const now = options.now().getTime();
-  const key = found?.key;
-  if (
-    !key ||
-    key.revokedAt ||
-    (key.expiresAt && key.expiresAt.getTime() <= now) ||
-    key.kind !== 'personal' ||
-    !key.userId
-  ) {
-    return undefined;
+  let key: ResolvedKey;
+  try {
+    key = await options.authenticator.authenticate(presented);
+  } catch (error) {
+    // A key that is not valid is no caller; storage being down is not the caller's fault.
+    if (error instanceof GatewayError && REFUSED_KEY_CODES.has(error.code)) return undefined;
+    throw error;
   }
-  const user = await getUser(options.db, key.organizationId, key.userId);
-  return user && !user.disabledAt ? { via: 'personalKey', user, keyId: key.id } : undefined;
+  if (!key.personal) return undefined;
+  const user = await getUser(options.db, key.organizationId, key.principalId);
+  return user && !user.disabledAt ? { via: 'personalKey', user, key } : undefined;
 }
 
-const csrfFailed = {
-  refusal: {
-    status: 403,
-    code: 'csrf_failed',
-    message: 'This change must come from the Gatehouse app: send the session’s x-csrf-token.',
-  },
+/** What the authenticator says of a key that is not a live one. */
+const REFUSED_KEY_CODES: ReadonlySet<string> = new Set([
+  'missing_key',
+  'invalid_key',
+  'key_revoked',
+  'key_expired',
+]);
+
+/** A browser session's change without its CSRF token, for the admin API and `/api/me` alike. */
+export const CSRF_FAILED = {
+  status: 403,
+  code: 'csrf_failed',
+  message: 'This change must come from the Gatehouse app: send the session’s x-csrf-token.',
 } as const;
+
+const csrfFailed = { refusal: CSRF_FAILED } as const;
 
 /** A signed-in person as an admin caller: their bindings, read now, decide what they may do. */
 export async function personPrincipal(db: Database, user: UserRow): Promise<AdminPrincipal> {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Authenticator } from '../../gateway/index.js';
 import type { OutboundNetworks } from '../../security/outbound-networks.js';
 import type { SecretBox } from '../../security/secret-box.js';
 import type { Database } from '../../store/database.js';
@@ -33,6 +34,8 @@ export interface AdminRouteOptions {
   defaultOrganizationId: string;
   /** Browser sessions: a signed-in person administers with the roles bound to them. */
   sessions?: WebSessions;
+  /** The gateway's key resolver, for people calling with their personal key. */
+  authenticator: Authenticator;
   /** Called after any change a gateway caches (keys, policies, providers), so it is seen at once. */
   onPolicyChange(): void;
   now(): Date;
@@ -59,6 +62,7 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
       db,
       box,
       sessions: options.sessions,
+      authenticator: options.authenticator,
       now,
     }),
   );

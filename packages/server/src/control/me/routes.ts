@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { type Authenticator, bearerToken, budgetScopesOf } from '../../gateway/index.js';
-import type { SecretBox } from '../../security/secret-box.js';
+import { type Authenticator, budgetScopesOf } from '../../gateway/index.js';
 import { grantsOfUser } from '../../store/cli-auth.js';
 import type { Database } from '../../store/database.js';
 import { getOrganization } from '../../store/organizations.js';
@@ -10,7 +9,13 @@ import type { BudgetScope } from '../../store/schema.js';
 import { aggregateUsage } from '../../store/usage-events.js';
 import type { UserRow } from '../../store/users.js';
 import { keysOfUser, revokeVirtualKey } from '../../store/virtual-keys.js';
-import { type PersonCaller, personCaller, personPrincipal } from '../admin/auth.js';
+import {
+  CSRF_FAILED,
+  namedOtherOrganization,
+  type PersonCaller,
+  personCaller,
+  personPrincipal,
+} from '../admin/auth.js';
 import { grantScopeView } from '../admin/grant-scope.js';
 import { roundUsd } from '../admin/money.js';
 import { adminError, notFound } from '../admin/replies.js';
@@ -22,7 +27,6 @@ import type { WebSessions } from '../sso/web-sessions.js';
 
 export interface SelfServiceOptions {
   db: Database;
-  box: SecretBox;
   sessions: WebSessions | undefined;
   authenticator: Authenticator;
   status: Omit<SelfStatusOptions, 'authenticator' | 'now'>;
@@ -132,26 +136,15 @@ export async function selfServiceRoutes(parent: FastifyInstance, options: SelfSe
   app.addHook('onRequest', async (request, reply) => {
     const person = await personCaller(request, options);
     if (person === 'csrf_failed') {
-      return reply
-        .code(403)
-        .send(
-          adminError(
-            'csrf_failed',
-            'This change must come from the Gatehouse app: send the session’s x-csrf-token.',
-          ),
-        );
+      return reply.code(CSRF_FAILED.status).send(adminError(CSRF_FAILED.code, CSRF_FAILED.message));
     }
     if (!person) {
       return reply
         .code(401)
         .send(adminError('unauthorized', 'Sign in first (gatehouse login, or in the browser).'));
     }
-    const named = request.headers['x-gatehouse-organization'];
-    if (typeof named === 'string' && named !== person.user.organizationId) {
-      return reply
-        .code(404)
-        .send(adminError('organization_not_found', `You are not a member of organisation ${named}.`));
-    }
+    const elsewhere = namedOtherOrganization(request, person.user.organizationId);
+    if (elsewhere) return reply.code(404).send(elsewhere);
     request.person = person;
   });
 
@@ -358,7 +351,8 @@ export async function selfServiceRoutes(parent: FastifyInstance, options: SelfSe
     async (request) => {
       const statusOptions = { ...options.status, now: options.now };
       if (request.person.via === 'personalKey') {
-        const identity = await options.authenticator.authenticate(bearerToken(request.headers));
+        // The key the caller was identified by, resolved once: its policy and scopes.
+        const identity = request.person.key;
         return selfStatus(statusOptions, {
           organizationId: identity.organizationId,
           budgetScopes: budgetScopesOf(identity),
