@@ -39,6 +39,11 @@ export const organizations = pgTable('organizations', {
    * refuses it (503 with retry-after), `open` serves it unmetered against budgets.
    */
   storageOutageMode: text('storage_outage_mode').$type<StorageOutageMode>().notNull().default('closed'),
+  /**
+   * Release flags an owner switched for this organisation (`release_ui_*`: true or false). A flag
+   * not named here takes its default; `FEATURE_FLAG_FORCE_ENABLE` overrides both.
+   */
+  featureFlags: jsonb('feature_flags').$type<Record<string, boolean>>().notNull().default({}),
   createdAt: createdAt(),
 });
 
@@ -244,6 +249,11 @@ export const usageEvents = pgTable(
     /** Every provider tried for the request, in order: fallbacks show here. */
     attempts: jsonb('attempts').$type<UsageAttempt[]>().notNull().default([]),
     firstByteMs: integer('first_byte_ms'),
+    /**
+     * The coding tool that made the call (`claude-code`, `codex`, `gemini-cli`, `cursor`, …), read
+     * from its User-Agent; null when the caller is not one Gatehouse recognises.
+     */
+    clientTool: text('client_tool'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   },
   (table) => [
