@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isLoopbackHost, isSecureOrLoopback } from './security/loopback.js';
 import { parseCidr } from './security/outbound-networks.js';
+import { type FeatureFlagName, featureFlagNames } from './store/schema.js';
 
 /**
  * Server settings, read once from the environment at start. Every value has a documented
@@ -120,6 +121,11 @@ export interface Config {
   scimToken: string | undefined;
   /** How long a browser stays signed in. `GATEHOUSE_SESSION_TTL_SECONDS`, default 12 h. */
   sessionTtlSeconds: number;
+  /**
+   * Release flags forced on for every organisation, whatever their owners chose:
+   * `FEATURE_FLAG_FORCE_ENABLE=release_ui_ai_gateway_menu_enabled,…`; default none.
+   */
+  forcedFeatureFlags: ReadonlySet<FeatureFlagName>;
 }
 
 const integer = (name: string, fallback: number, min: number, max: number) =>
@@ -138,6 +144,9 @@ const integer = (name: string, fallback: number, min: number, max: number) =>
       }
       return parsed;
     });
+
+const isFeatureFlag = (name: string): name is FeatureFlagName =>
+  (featureFlagNames as readonly string[]).includes(name);
 
 const optionalString = z
   .string()
@@ -273,6 +282,21 @@ const environmentSchema = z.object({
   GATEHOUSE_SCIM_TOKEN: optionalString.refine((value) => value === undefined || value.length >= 24, {
     message: 'GATEHOUSE_SCIM_TOKEN must be at least 24 characters (try: openssl rand -hex 24)',
   }),
+  FEATURE_FLAG_FORCE_ENABLE: optionalString.transform((value, context) => {
+    const names = (value ?? '')
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name !== '');
+    const unknown = names.filter((name) => !isFeatureFlag(name));
+    if (unknown.length > 0) {
+      context.addIssue({
+        code: 'custom',
+        message: `FEATURE_FLAG_FORCE_ENABLE names unknown flags "${unknown.join('", "')}"; known: ${featureFlagNames.join(', ')}`,
+      });
+      return z.NEVER;
+    }
+    return new Set(names.filter(isFeatureFlag));
+  }),
   GATEHOUSE_SESSION_TTL_SECONDS: integer('GATEHOUSE_SESSION_TTL_SECONDS', 43_200, 60, 2_592_000),
   GATEHOUSE_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug'], {
@@ -382,5 +406,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     devSso: settings.GATEHOUSE_DEV_SSO ? { emails: settings.GATEHOUSE_DEV_SSO } : undefined,
     scimToken: settings.GATEHOUSE_SCIM_TOKEN,
     sessionTtlSeconds: settings.GATEHOUSE_SESSION_TTL_SECONDS,
+    forcedFeatureFlags: settings.FEATURE_FLAG_FORCE_ENABLE,
   };
 }

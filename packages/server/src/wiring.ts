@@ -315,6 +315,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
       },
       onKeysChange: announceKeyChange,
       audit: auditTrail,
+      forcedFeatureFlags: config.forcedFeatureFlags,
       now: () => new Date(),
     },
     admin: {
@@ -330,6 +331,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
       publicUrl: config.publicUrl,
       outbound: outboundNetworks,
       audit: { trail: auditTrail, jwksUrl: `${config.publicUrl}/.well-known/jwks.json` },
+      forcedFeatureFlags: config.forcedFeatureFlags,
       budgets: {
         counters: { counter: budgetCounter },
         timeZoneOf,

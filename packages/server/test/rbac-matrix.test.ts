@@ -365,17 +365,17 @@ describe('grants scoped to a team or a project', () => {
     expect(
       (await call(lead, 'POST', '/api/admin/tokens', { name: 'x', permissions: ['budgets:manage'] })).status,
     ).toBe(403);
-    // An admin cannot make someone an owner (organization:manage is the owner's alone).
+    // An admin cannot make someone an owner (featureFlags:manage is the owner's alone).
     const grab = await call(admin, 'POST', '/api/admin/role-bindings', {
       role: 'owner',
       subject: { kind: 'user', id: (people.get('member') as PersonalCaller).userId },
     });
     expect(grab.status).toBe(403);
-    expect(grab.body.error.message).toContain('organization:manage');
+    expect(grab.body.error.message).toContain('featureFlags:manage');
     // Nor write it into a custom role they could then hold,
     const wide = await call(admin, 'POST', '/api/admin/roles', {
       name: 'almost owner',
-      permissions: ['organization:manage'],
+      permissions: ['featureFlags:manage'],
     });
     expect(wide.status).toBe(403);
     const narrow = await call(admin, 'POST', '/api/admin/roles', {
@@ -384,7 +384,7 @@ describe('grants scoped to a team or a project', () => {
     });
     expect(narrow.status).toBe(201);
     const widened = await call(admin, 'PATCH', `/api/admin/roles/${narrow.body.id}`, {
-      permissions: ['usage:view', 'organization:manage'],
+      permissions: ['usage:view', 'featureFlags:manage'],
     });
     expect(widened.status).toBe(403);
     // nor take a role away that is more than theirs: an admin cannot demote the owner.

@@ -116,13 +116,14 @@ describe('the check before each admin handler', () => {
     });
   }
 
-  it('gives members no admin permission, billing budgets but not providers, admins all but the organisation', () => {
+  it('gives members no admin permission, billing budgets but not providers, admins all but the release flags', () => {
     const member = BUILT_IN_ROLE_PERMISSIONS.member;
     expect([...member]).toEqual(['gateway:use']);
     expect(BUILT_IN_ROLE_PERMISSIONS.billing.has('budgets:manage')).toBe(true);
     expect(BUILT_IN_ROLE_PERMISSIONS.billing.has('providers:view')).toBe(false);
     expect(BUILT_IN_ROLE_PERMISSIONS.viewer.has('providers:manage')).toBe(false);
-    expect(BUILT_IN_ROLE_PERMISSIONS.admin.has('organization:manage')).toBe(false);
+    expect(BUILT_IN_ROLE_PERMISSIONS.admin.has('featureFlags:manage')).toBe(false);
+    expect(BUILT_IN_ROLE_PERMISSIONS.owner.has('featureFlags:manage')).toBe(true);
     expect(BUILT_IN_ROLE_PERMISSIONS.admin.has('providers:manage')).toBe(true);
   });
 });

@@ -142,6 +142,7 @@ export const rateLimitBody = (values: RateLimitForm) => ({
 export const permissionCatalogue = [
   'organization:view',
   'organization:manage',
+  'featureFlags:manage',
   'providers:view',
   'providers:manage',
   'routingPolicies:view',

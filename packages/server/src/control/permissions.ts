@@ -6,6 +6,7 @@
 export const PERMISSIONS = [
   'organization:view',
   'organization:manage',
+  'featureFlags:manage',
   'providers:view',
   'providers:manage',
   'routingPolicies:view',
@@ -48,8 +49,8 @@ export type BuiltInRole = (typeof BUILT_IN_ROLES)[number];
 const viewing = PERMISSIONS.filter((permission) => permission.endsWith(':view'));
 
 /**
- * What each built-in role may do. Owners may do everything; admins everything but change the
- * organisation itself (its name, flags, outage mode); members use the gateway and look after
+ * What each built-in role may do. Owners may do everything; admins everything but switch the
+ * organisation's release flags (which pages and APIs its people get: the owner's call); members use the gateway and look after
  * their own keys and devices through `/api/me`, which needs no admin permission; viewers see
  * everything an admin sees and change nothing; billing sees usage and sets budgets.
  */
@@ -59,7 +60,7 @@ const organizationPermissions = PERMISSIONS.filter((permission) => !DEPLOYMENT_O
 
 export const BUILT_IN_ROLE_PERMISSIONS: Record<BuiltInRole, ReadonlySet<Permission>> = {
   owner: new Set(organizationPermissions),
-  admin: new Set(organizationPermissions.filter((permission) => permission !== 'organization:manage')),
+  admin: new Set(organizationPermissions.filter((permission) => permission !== 'featureFlags:manage')),
   member: new Set<Permission>(['gateway:use']),
   viewer: new Set<Permission>([...viewing, 'gateway:use']),
   billing: new Set<Permission>([

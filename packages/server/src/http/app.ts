@@ -14,6 +14,7 @@ import {
   validatorCompiler,
 } from 'fastify-type-provider-zod';
 import type { Config } from '../config.js';
+import { noRoute } from '../control/admin/replies.js';
 import { type AdminRouteOptions, adminRoutes } from '../control/admin/routes.js';
 import { type ClaudeCodeRouteOptions, claudeCodeRoutes } from '../control/claude-code/routes.js';
 import { type CliAuthRouteOptions, cliAuthRoutes } from '../control/cli-auth/routes.js';
@@ -237,7 +238,7 @@ function answerUnknownRoute(
 ) {
   const message = `No route for ${method} ${path}`;
   const shape = errorShapeOf(path, headers);
-  if (shape === 'admin') return reply.code(404).send({ error: { code: 'not_found', message } });
+  if (shape === 'admin') return reply.code(404).send(noRoute(method, path));
   return reply.code(404).send(renderEdgeError(shape, 'route_not_found', message, requestId).body);
 }
 

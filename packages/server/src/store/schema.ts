@@ -50,6 +50,17 @@ export const organizations = pgTable('organizations', {
 export const storageOutageModes = ['closed', 'open'] as const;
 export type StorageOutageMode = (typeof storageOutageModes)[number];
 
+/**
+ * The release flags `organizations.feature_flags` may switch (what each one hides and gates is in
+ * `control/feature-flags.ts`). Here, below the control plane, so the config can refuse unknown
+ * names in FEATURE_FLAG_FORCE_ENABLE at start.
+ */
+export const featureFlagNames = [
+  'release_ui_ai_gateway_menu_enabled',
+  'release_ui_ai_governance_enabled',
+] as const;
+export type FeatureFlagName = (typeof featureFlagNames)[number];
+
 export const teams = pgTable('teams', {
   id: text('id').primaryKey(),
   organizationId: text('organization_id')

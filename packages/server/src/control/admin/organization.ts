@@ -1,12 +1,42 @@
 import { isValidTimeZone } from '@gatehouse/core';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../store/database.js';
 import { getOrganization, type Organization } from '../../store/organizations.js';
 import { organizations, storageOutageModes } from '../../store/schema.js';
+import { effectiveFlags, FEATURE_FLAGS, type FeatureFlagName, featureFlagNames } from '../feature-flags.js';
+import { adminError } from './replies.js';
 import { errorSchema } from './schemas.js';
+
+const flagStateSchema = z.object({
+  enabled: z.boolean().describe('Whether the flag is on for this organisation now'),
+  forced: z
+    .boolean()
+    .describe(
+      'Forced on for the whole deployment (FEATURE_FLAG_FORCE_ENABLE): the organisation cannot switch it off',
+    ),
+});
+
+const featureFlagsSchema = z
+  .object(
+    Object.fromEntries(
+      featureFlagNames.map((name) => [name, flagStateSchema.describe(FEATURE_FLAGS[name].description)]),
+    ) as Record<FeatureFlagName, typeof flagStateSchema>,
+  )
+  .describe('Release flags: the parts of the web app and the admin API this organisation gets');
+
+/** The owner's switches: any flag of the catalogue, each on or off; no other name. */
+const featureFlagsBody = z
+  .object(
+    Object.fromEntries(featureFlagNames.map((name) => [name, z.boolean().optional()])) as Record<
+      FeatureFlagName,
+      z.ZodOptional<z.ZodBoolean>
+    >,
+  )
+  .strict()
+  .describe('Switch release flags on or off for this organisation (owners only: featureFlags:manage)');
 
 const organizationSchema = z
   .object({
@@ -29,6 +59,7 @@ const organizationSchema = z
       .describe(
         "While the database or Redis is unreachable: 'closed' refuses budgeted calls with 503 and retry-after, 'open' serves them without budget and rate-limit checks",
       ),
+    featureFlags: featureFlagsSchema,
   })
   .meta({ id: 'Organization' });
 
@@ -58,19 +89,26 @@ const updateOrganizationBody = z
       .max(30 * 86_400, { message: 'personalKeyTtlSeconds must be at most 2592000 (30 days)' })
       .optional(),
     storageOutageMode: z.enum(storageOutageModes).optional(),
+    featureFlags: featureFlagsBody.optional(),
   })
   .strict();
 
-const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema };
+const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema };
 const security = [{ adminToken: [] }];
 
 /**
  * `/api/admin/organization`: the caller's organisation: its name, budget time zone, the email
- * domains that join it on sign-in and the lifetime of personal keys.
+ * domains that join it on sign-in, the lifetime of personal keys, the outage mode and its
+ * release flags (each flag's effective value, and whether the deployment forces it).
  */
 export function organizationRoutes(
   parent: FastifyInstance,
-  options: { db: Database; onBudgetChange(): void },
+  options: {
+    db: Database;
+    onBudgetChange(): void;
+    /** Flags the deployment forces on (FEATURE_FLAG_FORCE_ENABLE). */
+    forcedFlags: ReadonlySet<FeatureFlagName>;
+  },
 ): void {
   const app = parent.withTypeProvider<ZodTypeProvider>();
   const view = (row: Organization) => ({
@@ -80,6 +118,7 @@ export function organizationRoutes(
     emailDomains: row.emailDomains,
     personalKeyTtlSeconds: row.personalKeyTtlSeconds,
     storageOutageMode: row.storageOutageMode,
+    featureFlags: effectiveFlags(row, options.forcedFlags),
   });
 
   app.get(
@@ -97,13 +136,38 @@ export function organizationRoutes(
     {
       schema: {
         tags: ['organization'],
-        summary: 'Rename the organisation or change the time zone its budgets follow',
+        summary:
+          'Rename the organisation, change the time zone its budgets follow, its sign-in domains, key lifetime, outage mode or (owners) its release flags',
         security,
         body: updateOrganizationBody,
         response: { 200: organizationSchema, ...errors },
       },
     },
     async (request, reply) => {
+      const { featureFlags, ...settings } = request.body;
+      if (featureFlags !== undefined) {
+        // The route needs organization:manage, which admins hold; the flags need more.
+        if (!request.admin.permissions.has('featureFlags:manage')) {
+          return reply
+            .code(403)
+            .send(
+              adminError('forbidden', 'Switching release flags needs the featureFlags:manage permission.'),
+            );
+        }
+        const forcedOff = featureFlagNames.filter(
+          (name) => featureFlags[name] === false && options.forcedFlags.has(name),
+        );
+        if (forcedOff.length > 0) {
+          return reply
+            .code(409)
+            .send(
+              adminError(
+                'feature_flag_forced',
+                `${forcedOff.join(', ')} is forced on for this deployment (FEATURE_FLAG_FORCE_ENABLE) and cannot be switched off here.`,
+              ),
+            );
+        }
+      }
       if (Object.keys(request.body).length === 0) {
         const current = await getOrganization(options.db, request.admin.organizationId);
         return current
@@ -112,7 +176,13 @@ export function organizationRoutes(
       }
       const [row] = await options.db
         .update(organizations)
-        .set(request.body)
+        .set({
+          ...settings,
+          // Merged in the statement, so two owners switching different flags both win.
+          ...(featureFlags
+            ? { featureFlags: sql`${organizations.featureFlags} || ${JSON.stringify(featureFlags)}::jsonb` }
+            : {}),
+        })
         .where(eq(organizations.id, request.admin.organizationId))
         .returning();
       if (!row)

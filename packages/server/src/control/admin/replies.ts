@@ -17,6 +17,10 @@ export function adminError(code: string, message: string) {
 
 export const notFound = (what: string) => adminError('not_found', `${what} not found`);
 
+/** What the admin API answers for a path no route serves (and for one a disabled release flag hides). */
+export const noRoute = (method: string, path: string) =>
+  adminError('not_found', `No route for ${method} ${path}`);
+
 /** A 409 body naming what still uses the object, so the caller knows what to change first. */
 export function inUse(what: string, users: { kind: string; ids: string[] }[]) {
   const named = users

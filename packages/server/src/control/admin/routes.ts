@@ -7,12 +7,14 @@ import type { Database } from '../../store/database.js';
 import { auditAdminChanges } from '../audit/admin-changes.js';
 import { auditRoutes } from '../audit/routes.js';
 import type { AuditTrail } from '../audit/trail.js';
+import type { FeatureFlagName } from '../feature-flags.js';
 import type { SsoConnections } from '../sso/connections.js';
 import type { WebSessions } from '../sso/web-sessions.js';
 import { adminTokenRoutes } from './admin-tokens.js';
 import { enforceRoutePermissions, identifyAdminCaller } from './auth.js';
 import { type BudgetRouteOptions, budgetRoutes } from './budgets.js';
 import { claudeCodeSettingsRoutes } from './claude-code-settings.js';
+import { gateFeatureFlags } from './feature-gate.js';
 import { organizationRoutes } from './organization.js';
 import { organizationCreationRoutes } from './organizations.js';
 import { projectRoutes } from './projects.js';
@@ -47,6 +49,8 @@ export interface AdminRouteOptions {
   outbound: OutboundNetworks;
   /** Every change made here is recorded in it; `GET /audit` reads it. */
   audit: { trail: AuditTrail; jwksUrl: string };
+  /** Release flags the deployment forces on (FEATURE_FLAG_FORCE_ENABLE), whatever an organisation chose. */
+  forcedFeatureFlags: ReadonlySet<FeatureFlagName>;
 }
 
 /** `/api/admin`: one module per resource, all behind the admin token. */
@@ -66,6 +70,8 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
       now,
     }),
   );
+  // Between knowing the caller (whose organisation's flags count) and checking their permissions.
+  app.addHook('onRequest', gateFeatureFlags({ db, prefix: app.prefix, forced: options.forcedFeatureFlags }));
   enforceRoutePermissions(app);
   // Every successful change through any admin route, present or future, is in the audit log.
   app.addHook('onSend', auditAdminChanges(options.audit.trail));
@@ -75,7 +81,11 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
   virtualKeyRoutes(app, { db, box, onPolicyChange, now });
   usageRoutes(app, { db });
   budgetRoutes(app, { ...options.budgets, db, now });
-  organizationRoutes(app, { db, onBudgetChange: options.budgets.onBudgetChange });
+  organizationRoutes(app, {
+    db,
+    onBudgetChange: options.budgets.onBudgetChange,
+    forcedFlags: options.forcedFeatureFlags,
+  });
   claudeCodeSettingsRoutes(app, { db });
   userRoutes(app, { db, onKeysChange: onPolicyChange, now });
   teamRoutes(app, { db });

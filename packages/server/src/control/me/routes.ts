@@ -22,6 +22,7 @@ import { adminError, notFound } from '../admin/replies.js';
 import { idParams, listOf, usageQuery, usageResponseSchema } from '../admin/schemas.js';
 import { type AuditTrail, personActor } from '../audit/trail.js';
 import { type SelfStatusOptions, selfStatus } from '../cli-auth/status.js';
+import { effectiveFlags, type FeatureFlagName, featureFlagNames } from '../feature-flags.js';
 import { findPersonalProject, revokeGrant } from '../personal-access.js';
 import type { WebSessions } from '../sso/web-sessions.js';
 
@@ -34,6 +35,8 @@ export interface SelfServiceOptions {
   onKeysChange(): void;
   /** A person revoking their own key or device is recorded here. */
   audit: AuditTrail;
+  /** Release flags the deployment forces on (FEATURE_FLAG_FORCE_ENABLE). */
+  forcedFeatureFlags: ReadonlySet<FeatureFlagName>;
   now(): Date;
 }
 
@@ -67,6 +70,16 @@ const meSchema = z
         }),
       )
       .describe('Every grant, with where it applies'),
+    featureFlags: z
+      .object(
+        Object.fromEntries(featureFlagNames.map((name) => [name, z.boolean()])) as Record<
+          FeatureFlagName,
+          z.ZodBoolean
+        >,
+      )
+      .describe(
+        "Each release flag's effective value in the organisation: the web app hides the pages of those off",
+      ),
     landing: z
       .enum(LANDINGS)
       .describe(
@@ -172,10 +185,12 @@ export async function selfServiceRoutes(parent: FastifyInstance, options: SelfSe
               },
             ];
       const now = options.now();
-      const [keys, devices] = await Promise.all([
+      const [keys, devices, organization] = await Promise.all([
         keysOfUser(db, user.organizationId, user.id),
         grantsOfUser(db, user.organizationId, user.id),
+        getOrganization(db, user.organizationId),
       ]);
+      const flags = effectiveFlags(organization ?? { featureFlags: {} }, options.forcedFeatureFlags);
       const live = (row: { revokedAt: Date | null; expiresAt?: Date | null }) =>
         row.revokedAt === null && (row.expiresAt == null || row.expiresAt > now);
       const hasPersonalAccess =
@@ -189,6 +204,9 @@ export async function selfServiceRoutes(parent: FastifyInstance, options: SelfSe
           permissions: [...grant.permissions],
           scope: grantScopeView(grant.scope, grant.scopeId),
         })),
+        featureFlags: Object.fromEntries(
+          featureFlagNames.map((name) => [name, flags[name].enabled]),
+        ) as Record<FeatureFlagName, boolean>,
         landing: landingFor(principal.permissions, hasPersonalAccess),
       };
     },
