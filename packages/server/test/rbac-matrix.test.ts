@@ -161,7 +161,7 @@ function cases(): Case[] {
   ];
 }
 
-const PLACE_CHECKED = /^(POST|GET|PATCH|DELETE) \/(budgets|virtual-keys)(\/:id)?$/;
+const PLACE_CHECKED = /^(POST|GET|PATCH|DELETE) \/(budgets|virtual-keys)(\/:id(\/rotate)?)?$/;
 
 /** A URL for the route that touches nothing real: reads get a real object, changes a missing one. */
 function urlFor(route: string): string {

@@ -398,6 +398,50 @@ describe('an OIDC connection made through the admin API', () => {
     }
   });
 
+  it('keeps the stored client secret when asked, for the same client only', async () => {
+    const second = secondProvider as OidcProvider;
+    await adminCall('PUT', '/sso/oidc', {
+      issuer: second.issuer,
+      clientId: SECOND_CLIENT_ID,
+      clientSecret: SECOND_CLIENT_SECRET,
+    });
+    try {
+      // A form that cannot read the secret back re-saves the settings without it.
+      const kept = await adminCall('PUT', '/sso/oidc', {
+        issuer: `${second.issuer}/`,
+        clientId: SECOND_CLIENT_ID,
+        keepClientSecret: true,
+      });
+      expect(kept.status).toBe(200);
+      expect(kept.body.oidc).toEqual({
+        issuer: second.issuer,
+        clientId: SECOND_CLIENT_ID,
+        hasClientSecret: true,
+      });
+      const browser = new Browser(second, 'grace');
+      const { response } = await browser.visit('/api/auth/sso/login?return_to=/api/auth/session');
+      expect(await signedInEmail(response)).toBe('grace@example.com');
+
+      const otherClient = await adminCall('PUT', '/sso/oidc', {
+        issuer: second.issuer,
+        clientId: PUBLIC_CLIENT_ID,
+        keepClientSecret: true,
+      });
+      expect(otherClient.status).toBe(400);
+      expect(otherClient.body.error.message).toContain('keepClientSecret');
+      const both = await adminCall('PUT', '/sso/oidc', {
+        issuer: second.issuer,
+        clientId: SECOND_CLIENT_ID,
+        clientSecret: SECOND_CLIENT_SECRET,
+        keepClientSecret: true,
+      });
+      expect(both.status).toBe(400);
+      expect((await adminCall('GET', '/sso')).body.oidc.hasClientSecret).toBe(true);
+    } finally {
+      await adminCall('DELETE', '/sso/oidc');
+    }
+  });
+
   it('shows an error page, not an internal error, when the provider cannot be reached', async () => {
     // Nothing listens on port 1; discovery fails at once.
     const put = await adminCall('PUT', '/sso/oidc', { issuer: 'https://127.0.0.1:1', clientId: 'nobody' });

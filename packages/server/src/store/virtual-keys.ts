@@ -44,10 +44,11 @@ export async function insertVirtualKey(
 export async function listVirtualKeys(
   db: Database,
   organizationId: string,
-  filter: { projectId?: string | undefined },
+  filter: { projectId?: string | undefined; userId?: string | undefined },
 ): Promise<VirtualKeyRow[]> {
   const conditions = [eq(virtualKeys.organizationId, organizationId)];
   if (filter.projectId) conditions.push(eq(virtualKeys.projectId, filter.projectId));
+  if (filter.userId) conditions.push(eq(virtualKeys.userId, filter.userId));
   return db
     .select()
     .from(virtualKeys)
@@ -85,6 +86,32 @@ export async function revokeVirtualKey(
       ),
     );
   return getVirtualKey(db, organizationId, id);
+}
+
+/**
+ * Gives a live service key a new secret: same row, so its id, project, budgets and usage history
+ * stay, and the old hash is gone in the same statement (no window where both work). Undefined
+ * when no live service key has that id; the caller reads the row to say why.
+ */
+export async function rotateVirtualKey(
+  db: Database,
+  organizationId: string,
+  id: string,
+  secret: { keyHash: string; keyHint: string },
+): Promise<VirtualKeyRow | undefined> {
+  const [row] = await db
+    .update(virtualKeys)
+    .set({ keyHash: secret.keyHash, keyHint: secret.keyHint })
+    .where(
+      and(
+        eq(virtualKeys.organizationId, organizationId),
+        eq(virtualKeys.id, id),
+        eq(virtualKeys.kind, 'service'),
+        isNull(virtualKeys.revokedAt),
+      ),
+    )
+    .returning();
+  return row;
 }
 
 /** A key with the project it belongs to: what the gateway needs to authorise a request. */

@@ -34,6 +34,7 @@ export const ADMIN_ROUTE_PERMISSIONS = {
   'GET /virtual-keys/:id': 'virtualKeys:view',
   'PATCH /virtual-keys/:id': 'virtualKeys:manage',
   'DELETE /virtual-keys/:id': 'virtualKeys:manage',
+  'POST /virtual-keys/:id/rotate': 'virtualKeys:manage',
 
   'POST /budgets': 'budgets:manage',
   'GET /budgets': 'budgets:view',
@@ -123,6 +124,7 @@ const PLACE_CHECKED_ROUTES: ReadonlySet<string> = new Set([
   'GET /virtual-keys/:id',
   'PATCH /virtual-keys/:id',
   'DELETE /virtual-keys/:id',
+  'POST /virtual-keys/:id/rotate',
 ]);
 
 export function routeIsPlaceChecked(method: string, url: string, prefix: string): boolean {

@@ -150,12 +150,20 @@ export const virtualKeySchema = z
     projectId: z.string(),
     name: z.string(),
     kind: z.enum(['service', 'personal']),
+    userId: z.string().nullable().describe('The person a personal key acts for; null for a service key'),
     hint: z.string().describe('The last characters of the key, to recognise it'),
     createdAt: timestamp,
     expiresAt: timestamp.nullable(),
     revokedAt: timestamp.nullable(),
   })
   .meta({ id: 'VirtualKey' });
+
+export const listVirtualKeysQuery = z
+  .object({
+    projectId: id.optional().describe('Only keys of this project'),
+    userId: id.optional().describe("Only this person's personal keys"),
+  })
+  .strict();
 
 export const createdVirtualKeySchema = virtualKeySchema
   .extend({ key: z.string().describe('The key itself: shown this once, stored only as a keyed hash') })

@@ -34,7 +34,7 @@ const createdScimTokenSchema = z
   })
   .meta({ id: 'CreatedScimToken' });
 
-const createScimTokenBody = z
+export const createScimTokenBody = z
   .object({ name: z.string().trim().min(1).max(200).describe('Which identity provider uses it, e.g. Okta') })
   .strict();
 

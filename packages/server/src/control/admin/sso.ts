@@ -18,15 +18,25 @@ const httpsOrLoopback = (name: string) =>
     )
     .refine((value) => !hasUserinfo(value), { message: `${name} must not carry a user name or password` });
 
-const oidcBody = z
+export const oidcBody = z
   .object({
     issuer: httpsOrLoopback('issuer').describe("The provider's issuer; discovery is read from it"),
     clientId: z.string().min(1).max(500),
     clientSecret: z.string().min(1).max(2000).optional().describe('Omit for a public client (PKCE only)'),
+    keepClientSecret: z
+      .boolean()
+      .optional()
+      .describe(
+        'true: keep the client secret already stored for this clientId (secrets are never read back, so a form cannot resend it)',
+      ),
   })
-  .strict();
+  .strict()
+  .refine((body) => !(body.keepClientSecret && body.clientSecret !== undefined), {
+    message: 'Give clientSecret or keepClientSecret, not both.',
+    path: ['keepClientSecret'],
+  });
 
-const samlBody = z
+export const samlBody = z
   .object({
     entryPoint: httpsOrLoopback('entryPoint').describe(
       "The IdP's single sign-on URL (HTTP-Redirect binding)",
@@ -119,11 +129,26 @@ export function ssoAdminRoutes(
     async (request, reply) => {
       const refused = await outbound.refusalForUrl('issuer', request.body.issuer);
       if (refused) return reply.code(400).send({ error: { code: 'invalid_request', message: refused } });
-      await connections.put(request.admin.organizationId, {
+      const { organizationId } = request.admin;
+      let clientSecret = request.body.clientSecret;
+      if (request.body.keepClientSecret) {
+        const stored = await connections.get(organizationId, 'oidc');
+        // A secret belongs to its client: it is never carried over to another client id.
+        if (stored?.clientId !== request.body.clientId || stored.clientSecret === undefined) {
+          return reply.code(400).send({
+            error: {
+              code: 'invalid_request',
+              message: 'keepClientSecret: no client secret is stored for this clientId; give clientSecret.',
+            },
+          });
+        }
+        clientSecret = stored.clientSecret;
+      }
+      await connections.put(organizationId, {
         protocol: 'oidc',
         issuer: request.body.issuer.replace(/\/+$/, ''),
         clientId: request.body.clientId,
-        clientSecret: request.body.clientSecret,
+        clientSecret,
       });
       return view(request.admin.organizationId);
     },

@@ -9,6 +9,7 @@ import {
   insertVirtualKey,
   listVirtualKeys,
   revokeVirtualKey,
+  rotateVirtualKey,
   updateVirtualKey,
   type VirtualKeyRow,
 } from '../../store/virtual-keys.js';
@@ -19,6 +20,7 @@ import {
   createVirtualKeyBody,
   idParams,
   listOf,
+  listVirtualKeysQuery,
   virtualKeySchema,
 } from './schemas.js';
 import { updateVirtualKeyBody } from './update-schemas.js';
@@ -85,7 +87,7 @@ export function virtualKeyRoutes(parent: FastifyInstance, options: VirtualKeyRou
       schema: {
         tags: ['virtual-keys'],
         security,
-        querystring: createVirtualKeyBody.pick({ projectId: true }).partial(),
+        querystring: listVirtualKeysQuery,
         response: { 200: listOf(virtualKeySchema), ...errorResponses },
       },
     },
@@ -144,6 +146,38 @@ export function virtualKeyRoutes(parent: FastifyInstance, options: VirtualKeyRou
       return keyView(row);
     },
   );
+  app.post(
+    '/virtual-keys/:id/rotate',
+    {
+      schema: {
+        tags: ['virtual-keys'],
+        summary: 'Give a service key a new secret (in this response only); the old one is refused at once',
+        description:
+          'Same id, project, budgets and usage history. There is no grace period: the old secret ' +
+          'stops working with this answer. Personal keys cannot be rotated: their owner signs in again.',
+        security,
+        params: idParams,
+        response: { 200: createdVirtualKeySchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const found = await reachableKey(request, request.params.id);
+      if (!found) return reply.code(404).send(notFound('virtual key'));
+      const refusal = rotationRefusal(found, options.now());
+      if (refusal) return reply.code(409).send(refusal);
+      const key = generateVirtualKey();
+      const row = await rotateVirtualKey(db, request.admin.organizationId, found.id, {
+        keyHash: box.hashVirtualKey(key),
+        keyHint: virtualKeyHint(key),
+      });
+      // The update re-checks that the key is live, so a revocation racing this one wins.
+      if (!row) return reply.code(409).send(adminError('key_revoked', 'This key was revoked meanwhile.'));
+      // Every gateway caches resolved keys by hash: the old hash must stop resolving everywhere now.
+      options.onPolicyChange();
+      reply.header('cache-control', 'no-store');
+      return { ...keyView(row), key };
+    },
+  );
   app.delete(
     '/virtual-keys/:id',
     {
@@ -166,12 +200,36 @@ export function virtualKeyRoutes(parent: FastifyInstance, options: VirtualKeyRou
   );
 }
 
+/**
+ * Why a key cannot get a new secret. A personal key is its owner's, minted by their CLI sign-in
+ * and refreshed there: an administrator rotating it would hand the person's identity to whoever
+ * reads the answer, so it is revoked instead (the person signs in again). A revoked or expired
+ * key stays dead: a new secret would not make it usable.
+ */
+function rotationRefusal(row: VirtualKeyRow, now: Date) {
+  if (row.kind === 'personal') {
+    return adminError(
+      'personal_key',
+      'Personal keys belong to a person and are renewed by their CLI sign-in; revoke it instead, and they sign in again.',
+    );
+  }
+  if (row.revokedAt) return adminError('key_revoked', 'This key is revoked; create a new one instead.');
+  if (row.expiresAt && row.expiresAt <= now) {
+    return adminError(
+      'key_expired',
+      'This key has expired; extend it with PATCH first, or create a new one.',
+    );
+  }
+  return undefined;
+}
+
 function keyView(row: VirtualKeyRow) {
   return {
     id: row.id,
     projectId: row.projectId,
     name: row.name,
     kind: row.kind,
+    userId: row.userId,
     hint: row.keyHint,
     createdAt: row.createdAt.toISOString(),
     expiresAt: row.expiresAt?.toISOString() ?? null,
