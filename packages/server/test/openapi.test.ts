@@ -229,7 +229,7 @@ describe('the OpenAPI document', () => {
     // Reads first, deletes last, so each id still exists when it is read.
     const order = ['get', 'post', 'patch', 'delete'];
     const operations = adminOperations().sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
-    expect(operations).toHaveLength(62);
+    expect(operations).toHaveLength(63);
     for (const [method, path] of operations) {
       const collection = path.split('/')[3] as string;
       const url = path.replace('{id}', idFor[collection] ?? 'missing');
@@ -375,6 +375,7 @@ describe('the documented request shapes match what validation enforces', () => {
     expect(query.map((parameter) => parameter.name).sort()).toEqual([
       'from',
       'groupBy',
+      'interval',
       'keyId',
       'model',
       'principalId',
@@ -383,10 +384,11 @@ describe('the documented request shapes match what validation enforces', () => {
       'status',
       'teamId',
       'to',
+      'tool',
     ]);
     const groupBy = query.find((parameter) => parameter.name === 'groupBy');
     const values: string[] = groupBy.schema.enum;
-    expect(values.sort()).toEqual(['key', 'model', 'principal', 'project', 'provider', 'team']);
+    expect(values.sort()).toEqual(['key', 'model', 'principal', 'project', 'provider', 'team', 'tool']);
     for (const value of values)
       expect((await admin('get', `/api/admin/usage?groupBy=${value}`)).status).toBe(200);
     // Without groupBy, rows are per model.

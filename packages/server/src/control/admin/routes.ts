@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Authenticator } from '../../gateway/index.js';
+import type { Authenticator, CircuitBreakers } from '../../gateway/index.js';
 import type { OutboundNetworks } from '../../security/outbound-networks.js';
 import type { SecretBox } from '../../security/secret-box.js';
 import type { Database } from '../../store/database.js';
@@ -13,6 +13,7 @@ import { adminTokenRoutes } from './admin-tokens.js';
 import { enforceRoutePermissions, identifyAdminCaller } from './auth.js';
 import { type BudgetRouteOptions, budgetRoutes } from './budgets.js';
 import { claudeCodeSettingsRoutes } from './claude-code-settings.js';
+import { governanceRoutes } from './governance.js';
 import { organizationRoutes } from './organization.js';
 import { organizationCreationRoutes } from './organizations.js';
 import { projectRoutes } from './projects.js';
@@ -47,6 +48,8 @@ export interface AdminRouteOptions {
   outbound: OutboundNetworks;
   /** Every change made here is recorded in it; `GET /audit` reads it. */
   audit: { trail: AuditTrail; jwksUrl: string };
+  /** The gateway's breakers, for the governance home's provider health. */
+  circuits: Pick<CircuitBreakers, 'blockedFor'>;
 }
 
 /** `/api/admin`: one module per resource, all behind the admin token. */
@@ -73,7 +76,8 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
   routingPolicyRoutes(app, { db, onPolicyChange });
   projectRoutes(app, { db, onPolicyChange, now });
   virtualKeyRoutes(app, { db, box, onPolicyChange, now });
-  usageRoutes(app, { db });
+  usageRoutes(app, { db, now });
+  governanceRoutes(app, { db, now, circuits: options.circuits });
   budgetRoutes(app, { ...options.budgets, db, now });
   organizationRoutes(app, { db, onBudgetChange: options.budgets.onBudgetChange });
   claudeCodeSettingsRoutes(app, { db });
