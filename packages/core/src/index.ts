@@ -1,6 +1,7 @@
 /** Public surface of `@gatehouse/core`: pure, synchronous building blocks with no I/O. */
 
 export * from './budget-window.js';
+export * from './client-tool.js';
 export * from './cost.js';
 export * from './dialect.js';
 export * from './errors.js';

@@ -338,6 +338,7 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
         onBudgetChange: () => changes.announce('budgets'),
       },
       rateLimits: { onRateLimitChange: () => changes.announce('rate-limits') },
+      circuits: breakers,
     },
     gateway: {
       maxBodyBytes: config.maxBodyBytes,

@@ -375,6 +375,7 @@ describe('the documented request shapes match what validation enforces', () => {
     expect(query.map((parameter) => parameter.name).sort()).toEqual([
       'from',
       'groupBy',
+      'interval',
       'keyId',
       'model',
       'principalId',
@@ -383,10 +384,11 @@ describe('the documented request shapes match what validation enforces', () => {
       'status',
       'teamId',
       'to',
+      'tool',
     ]);
     const groupBy = query.find((parameter) => parameter.name === 'groupBy');
     const values: string[] = groupBy.schema.enum;
-    expect(values.sort()).toEqual(['key', 'model', 'principal', 'project', 'provider', 'team']);
+    expect(values.sort()).toEqual(['key', 'model', 'principal', 'project', 'provider', 'team', 'tool']);
     for (const value of values)
       expect((await admin('get', `/api/admin/usage?groupBy=${value}`)).status).toBe(200);
     // Without groupBy, rows are per model.

@@ -405,6 +405,7 @@ describe('/api/me, for everyone signed in', () => {
     'GET /api/me/keys',
     'GET /api/me/devices',
     'GET /api/me/usage',
+    'GET /api/me/requests',
     'GET /api/me/status',
   ];
 

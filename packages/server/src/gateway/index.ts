@@ -7,6 +7,7 @@
 export { budgetScopesOf } from './admission/budget-admission.js';
 export type { Authenticator, ResolvedKey } from './auth/authenticator.js';
 export { bearerToken, keyFromRequest } from './auth/client-key.js';
+export type { CircuitBreakers } from './dispatch/circuit-breaker.js';
 export { dialectFromAnthropicVersion } from './http/client-dialect.js';
 export { acceptRawBodies } from './http/route-requests.js';
 export { type GatewayRouteOptions, gatewayRoutes } from './http/routes.js';

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import {
   type ApiKind,
+  clientToolFromUserAgent,
   createSseDecoder,
   type Dialect,
   dialectOfApi,
@@ -236,6 +237,8 @@ async function serveModelCall(dependencies: GatewayDependencies, call: GatewayCa
     latencyMs: performance.now() - call.startedAt,
     firstByteMs: served?.firstByteMs,
     receivedAt: call.receivedAt,
+    // Read here, after the answer went out, so the client never waits for it.
+    clientTool: clientToolFromUserAgent(call.headers['user-agent']),
     reportUnpriced: dependencies.reportUnpriced,
   });
   if (!served || !ticket) return;

@@ -32,16 +32,17 @@ export async function insertUsageEvents(db: Database, events: UsageEventRow[]): 
     on conflict (request_id) do nothing`);
 }
 
-export const usageGroupings = ['principal', 'project', 'team', 'key', 'model', 'provider'] as const;
+export const usageGroupings = ['principal', 'project', 'team', 'key', 'model', 'provider', 'tool'] as const;
 export type UsageGrouping = (typeof usageGroupings)[number];
 
-const groupColumn = {
+export const groupColumn = {
   principal: usageEvents.principalId,
   project: usageEvents.projectId,
   team: usageEvents.teamId,
   key: usageEvents.keyId,
   model: usageEvents.model,
   provider: usageEvents.providerId,
+  tool: usageEvents.clientTool,
 } as const satisfies Record<UsageGrouping, unknown>;
 
 /**
@@ -82,11 +83,13 @@ export interface UsageFilter {
   teamId?: string | undefined;
   model?: string | undefined;
   providerId?: string | undefined;
+  /** The coding tool (`claude-code`, `codex`, …) that made the calls. */
+  tool?: string | undefined;
   status?: UsageOutcome | undefined;
 }
 
 export interface UsageRow {
-  /** Null when the events have none: no team, or no provider (refused before dispatch). */
+  /** Null when the events have none: no team, no provider (refused before dispatch), no known tool. */
   group: string | null;
   /** Served calls. */
   requests: number;
@@ -99,7 +102,7 @@ export interface UsageRow {
   costUsd: number;
 }
 
-function filterConditions(organizationId: string, filter: UsageFilter): SQL[] {
+export function filterConditions(organizationId: string, filter: UsageFilter): SQL[] {
   const conditions = [eq(usageEvents.organizationId, organizationId)];
   if (filter.from) conditions.push(gte(usageEvents.createdAt, filter.from));
   if (filter.to) conditions.push(lt(usageEvents.createdAt, filter.to));
@@ -110,10 +113,39 @@ function filterConditions(organizationId: string, filter: UsageFilter): SQL[] {
     [usageEvents.teamId, filter.teamId],
     [usageEvents.model, filter.model],
     [usageEvents.providerId, filter.providerId],
+    [usageEvents.clientTool, filter.tool],
   ] as const;
   for (const [column, value] of equalities) if (value !== undefined) conditions.push(eq(column, value));
   if (filter.status) conditions.push(outcomeCondition[filter.status]);
   return conditions;
+}
+
+/** The sums every usage row carries, for any grouping. */
+export const usageTotals = {
+  requests: sql<string>`count(*) filter (where ${outcomeCondition.served})`,
+  refused: sql<string>`count(*) filter (where ${outcomeCondition.refused})`,
+  errors: sql<string>`count(*) filter (where ${outcomeCondition.errors})`,
+  inputTokens: sql<string>`coalesce(sum(${usageEvents.inputTokens}), 0)`,
+  outputTokens: sql<string>`coalesce(sum(${usageEvents.outputTokens}), 0)`,
+  cacheReadTokens: sql<string>`coalesce(sum(${usageEvents.cacheReadTokens}), 0)`,
+  cacheWriteTokens: sql<string>`coalesce(sum(${usageEvents.cacheWriteTokens}), 0)`,
+  costUsd: sql<string>`coalesce(sum(${usageEvents.costUsd}), 0)`,
+};
+
+type UsageTotals = { [Name in keyof typeof usageTotals]: string };
+
+/** Aggregates come back as strings from both drivers (bigint/numeric); the API promises numbers. */
+export function usageTotalsOf(row: UsageTotals): Omit<UsageRow, 'group'> {
+  return {
+    requests: Number(row.requests),
+    refused: Number(row.refused),
+    errors: Number(row.errors),
+    inputTokens: Number(row.inputTokens),
+    outputTokens: Number(row.outputTokens),
+    cacheReadTokens: Number(row.cacheReadTokens),
+    cacheWriteTokens: Number(row.cacheWriteTokens),
+    costUsd: Number(row.costUsd),
+  };
 }
 
 export async function aggregateUsage(
@@ -123,31 +155,10 @@ export async function aggregateUsage(
 ): Promise<UsageRow[]> {
   const column = groupColumn[query.groupBy];
   const rows = await db
-    .select({
-      group: column,
-      requests: sql<string>`count(*) filter (where ${outcomeCondition.served})`,
-      refused: sql<string>`count(*) filter (where ${outcomeCondition.refused})`,
-      errors: sql<string>`count(*) filter (where ${outcomeCondition.errors})`,
-      inputTokens: sql<string>`coalesce(sum(${usageEvents.inputTokens}), 0)`,
-      outputTokens: sql<string>`coalesce(sum(${usageEvents.outputTokens}), 0)`,
-      cacheReadTokens: sql<string>`coalesce(sum(${usageEvents.cacheReadTokens}), 0)`,
-      cacheWriteTokens: sql<string>`coalesce(sum(${usageEvents.cacheWriteTokens}), 0)`,
-      costUsd: sql<string>`coalesce(sum(${usageEvents.costUsd}), 0)`,
-    })
+    .select({ group: column, ...usageTotals })
     .from(usageEvents)
     .where(and(...filterConditions(organizationId, query)))
     .groupBy(column)
     .orderBy(column);
-  // Aggregates come back as strings from both drivers (bigint/numeric); the API promises numbers.
-  return rows.map((row) => ({
-    group: row.group,
-    requests: Number(row.requests),
-    refused: Number(row.refused),
-    errors: Number(row.errors),
-    inputTokens: Number(row.inputTokens),
-    outputTokens: Number(row.outputTokens),
-    cacheReadTokens: Number(row.cacheReadTokens),
-    cacheWriteTokens: Number(row.cacheWriteTokens),
-    costUsd: Number(row.costUsd),
-  }));
+  return rows.map((row) => ({ group: row.group, ...usageTotalsOf(row) }));
 }

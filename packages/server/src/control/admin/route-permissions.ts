@@ -49,6 +49,7 @@ export const ADMIN_ROUTE_PERMISSIONS = {
   'DELETE /rate-limits/:id': 'rateLimits:manage',
 
   'GET /usage': 'usage:view',
+  'GET /governance/summary': 'governance:view',
 
   'GET /users': 'users:view',
   'PATCH /users/:id': 'users:manage',

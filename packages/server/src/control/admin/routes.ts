@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Authenticator } from '../../gateway/index.js';
+import type { Authenticator, CircuitBreakers } from '../../gateway/index.js';
 import type { OutboundNetworks } from '../../security/outbound-networks.js';
 import type { SecretBox } from '../../security/secret-box.js';
 import type { Database } from '../../store/database.js';
@@ -15,6 +15,7 @@ import { enforceRoutePermissions, identifyAdminCaller } from './auth.js';
 import { type BudgetRouteOptions, budgetRoutes } from './budgets.js';
 import { claudeCodeSettingsRoutes } from './claude-code-settings.js';
 import { gateFeatureFlags } from './feature-gate.js';
+import { governanceRoutes } from './governance.js';
 import { organizationRoutes } from './organization.js';
 import { organizationCreationRoutes } from './organizations.js';
 import { projectRoutes } from './projects.js';
@@ -51,6 +52,8 @@ export interface AdminRouteOptions {
   audit: { trail: AuditTrail; jwksUrl: string };
   /** Release flags the deployment forces on (FEATURE_FLAG_FORCE_ENABLE), whatever an organisation chose. */
   forcedFeatureFlags: ReadonlySet<FeatureFlagName>;
+  /** The gateway's breakers, for the governance home's provider health. */
+  circuits: Pick<CircuitBreakers, 'blockedFor'>;
 }
 
 /** `/api/admin`: one module per resource, all behind the admin token. */
@@ -79,7 +82,8 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
   routingPolicyRoutes(app, { db, onPolicyChange });
   projectRoutes(app, { db, onPolicyChange, now });
   virtualKeyRoutes(app, { db, box, onPolicyChange, now });
-  usageRoutes(app, { db });
+  usageRoutes(app, { db, now });
+  governanceRoutes(app, { db, now, circuits: options.circuits });
   budgetRoutes(app, { ...options.budgets, db, now });
   organizationRoutes(app, {
     db,

@@ -4,6 +4,7 @@ import type { ProviderAdapter } from '../../gateway/index.js';
 import { hasUserinfo } from '../../security/outbound-networks.js';
 import { budgetActions, budgetScopes, rateLimitScopes } from '../../store/schema.js';
 import { usageGroupings, usageOutcomes } from '../../store/usage-events.js';
+import { usageIntervals } from '../../store/usage-series.js';
 import { typeDescription, typeSpecificBodyFields } from './provider-fields.js';
 
 /**
@@ -180,6 +181,18 @@ export const usageQuery = z
     teamId: id.optional(),
     model: z.string().min(1).max(200).optional(),
     providerId: id.optional().describe('Only calls served (or tried last) by this provider credential'),
+    tool: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe('Only calls by this coding tool (claude-code, codex, gemini-cli, cursor, opencode, …)'),
+    interval: z
+      .enum(usageIntervals)
+      .optional()
+      .describe(
+        'A time series: rows per hour or per day (in the organisation time zone) and group; from defaults to 48 hours (hour) or 30 days (day) before to, to to now',
+      ),
     status: z
       .enum(usageOutcomes)
       .optional()
@@ -190,12 +203,20 @@ export const usageQuery = z
 export const usageResponseSchema = z
   .object({
     groupBy: z.enum(usageGroupings),
+    interval: z.enum(usageIntervals).optional().describe('Present for a time series'),
+    buckets: z
+      .array(timestamp)
+      .optional()
+      .describe('A time series: every bucket start from `from` to `to`, those without calls included'),
     rows: z.array(
       z.object({
+        bucket: timestamp
+          .optional()
+          .describe("A time series: the start of this row's bucket; buckets without calls have no rows"),
         group: z
           .string()
           .nullable()
-          .describe('The principal, project, team, key, model or provider; null when calls had none'),
+          .describe('The principal, project, team, key, model, provider or tool; null when calls had none'),
         requests: z.number().int().describe('Calls served (2xx, not cut off)'),
         refused: z
           .number()

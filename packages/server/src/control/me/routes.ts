@@ -6,7 +6,6 @@ import { grantsOfUser } from '../../store/cli-auth.js';
 import type { Database } from '../../store/database.js';
 import { getOrganization } from '../../store/organizations.js';
 import type { BudgetScope } from '../../store/schema.js';
-import { aggregateUsage } from '../../store/usage-events.js';
 import type { UserRow } from '../../store/users.js';
 import { keysOfUser, revokeVirtualKey } from '../../store/virtual-keys.js';
 import {
@@ -17,14 +16,14 @@ import {
   personPrincipal,
 } from '../admin/auth.js';
 import { grantScopeView } from '../admin/grant-scope.js';
-import { roundUsd } from '../admin/money.js';
 import { adminError, notFound } from '../admin/replies.js';
-import { idParams, listOf, usageQuery, usageResponseSchema } from '../admin/schemas.js';
+import { idParams, listOf } from '../admin/schemas.js';
 import { type AuditTrail, personActor } from '../audit/trail.js';
 import { type SelfStatusOptions, selfStatus } from '../cli-auth/status.js';
 import { effectiveFlags, type FeatureFlagName, featureFlagNames } from '../feature-flags.js';
 import { findPersonalProject, revokeGrant } from '../personal-access.js';
 import type { WebSessions } from '../sso/web-sessions.js';
+import { selfUsageRoutes } from './usage-routes.js';
 
 export interface SelfServiceOptions {
   db: Database;
@@ -130,8 +129,6 @@ const myDeviceSchema = z
     revokedAt: timestamp.nullable(),
   })
   .meta({ id: 'MyDevice' });
-
-const myUsageQuery = usageQuery.pick({ groupBy: true, from: true, to: true, model: true, status: true });
 
 const errors = { 400: z.object({ error: z.object({ code: z.string(), message: z.string() }) }) };
 const security: Record<string, string[]>[] = [{ personalKey: [] }, { session: [] }];
@@ -330,32 +327,7 @@ export async function selfServiceRoutes(parent: FastifyInstance, options: SelfSe
     },
   );
 
-  app.get(
-    '/usage',
-    {
-      schema: {
-        tags: ['me'],
-        summary: 'My usage and cost, grouped (by model unless groupBy says otherwise)',
-        security,
-        querystring: myUsageQuery,
-        response: { 200: usageResponseSchema },
-      },
-    },
-    async (request) => {
-      const { user } = request.person;
-      const { from, to, ...filter } = request.query;
-      const rows = await aggregateUsage(db, user.organizationId, {
-        ...filter,
-        principalId: user.id,
-        from: from ? new Date(from) : undefined,
-        to: to ? new Date(to) : undefined,
-      });
-      return {
-        groupBy: request.query.groupBy,
-        rows: rows.map((row) => ({ ...row, costUsd: roundUsd(row.costUsd) })),
-      };
-    },
-  );
+  selfUsageRoutes(app, { db, now: options.now });
 
   app.get(
     '/status',

@@ -1,4 +1,4 @@
-import { type ApiKind, emptyUsage, type Usage } from '@gatehouse/core';
+import { type ApiKind, type ClientTool, emptyUsage, type Usage } from '@gatehouse/core';
 import type { UsageLedger } from '../../store/usage-ledger.js';
 import type { ResolvedKey } from '../auth/authenticator.js';
 import type { Attempt } from '../dispatch/dispatch.js';
@@ -24,6 +24,8 @@ export interface MeteredCall {
   latencyMs: number;
   firstByteMs: number | undefined;
   receivedAt: Date;
+  /** The coding tool its User-Agent names (core `clientToolFromUserAgent`), or null. */
+  clientTool: ClientTool | null;
   /** Told when a served model has no price (once per model and credential). */
   reportUnpriced?: UnpricedReporter | undefined;
 }
@@ -72,6 +74,7 @@ export function meter(ledger: UsageLedger, call: MeteredCall): number {
     latencyMs: Math.round(call.latencyMs),
     attempts: call.attempts,
     firstByteMs: call.firstByteMs === undefined ? null : Math.round(call.firstByteMs),
+    clientTool: call.clientTool,
     createdAt: call.receivedAt,
   });
   return cost.costUsd;

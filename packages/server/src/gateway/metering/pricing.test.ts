@@ -118,6 +118,7 @@ describe('metering an unpriced model', () => {
         latencyMs: 1,
         firstByteMs: 1,
         receivedAt: new Date(),
+        clientTool: null,
         reportUnpriced: (details) => reported.push(details),
       });
     }
