@@ -329,6 +329,8 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
       sso: ssoConnections,
       publicUrl: config.publicUrl,
       outbound: outboundNetworks,
+      upstream,
+      breakers,
       audit: { trail: auditTrail, jwksUrl: `${config.publicUrl}/.well-known/jwks.json` },
       budgets: {
         counters: { counter: budgetCounter },
