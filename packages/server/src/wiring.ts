@@ -330,6 +330,8 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
       sso: ssoConnections,
       publicUrl: config.publicUrl,
       outbound: outboundNetworks,
+      upstream,
+      breakers,
       audit: { trail: auditTrail, jwksUrl: `${config.publicUrl}/.well-known/jwks.json` },
       forcedFeatureFlags: config.forcedFeatureFlags,
       budgets: {
@@ -338,7 +340,6 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
         onBudgetChange: () => changes.announce('budgets'),
       },
       rateLimits: { onRateLimitChange: () => changes.announce('rate-limits') },
-      circuits: breakers,
     },
     gateway: {
       maxBodyBytes: config.maxBodyBytes,

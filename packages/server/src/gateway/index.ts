@@ -5,9 +5,12 @@
  * is the one place that reaches in.
  */
 export { budgetScopesOf } from './admission/budget-admission.js';
-export type { Authenticator, ResolvedKey } from './auth/authenticator.js';
+export type { Authenticator, EffectivePolicy, ResolvedKey } from './auth/authenticator.js';
 export { bearerToken, keyFromRequest } from './auth/client-key.js';
 export type { CircuitBreakers } from './dispatch/circuit-breaker.js';
+export { type ConnectionTestResult, testConnection } from './dispatch/connection-test.js';
+export { previewRoute, type RoutePreview } from './dispatch/route-preview.js';
+export type { UpstreamClient } from './dispatch/upstream.js';
 export { dialectFromAnthropicVersion } from './http/client-dialect.js';
 export { acceptRawBodies } from './http/route-requests.js';
 export { type GatewayRouteOptions, gatewayRoutes } from './http/routes.js';

@@ -17,7 +17,7 @@ function azureError(res: ServerResponse, status: number, message: string, code =
   sendJson(res, status, { error: { code, message } }, { 'apim-request-id': 'mock' });
 }
 
-/** `POST /openai/…`. */
+/** `POST /openai/…`, and the resource's model list. */
 export async function azureRoute(
   req: IncomingMessage,
   res: ServerResponse,
@@ -32,6 +32,16 @@ export async function azureRoute(
       res,
       401,
       'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.',
+    );
+    return;
+  }
+  if (req.method === 'GET' && path === '/openai/models') {
+    // @see https://learn.microsoft.com/en-us/rest/api/azureopenai/models/list
+    sendJson(
+      res,
+      200,
+      { object: 'list', data: [{ id: 'gpt-4o-mini', object: 'model', status: 'succeeded' }] },
+      {},
     );
     return;
   }

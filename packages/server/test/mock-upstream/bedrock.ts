@@ -104,7 +104,15 @@ async function signatureFails(
     date.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'),
   );
   const expected = await signer.sign(
-    { method: 'POST', protocol: 'http:', hostname: 'mock', path, query: {}, headers, body: raw },
+    {
+      method: req.method ?? 'POST',
+      protocol: 'http:',
+      hostname: 'mock',
+      path,
+      query: {},
+      headers,
+      body: raw,
+    },
     { signingDate, unsignableHeaders: new Set(), signableHeaders: new Set(Object.keys(headers)) },
   );
   if (expected.headers.authorization !== authorization) {
@@ -337,6 +345,37 @@ async function invoke(
     frames.push(eventFrame('chunk', { bytes: Buffer.from(JSON.stringify(withMetrics)).toString('base64') }));
   }
   await sendFrames(res, frames, scenario);
+}
+
+/**
+ * `GET /foundation-models` (ListFoundationModels, on Bedrock's control plane), signed like a
+ * model call: what Gatehouse's connection test asks.
+ * @see https://docs.aws.amazon.com/bedrock/latest/APIReference/API_ListFoundationModels.html
+ */
+export async function bedrockFoundationModels(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+): Promise<void> {
+  if (await signatureFails(req, res, path, '')) return;
+  sendJson(
+    res,
+    200,
+    {
+      modelSummaries: [
+        {
+          modelArn: 'arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-pro-v1:0',
+          modelId: 'amazon.nova-pro-v1:0',
+          modelName: 'Nova Pro',
+          providerName: 'Amazon',
+          inputModalities: ['TEXT', 'IMAGE'],
+          outputModalities: ['TEXT'],
+          responseStreamingSupported: true,
+        },
+      ],
+    },
+    { 'x-amzn-requestid': nextId() },
+  );
 }
 
 /** Routes `POST /model/{modelId}/{operation}`; answers every other path under /model/ with 404. */

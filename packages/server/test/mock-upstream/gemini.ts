@@ -168,6 +168,17 @@ export async function geminiRoute(
   apiKey: string,
   next: () => MockScenario,
 ): Promise<void> {
+  if (req.method === 'GET' && path === '/v1beta/models') {
+    // @see https://ai.google.dev/api/models#method:-models.list
+    if (geminiAuthFails(req, res, search, apiKey)) return;
+    sendJson(
+      res,
+      200,
+      { models: [{ name: 'models/gemini-2.5-flash', displayName: 'Gemini 2.5 Flash' }] },
+      {},
+    );
+    return;
+  }
   const match = GEMINI_PATH.exec(path);
   if (req.method !== 'POST' || !match) {
     geminiError(res, 404, undefined, `The requested URL ${path} was not found on this server.`);

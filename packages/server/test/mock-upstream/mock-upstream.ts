@@ -13,7 +13,7 @@ import {
   anthropicModels,
 } from './anthropic.js';
 import { azureRoute } from './azure.js';
-import { bedrockRoute } from './bedrock.js';
+import { bedrockFoundationModels, bedrockRoute } from './bedrock.js';
 import { geminiRoute } from './gemini.js';
 import { openaiAuthFails, openaiChat, openaiError, openaiModels } from './openai.js';
 import { openaiEmbeddings, openaiResponses } from './openai-responses.js';
@@ -106,6 +106,10 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       await bedrockRoute(req, res, path, raw, next);
       return;
     }
+    if (req.method === 'GET' && path === '/foundation-models') {
+      await bedrockFoundationModels(req, res, path);
+      return;
+    }
     if (post && path === '/token') {
       vertexToken(res, raw);
       return;
@@ -118,7 +122,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       await geminiRoute(req, res, path, q < 0 ? '' : url.slice(q), raw, apiKey, next);
       return;
     }
-    if (post && path.startsWith('/openai/')) {
+    if (path.startsWith('/openai/')) {
       await azureRoute(req, res, path, q < 0 ? '' : url.slice(q), raw, apiKey, next);
       return;
     }

@@ -42,6 +42,27 @@ function fieldsOf(adapter: ProviderAdapter): { field: string; schema: z.ZodType;
   ];
 }
 
+/** One field of one type as the web app's forms draw it: the adapter's own schema, as JSON Schema. */
+export interface TypeField {
+  name: string;
+  secret: boolean;
+  required: boolean;
+  description: string;
+  schema: Record<string, unknown>;
+}
+
+/** The adapter's fields for a form: settings first, then secrets, each with its JSON Schema. */
+export function typeFieldsOf(adapter: ProviderAdapter): TypeField[] {
+  return fieldsOf(adapter).map(({ field, schema, secret }) => ({
+    name: field,
+    secret,
+    required: !isOptional(schema),
+    description: schema.description ?? field,
+    // io: 'input' documents what a caller sends; optional wrappers vanish (required says it).
+    schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
+  }));
+}
+
 /** The fields a credential of this type cannot be called without, in the order messages name them. */
 export function requiredFieldsOf(adapter: ProviderAdapter): string[] {
   return [

@@ -15,12 +15,16 @@ export const ADMIN_ROUTE_PERMISSIONS = {
   'GET /providers/:id': 'providers:view',
   'PATCH /providers/:id': 'providers:manage',
   'DELETE /providers/:id': 'providers:manage',
+  // One real request with the stored secret: as much a use of the credential as changing it.
+  'POST /providers/:id/test': 'providers:manage',
+  'GET /provider-types': 'providers:view',
 
   'POST /routing-policies': 'routingPolicies:manage',
   'GET /routing-policies': 'routingPolicies:view',
   'GET /routing-policies/:id': 'routingPolicies:view',
   'PATCH /routing-policies/:id': 'routingPolicies:manage',
   'DELETE /routing-policies/:id': 'routingPolicies:manage',
+  'GET /routing-policies/preview': 'routingPolicies:view',
 
   // Projects are the organisation's own structure: who may reshape it may add them.
   'POST /projects': 'organization:manage',

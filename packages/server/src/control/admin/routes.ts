@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Authenticator, CircuitBreakers } from '../../gateway/index.js';
+import type { Authenticator, CircuitBreakers, UpstreamClient } from '../../gateway/index.js';
 import type { OutboundNetworks } from '../../security/outbound-networks.js';
 import type { SecretBox } from '../../security/secret-box.js';
 import type { Database } from '../../store/database.js';
@@ -19,10 +19,13 @@ import { governanceRoutes } from './governance.js';
 import { organizationRoutes } from './organization.js';
 import { organizationCreationRoutes } from './organizations.js';
 import { projectRoutes } from './projects.js';
+import { providerConnectionRoutes } from './provider-connection.js';
+import { providerTypeRoutes } from './provider-types.js';
 import { providerRoutes } from './providers.js';
 import { type RateLimitRouteOptions, rateLimitRoutes } from './rate-limits.js';
 import { roleRoutes } from './roles.js';
 import { routingPolicyRoutes } from './routing-policies.js';
+import { routingPreviewRoutes } from './routing-preview.js';
 import { scimTokenRoutes } from './scim-tokens.js';
 import { ssoAdminRoutes } from './sso.js';
 import { teamRoutes } from './teams.js';
@@ -48,12 +51,16 @@ export interface AdminRouteOptions {
   publicUrl: string;
   /** Where provider and identity-provider URLs may point. */
   outbound: OutboundNetworks;
+  /**
+   * The gateway's upstream client and breakers: a connection test, the routing preview and the
+   * governance home's provider health use them.
+   */
+  upstream: UpstreamClient;
+  breakers: CircuitBreakers;
   /** Every change made here is recorded in it; `GET /audit` reads it. */
   audit: { trail: AuditTrail; jwksUrl: string };
   /** Release flags the deployment forces on (FEATURE_FLAG_FORCE_ENABLE), whatever an organisation chose. */
   forcedFeatureFlags: ReadonlySet<FeatureFlagName>;
-  /** The gateway's breakers, for the governance home's provider health. */
-  circuits: Pick<CircuitBreakers, 'blockedFor'>;
 }
 
 /** `/api/admin`: one module per resource, all behind the admin token. */
@@ -79,11 +86,14 @@ export async function adminRoutes(parent: FastifyInstance, options: AdminRouteOp
   // Every successful change through any admin route, present or future, is in the audit log.
   app.addHook('onSend', auditAdminChanges(options.audit.trail));
   providerRoutes(app, { db, box, onPolicyChange, outbound: options.outbound });
+  providerTypeRoutes(app);
+  providerConnectionRoutes(app, { db, authenticator: options.authenticator, upstream: options.upstream });
   routingPolicyRoutes(app, { db, onPolicyChange });
+  routingPreviewRoutes(app, { db, authenticator: options.authenticator, breakers: options.breakers });
   projectRoutes(app, { db, onPolicyChange, now });
   virtualKeyRoutes(app, { db, box, onPolicyChange, now });
   usageRoutes(app, { db, now });
-  governanceRoutes(app, { db, now, circuits: options.circuits });
+  governanceRoutes(app, { db, now, circuits: options.breakers });
   budgetRoutes(app, { ...options.budgets, db, now });
   organizationRoutes(app, {
     db,

@@ -150,11 +150,16 @@ export class Authenticator {
       personal: key.kind === 'personal',
       expiresAt: key.expiresAt?.getTime(),
       revokedAt: key.revokedAt?.getTime(),
-      policy: await this.#policyFor(project.organizationId, project.routingPolicyId),
+      policy: await this.policyFor(project.organizationId, project.routingPolicyId),
     };
   }
 
-  async #policyFor(organizationId: string, routingPolicyId: string | null): Promise<EffectivePolicy> {
+  /**
+   * The policy a project with this `routingPolicyId` gets (null: the organisation's default), with
+   * its credentials decrypted in the policy's order: what a key's calls are routed by. Public so
+   * the admin preview routes exactly as a call does.
+   */
+  async policyFor(organizationId: string, routingPolicyId: string | null): Promise<EffectivePolicy> {
     const policy = routingPolicyId
       ? await getRoutingPolicy(this.#db, organizationId, routingPolicyId)
       : await getDefaultRoutingPolicy(this.#db, organizationId);
@@ -171,7 +176,7 @@ export class Authenticator {
     const providers = policy.providerIds
       .map((id) => byId.get(id))
       .filter((row): row is ProviderRow => row !== undefined)
-      .map((row) => this.#target(row));
+      .map((row) => this.credentialTarget(row));
     return {
       id: policy.id,
       providers,
@@ -181,7 +186,8 @@ export class Authenticator {
     };
   }
 
-  #target(row: ProviderRow): ProviderTarget {
+  /** A stored credential as the gateway calls it: decrypted. */
+  credentialTarget(row: ProviderRow): ProviderTarget {
     const secret = openProviderSecret(this.#box, row);
     return {
       id: row.id,

@@ -59,30 +59,44 @@ export function resolveRoute(policy: EffectivePolicy, api: ApiKind, requestedMod
   if (!isModelAllowed(policy, requestedModel, model)) {
     throw new GatewayError('model_not_allowed', `The model '${requestedModel}' is not allowed for this key.`);
   }
-  const clientDialect = wireDialectOfApi[api];
   const candidates: RouteCandidate[] = [];
   for (const target of policy.providers) {
-    const adapter = adapterFor(target.type);
-    if (!adapter) continue;
-    // A list (exact ids and patterns) is the whole truth; without one, the adapter's vendor rule.
-    const serves = target.models
-      ? modelListIncludes(target.models, model)
-      : adapter.servesModel(target, model);
-    if (!serves) continue;
-    const native = adapter.nativeApis.includes(api) && (adapter.isNativeFor?.(api, model) ?? true);
-    if (native) {
-      candidates.push({ target, adapter, dialect: api, translated: false });
-      continue;
-    }
-    const providerDialect = adapter.translationDialect(model);
-    if (clientDialect && providerDialect && canTranslate(clientDialect, providerDialect)) {
-      candidates.push({ target, adapter, dialect: providerDialect, clientDialect, translated: true });
-    }
+    const verdict = judgeCredential(target, api, model);
+    if ('candidate' in verdict) candidates.push(verdict.candidate);
   }
   if (candidates.length === 0) {
     throw new GatewayError('model_not_found', notFoundMessage(policy, requestedModel));
   }
   return { model, candidates };
+}
+
+/** Why a credential in the chain cannot serve a call, before any breaker is asked. */
+export type CredentialSkip = 'unknown_provider_type' | 'model_not_served' | 'api_not_spoken';
+
+/**
+ * Whether one credential can serve the model for the client's API, and how: the one rule the
+ * resolver and the admin preview both read, so the preview cannot disagree with a real call.
+ */
+export function judgeCredential(
+  target: ProviderTarget,
+  api: ApiKind,
+  model: string,
+): { candidate: RouteCandidate } | { skipped: CredentialSkip } {
+  const adapter = adapterFor(target.type);
+  if (!adapter) return { skipped: 'unknown_provider_type' };
+  // A list (exact ids and patterns) is the whole truth; without one, the adapter's vendor rule.
+  const serves = target.models ? modelListIncludes(target.models, model) : adapter.servesModel(target, model);
+  if (!serves) return { skipped: 'model_not_served' };
+  const native = adapter.nativeApis.includes(api) && (adapter.isNativeFor?.(api, model) ?? true);
+  if (native) return { candidate: { target, adapter, dialect: api, translated: false } };
+  const clientDialect = wireDialectOfApi[api];
+  const providerDialect = adapter.translationDialect(model);
+  if (clientDialect && providerDialect && canTranslate(clientDialect, providerDialect)) {
+    return {
+      candidate: { target, adapter, dialect: providerDialect, clientDialect, translated: true },
+    };
+  }
+  return { skipped: 'api_not_spoken' };
 }
 
 /** How many model ids a 404 names before it says how many more there are. */

@@ -119,6 +119,13 @@ export interface ProviderAdapter {
    * undefined when this provider cannot serve the model through translation.
    */
   translationDialect(model: string): WireDialect | undefined;
+  /**
+   * The cheapest request that proves a credential works (listing models, or counting tokens where
+   * the provider has no list): what "test the connection" sends. It must cost nothing or next to
+   * nothing, and it goes out through the same upstream client, so the outbound address rules hold.
+   * Async where the request needs a token or a signature first.
+   */
+  connectionProbe(target: ProviderTarget): UpstreamRequest | Promise<UpstreamRequest>;
   /** URL, auth and signing for one call. May be async (OAuth tokens, request signing). */
   buildRequest(target: ProviderTarget, call: UpstreamCall): UpstreamRequest | Promise<UpstreamRequest>;
   /**

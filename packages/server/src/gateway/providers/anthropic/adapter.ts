@@ -48,4 +48,15 @@ export const anthropicAdapter: ProviderAdapter = {
     const query = call.api === call.dialect ? queryWithoutKey(call.search) : '';
     return { origin, path: `${pathPrefix}${path}${query}`, method: 'POST', headers, body: call.body };
   },
+  /** @see https://docs.anthropic.com/en/api/models-list */
+  connectionProbe(target: ProviderTarget): UpstreamRequest {
+    const { origin, pathPrefix } = splitBaseUrl(target.baseUrl ?? DEFAULT_BASE_URL);
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'accept-encoding': 'identity',
+      'anthropic-version': DEFAULT_ANTHROPIC_VERSION,
+    };
+    if (target.apiKey) headers['x-api-key'] = target.apiKey;
+    return { origin, path: `${pathPrefix}/v1/models?limit=1`, method: 'GET', headers, body: undefined };
+  },
 };

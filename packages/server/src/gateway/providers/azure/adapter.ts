@@ -113,4 +113,20 @@ export const azureAdapter: ProviderAdapter = {
     if (target.apiKey) headers['api-key'] = target.apiKey;
     return { origin, path, method: 'POST', headers, body };
   },
+  /**
+   * The resource's model list: it checks the endpoint and the key without calling a deployment.
+   * @see https://learn.microsoft.com/en-us/rest/api/azureopenai/models/list
+   */
+  connectionProbe(target: ProviderTarget): UpstreamRequest {
+    if (target.baseUrl === undefined) {
+      throw new GatewayError('no_provider', `The Azure OpenAI credential '${target.name}' has no base URL.`);
+    }
+    const { origin, pathPrefix } = splitBaseUrl(target.baseUrl);
+    const apiVersion =
+      typeof target.settings.apiVersion === 'string' ? target.settings.apiVersion : DEFAULT_AZURE_API_VERSION;
+    const headers: Record<string, string> = { accept: 'application/json', 'accept-encoding': 'identity' };
+    if (target.apiKey) headers['api-key'] = target.apiKey;
+    const path = `${resourcePrefix(pathPrefix)}/openai/models?api-version=${encodeURIComponent(apiVersion)}`;
+    return { origin, path, method: 'GET', headers, body: undefined };
+  },
 };

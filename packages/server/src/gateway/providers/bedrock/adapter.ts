@@ -29,6 +29,12 @@ const bedrockSecrets = z.object({
 const defaultOrigin = (region: string) => `https://bedrock-runtime.${region}.amazonaws.com`;
 
 /**
+ * Bedrock's control-plane endpoint, where the model list lives (the runtime has no list).
+ * @see https://docs.aws.amazon.com/general/latest/gr/bedrock.html#br-cp
+ */
+const controlPlaneOrigin = (region: string) => `https://bedrock.${region}.amazonaws.com`;
+
+/**
  * The Messages API version Bedrock's Claude models take in the body (there is no header).
  * @see https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-anthropic-claude-messages-request-response.html
  */
@@ -168,6 +174,24 @@ export const bedrockAdapter: ProviderAdapter = {
       headers: await signedHeaders(target, region, { origin, path, headers, body }),
       body,
       warnings: droppedBetaWarnings(invoke?.droppedBetas ?? []),
+    };
+  },
+  /**
+   * ListFoundationModels: free, signed like a model call, so it proves the keys and the region.
+   * With a base URL (a signing proxy) it is asked there, on the same path.
+   * @see https://docs.aws.amazon.com/bedrock/latest/APIReference/API_ListFoundationModels.html
+   */
+  async connectionProbe(target: ProviderTarget): Promise<UpstreamRequest> {
+    const region = regionOf(target);
+    const { origin, pathPrefix } = splitBaseUrl(target.baseUrl ?? controlPlaneOrigin(region));
+    const path = `${pathPrefix}/foundation-models`;
+    const headers = { accept: 'application/json', 'accept-encoding': 'identity' };
+    return {
+      origin,
+      path,
+      method: 'GET',
+      headers: await signedHeaders(target, region, { method: 'GET', origin, path, headers, body: undefined }),
+      body: undefined,
     };
   },
   /** @see https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InvokeModelWithResponseStream.html */

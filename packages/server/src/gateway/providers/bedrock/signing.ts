@@ -36,12 +36,14 @@ function signerFor(target: ProviderTarget, region: string): SignatureV4 {
 }
 
 export interface RequestToSign {
+  /** POST for model calls; the connection probe's list is a GET. */
+  method?: 'POST' | 'GET';
   /** e.g. https://bedrock-runtime.us-east-1.amazonaws.com */
   origin: string;
   /** Path as it goes on the wire, already percent-encoded. */
   path: string;
   headers: Record<string, string>;
-  body: Buffer;
+  body: Buffer | undefined;
 }
 
 /**
@@ -56,7 +58,7 @@ export async function signedHeaders(
 ): Promise<Record<string, string>> {
   const url = new URL(request.origin);
   const signed = await signerFor(target, region).sign({
-    method: 'POST',
+    method: request.method ?? 'POST',
     protocol: url.protocol,
     hostname: url.hostname,
     ...(url.port ? { port: Number(url.port) } : {}),

@@ -78,4 +78,17 @@ export const geminiAdapter: ProviderAdapter = {
     const path = `${pathPrefix}/v1beta/models/${encodeURIComponent(call.model)}:${method}${upstreamQuery(call)}`;
     return { origin, path, method: 'POST', headers, body: call.body };
   },
+  /** @see https://ai.google.dev/api/models#method:-models.list */
+  connectionProbe(target: ProviderTarget): UpstreamRequest {
+    const { origin, pathPrefix } = splitBaseUrl(target.baseUrl ?? DEFAULT_BASE_URL);
+    const headers: Record<string, string> = { accept: 'application/json', 'accept-encoding': 'identity' };
+    if (target.apiKey) headers['x-goog-api-key'] = target.apiKey;
+    return {
+      origin,
+      path: `${pathPrefix}/v1beta/models?pageSize=1`,
+      method: 'GET',
+      headers,
+      body: undefined,
+    };
+  },
 };

@@ -56,4 +56,11 @@ export const openAiAdapter: ProviderAdapter = {
     if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`;
     return { origin, path: `${pathPrefix}${path}`, method: 'POST', headers, body: call.body };
   },
+  /** @see https://platform.openai.com/docs/api-reference/models/list */
+  connectionProbe(target: ProviderTarget): UpstreamRequest {
+    const { origin, pathPrefix } = splitBaseUrl(target.baseUrl ?? DEFAULT_BASE_URL);
+    const headers: Record<string, string> = { accept: 'application/json', 'accept-encoding': 'identity' };
+    if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`;
+    return { origin, path: `${pathPrefix}/models`, method: 'GET', headers, body: undefined };
+  },
 };

@@ -36,6 +36,9 @@ const defaultOrigin = (location: string) =>
  */
 export const VERTEX_ANTHROPIC_VERSION = 'vertex-2023-10-16';
 
+/** A Gemini model every Vertex location serves, counted against by the connection probe. */
+const PROBE_MODEL = 'gemini-2.5-flash';
+
 function isClaude(model: string): boolean {
   return model.startsWith('claude');
 }
@@ -171,5 +174,21 @@ export const vertexAdapter: ProviderAdapter = {
     if (forwarded.length > 0) headers['anthropic-beta'] = forwarded.join(',');
     const droppedBetas = betas.filter((beta) => !VERTEX_ANTHROPIC_BETAS.has(beta));
     return { origin, path, method: 'POST', headers, body, warnings: droppedBetaWarnings(droppedBetas) };
+  },
+  /**
+   * Counting tokens is free and proves all of it: the key mints a token, the project and location
+   * exist, and the service account may call models there. Vertex has no cheaper model call.
+   * @see https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/count-tokens
+   */
+  async connectionProbe(target: ProviderTarget): Promise<UpstreamRequest> {
+    return await vertexAdapter.buildRequest(target, {
+      api: 'gemini-count-tokens',
+      dialect: 'gemini-count-tokens',
+      model: PROBE_MODEL,
+      stream: false,
+      search: '',
+      headers: {},
+      body: Buffer.from(JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'ping' }] }] })),
+    });
   },
 };
