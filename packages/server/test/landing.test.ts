@@ -39,6 +39,9 @@ describe('the landing page /api/me names', () => {
   it('is usage for someone with neither a role nor personal access, and viewers govern', () => {
     expect(landingFor(new Set(['gateway:use']), false)).toBe('usage');
     expect(landingFor(new Set(['governance:view', 'usage:view']), false)).toBe('governance');
+    // With the governance pages switched off, nobody lands on them.
+    expect(landingFor(new Set(['governance:view', 'usage:view']), false, false)).toBe('usage');
+    expect(landingFor(new Set(['governance:view', 'usage:view']), true, false)).toBe('me');
     expect(landingFor(new Set(['providers:manage']), true)).toBe('governance');
     expect(landingFor(new Set(['budgets:manage', 'usage:view', 'providers:view']), true)).toBe('me');
   });

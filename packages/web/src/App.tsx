@@ -80,8 +80,18 @@ function Home() {
 /** A page the person's permissions do not open says so instead of failing call by call. */
 function Allowed({ path, children }: { path: string; children: ReactNode }) {
   const signedIn = useSignedIn();
-  const known = destinations.some((item) => item.path === path);
-  if (known && !visibleDestinations(signedIn).some((item) => item.path === path)) {
+  const destination = destinations.find((item) => item.path === path);
+  if (destination?.flag && signedIn.me.featureFlags[destination.flag] === false) {
+    return (
+      <>
+        <PageTitle>Not available</PageTitle>
+        <EmptyState title="This page is switched off for your organisation">
+          An owner of your organisation can switch it back on.
+        </EmptyState>
+      </>
+    );
+  }
+  if (destination && !visibleDestinations(signedIn).some((item) => item.path === path)) {
     return (
       <>
         <PageTitle>Not available</PageTitle>

@@ -81,8 +81,12 @@ export interface Me {
   organizations: { id: string; name: string; current: boolean }[];
   permissions: string[];
   grants: { permissions: string[]; scope: { kind: string; id?: string } }[];
+  /** The organisation's release flags as they apply now (forced by the deployment or not). */
+  featureFlags: Record<FeatureFlag, boolean>;
   landing: Landing;
 }
+
+export type FeatureFlag = 'release_ui_ai_gateway_menu_enabled' | 'release_ui_ai_governance_enabled';
 
 export interface List<T> {
   data: T[];

@@ -3,7 +3,7 @@ import { useDisclosure } from '@mantine/hooks';
 import { useMutation } from '@tanstack/react-query';
 import { type ReactNode, useState } from 'react';
 import { NavLink as RouterLink, useLocation } from 'react-router';
-import { api, type Landing } from './api';
+import { api, type FeatureFlag, type Landing } from './api';
 import { landingPreference, type SignedIn, setLandingPreference, useSignedIn } from './session';
 
 interface Destination {
@@ -11,28 +11,40 @@ interface Destination {
   label: string;
   /** Shown when the person holds any of these over the organisation; none: everyone. */
   anyOf?: string[];
+  /** The release flag the page ships behind: while it is off the page is hidden (its API 404s). */
+  flag?: FeatureFlag;
 }
+
+const GATEWAY_MENU: FeatureFlag = 'release_ui_ai_gateway_menu_enabled';
+const GOVERNANCE: FeatureFlag = 'release_ui_ai_governance_enabled';
 
 /** Every page, and who sees it in the navigation (the server checks again on every call). */
 export const destinations: Destination[] = [
   { path: '/me', label: 'My access' },
-  { path: '/governance', label: 'Governance', anyOf: ['governance:view', 'providers:manage'] },
-  { path: '/spend', label: 'Spend', anyOf: ['usage:view'] },
+  {
+    path: '/governance',
+    label: 'Governance',
+    anyOf: ['governance:view', 'providers:manage'],
+    flag: GOVERNANCE,
+  },
+  { path: '/spend', label: 'Spend', anyOf: ['usage:view'], flag: GOVERNANCE },
   { path: '/usage', label: 'Usage' },
-  { path: '/providers', label: 'Providers', anyOf: ['providers:view'] },
-  { path: '/routing', label: 'Routing policies', anyOf: ['routingPolicies:view'] },
-  { path: '/budgets', label: 'Budgets', anyOf: ['budgets:view'] },
-  { path: '/rate-limits', label: 'Rate limits', anyOf: ['rateLimits:view'] },
-  { path: '/keys', label: 'Virtual keys', anyOf: ['virtualKeys:view'] },
+  { path: '/providers', label: 'Providers', anyOf: ['providers:view'], flag: GATEWAY_MENU },
+  { path: '/routing', label: 'Routing policies', anyOf: ['routingPolicies:view'], flag: GATEWAY_MENU },
+  { path: '/budgets', label: 'Budgets', anyOf: ['budgets:view'], flag: GATEWAY_MENU },
+  { path: '/rate-limits', label: 'Rate limits', anyOf: ['rateLimits:view'], flag: GATEWAY_MENU },
+  { path: '/keys', label: 'Virtual keys', anyOf: ['virtualKeys:view'], flag: GATEWAY_MENU },
   { path: '/people', label: 'Users and teams', anyOf: ['users:view', 'teams:view'] },
   { path: '/roles', label: 'Roles and bindings', anyOf: ['roles:manage'] },
   { path: '/tokens', label: 'Admin tokens', anyOf: ['adminTokens:manage'] },
   { path: '/audit', label: 'Audit log', anyOf: ['auditLog:view'] },
 ];
 
-export function visibleDestinations(signedIn: Pick<SignedIn, 'can'>): Destination[] {
+export function visibleDestinations(signedIn: Pick<SignedIn, 'can' | 'me'>): Destination[] {
   return destinations.filter(
-    (item) => !item.anyOf || item.anyOf.some((permission) => signedIn.can(permission)),
+    (item) =>
+      (!item.flag || signedIn.me.featureFlags[item.flag] !== false) &&
+      (!item.anyOf || item.anyOf.some((permission) => signedIn.can(permission))),
   );
 }
 

@@ -95,7 +95,10 @@ const meSchema = z
 export function landingFor(
   permissions: ReadonlySet<string>,
   hasPersonalAccess: boolean,
+  /** Off when the organisation's governance flag hides /governance and /spend. */
+  governancePagesOn = true,
 ): (typeof LANDINGS)[number] {
+  if (!governancePagesOn) return hasPersonalAccess ? 'me' : 'usage';
   if (permissions.has('governance:view') || permissions.has('providers:manage')) return 'governance';
   if (
     permissions.has('budgets:manage') &&
@@ -204,7 +207,11 @@ export async function selfServiceRoutes(parent: FastifyInstance, options: SelfSe
         featureFlags: Object.fromEntries(
           featureFlagNames.map((name) => [name, flags[name].enabled]),
         ) as Record<FeatureFlagName, boolean>,
-        landing: landingFor(principal.permissions, hasPersonalAccess),
+        landing: landingFor(
+          principal.permissions,
+          hasPersonalAccess,
+          flags.release_ui_ai_governance_enabled.enabled,
+        ),
       };
     },
   );
