@@ -160,5 +160,5 @@ describe('rate limits, custom roles and the audit log in the web app', () => {
     failing = false;
     await events.getByRole('button', { name: 'Try again' }).click();
     await expect.poll(() => shown.count()).toBe(50);
-  }, 40_000);
+  }, 90_000);
 });
