@@ -6,7 +6,7 @@ import {
   startMockUpstream,
 } from '../../server/test/mock-upstream/mock-upstream.js';
 import { startAddressableGatehouse, type TestGatehouse } from '../../server/test/support/harness.js';
-import { checkPage, launchBrowser, openTab, signIn, type TestTab } from './support/browser.js';
+import { checkPage, launchBrowser, openTab, signInAs, type TestTab } from './support/browser.js';
 
 /**
  * An administrator sets an organisation up from the web app alone: connects a provider,
@@ -50,12 +50,7 @@ describe('administering the organisation in the web app', () => {
   it('connects a provider, publishes a policy, creates and revokes a key, sets a budget and sees the spend', async () => {
     tab = await openTab(browser);
     const { page } = tab;
-    await signIn(tab, server.url, 'owner@example.com');
-    const { data: people } = await server.admin('GET', '/users?email=owner%40example.com');
-    await server.admin('POST', '/role-bindings', {
-      role: 'owner',
-      subject: { kind: 'user', id: people[0].id },
-    });
+    await signInAs(tab, server, 'owner@example.com', 'owner');
 
     // An owner's home is governance: everything still to set up, nothing spent.
     await page.goto(`${server.url}/`);

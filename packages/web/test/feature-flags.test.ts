@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAddressableGatehouse, type TestGatehouse } from '../../server/test/support/harness.js';
-import { checkPage, launchBrowser, openTab, signIn, type TestTab } from './support/browser.js';
+import { checkPage, launchBrowser, openTab, signInAs, type TestTab } from './support/browser.js';
 
 const GOVERNANCE = 'release_ui_ai_governance_enabled';
 const GATEWAY_MENU = 'release_ui_ai_gateway_menu_enabled';
@@ -31,12 +31,7 @@ describe('release flags in the web app', () => {
   it('hides the pages of a flag that is off and shows them again when it is on', async () => {
     tab = await openTab(browser);
     const { page } = tab;
-    await signIn(tab, server.url, 'owner@example.com');
-    const { data: people } = await server.admin('GET', '/users?email=owner%40example.com');
-    await server.admin('POST', '/role-bindings', {
-      role: 'owner',
-      subject: { kind: 'user', id: people[0].id },
-    });
+    await signInAs(tab, server, 'owner@example.com', 'owner');
 
     const navigation = page.getByRole('navigation', { name: 'Main' });
     await page.goto(`${server.url}/`);

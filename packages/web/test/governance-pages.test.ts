@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAddressableGatehouse, type TestGatehouse } from '../../server/test/support/harness.js';
-import { checkPage, launchBrowser, openTab, signIn, type TestTab } from './support/browser.js';
+import { checkPage, launchBrowser, openTab, signInAs, type TestTab } from './support/browser.js';
 
 /**
  * An owner sets a rate limit and deletes it, creates a custom role, binds it and deletes it, then
@@ -33,12 +33,7 @@ describe('rate limits, custom roles and the audit log in the web app', () => {
   it('creates and deletes a rate limit and a custom role, and finds them in the audit log', async () => {
     tab = await openTab(browser);
     const { page } = tab;
-    await signIn(tab, server.url, 'owner@example.com');
-    const { data: people } = await server.admin('GET', '/users?email=owner%40example.com');
-    await server.admin('POST', '/role-bindings', {
-      role: 'owner',
-      subject: { kind: 'user', id: people[0].id },
-    });
+    await signInAs(tab, server, 'owner@example.com', 'owner');
     await page.goto(`${server.url}/me`);
 
     await page.getByRole('link', { name: 'Rate limits' }).click();

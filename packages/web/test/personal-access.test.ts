@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollToken, startDeviceAuthorization } from '../../server/test/support/cli-sign-in.js';
 import { type QuickStartGateway, startQuickStartGateway } from '../../server/test/support/harness.js';
-import { checkPage, launchBrowser, openTab, signIn, type TestTab } from './support/browser.js';
+import { checkPage, launchBrowser, openTab, signIn, signInAs, type TestTab } from './support/browser.js';
 
 /**
  * An engineer's web app: signed out, the sign-in page; signed in through SSO (the development
@@ -151,12 +151,7 @@ describe('sign-in and my access', () => {
     const tab = await openTab(browser);
     tabs.push(tab);
     const { page } = tab;
-    await signIn(tab, gateway.server.url, 'billing@example.com');
-    const { data: people } = await gateway.server.admin('GET', '/users?email=billing%40example.com');
-    await gateway.server.admin('POST', '/role-bindings', {
-      role: 'billing',
-      subject: { kind: 'user', id: people[0].id },
-    });
+    await signInAs(tab, gateway.server, 'billing@example.com', 'billing');
     await page.goto(`${gateway.server.url}/`);
     await page.waitForURL(`${gateway.server.url}/spend`);
     await page.getByRole('region', { name: 'Top spenders this month' }).waitFor();

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import AxeBuilder from '@axe-core/playwright';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { expect } from 'vitest';
+import type { TestGatehouse } from '../../../server/test/support/harness.js';
 
 /**
  * The e2e tests' browser: Debian's Chromium driven headless by playwright-core, against a real
@@ -64,6 +65,28 @@ export async function signIn(tab: TestTab, baseUrl: string, email: string, path 
   await page.getByRole('button', { name: email }).click();
   await page.waitForURL((url) => url.origin === baseUrl && !url.pathname.startsWith('/api/'));
   await expect.poll(() => page.getByTestId('signed-in-as').textContent()).toBe(email);
+}
+
+/**
+ * Signs `email` in (which creates the person on first sign-in), then binds them `role` over the
+ * organisation through the admin API, as an administrator would have.
+ */
+export async function signInAs(
+  tab: TestTab,
+  server: Pick<TestGatehouse, 'url' | 'admin'>,
+  email: string,
+  role: string,
+  path = '/',
+): Promise<{ userId: string }> {
+  await signIn(tab, server.url, email, path);
+  const { data: people } = await server.admin<{ data: { id: string }[] }>(
+    'GET',
+    `/users?email=${encodeURIComponent(email)}`,
+  );
+  const userId = people[0]?.id;
+  if (!userId) throw new Error(`${email} signed in but is not listed`);
+  await server.admin('POST', '/role-bindings', { role, subject: { kind: 'user', id: userId } });
+  return { userId };
 }
 
 /**
