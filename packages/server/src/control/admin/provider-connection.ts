@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { type Authenticator, adapterFor, testConnection, type UpstreamClient } from '../../gateway/index.js';
 import type { Database } from '../../store/database.js';
 import { getProvider } from '../../store/providers.js';
-import { adminError, errorResponses, notFound, security } from './replies.js';
+import { errorResponses, notFound, security, unsupportedProvider } from './replies.js';
 import { idParams } from './schemas.js';
 
 export interface ProviderConnectionRouteOptions {
@@ -46,14 +46,7 @@ export function providerConnectionRoutes(
       if (!row) return reply.code(404).send(notFound('provider'));
       const adapter = adapterFor(row.type);
       if (!adapter) {
-        return reply
-          .code(400)
-          .send(
-            adminError(
-              'unsupported_provider',
-              `Provider type '${row.type}' is not supported by this version.`,
-            ),
-          );
+        return reply.code(400).send(unsupportedProvider(row.type));
       }
       return testConnection(options.upstream, adapter, options.authenticator.credentialTarget(row));
     },

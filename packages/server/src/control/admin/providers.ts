@@ -27,6 +27,7 @@ import {
   nameChecked,
   notFound,
   security,
+  unsupportedProvider,
 } from './replies.js';
 import { createProviderBody, idParams, listOf, providerSchema } from './schemas.js';
 import { updateProviderBody } from './update-schemas.js';
@@ -68,14 +69,7 @@ export function providerRoutes(parent: FastifyInstance, options: ProviderRouteOp
     async (request, reply) => {
       const adapter = adapterFor(request.body.type);
       if (!adapter) {
-        return reply
-          .code(400)
-          .send(
-            adminError(
-              'unsupported_provider',
-              `Provider type '${request.body.type}' is not supported by this version yet.`,
-            ),
-          );
+        return reply.code(400).send(unsupportedProvider(request.body.type));
       }
       const split = splitFields(adapter, request.body);
       const { secret, settings } = split;
@@ -146,14 +140,7 @@ export function providerRoutes(parent: FastifyInstance, options: ProviderRouteOp
       if (!existing) return reply.code(404).send(notFound('provider'));
       const adapter = adapterFor(existing.type);
       if (!adapter) {
-        return reply
-          .code(400)
-          .send(
-            adminError(
-              'unsupported_provider',
-              `Provider type '${existing.type}' is not supported by this version.`,
-            ),
-          );
+        return reply.code(400).send(unsupportedProvider(existing.type));
       }
       const split = splitFields(adapter, request.body);
       const { secret, settings, columns } = split;

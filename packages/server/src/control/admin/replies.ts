@@ -17,6 +17,10 @@ export function adminError(code: string, message: string) {
 
 export const notFound = (what: string) => adminError('not_found', `${what} not found`);
 
+/** A provider type this build has no adapter for (a row written by a newer version, or a typo). */
+export const unsupportedProvider = (type: string) =>
+  adminError('unsupported_provider', `Provider type '${type}' is not supported by this version.`);
+
 /** What the admin API answers for a path no route serves (and for one a disabled release flag hides). */
 export const noRoute = (method: string, path: string) =>
   adminError('not_found', `No route for ${method} ${path}`);
