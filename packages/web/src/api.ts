@@ -128,6 +128,14 @@ export interface UsageReport {
   rows: UsageRow[];
 }
 
+/** A usage report with `interval`: every bucket's start, and a row per bucket and group with calls. */
+export interface UsageSeries {
+  groupBy: string;
+  interval: 'hour' | 'day';
+  buckets: string[];
+  rows: (UsageRow & { bucket: string })[];
+}
+
 export interface MyBudget {
   id: string;
   name: string | null;

@@ -10,11 +10,13 @@ import {
   type Team,
   type UsageReport,
   type UsageRow,
+  type UsageSeries,
   type User,
   type VirtualKey,
 } from '../api';
 import { DataTable, PageTitle, Section } from '../components';
 import { count, usd } from '../format';
+import { SeriesChart } from '../series-chart';
 import { useSignedIn } from '../session';
 import { EmptyState, QueryView } from '../states';
 
@@ -42,7 +44,7 @@ function periodStart(period: string, now = new Date()): string | undefined {
   }
 }
 
-const groupings = ['model', 'principal', 'team', 'project', 'key', 'provider'] as const;
+const groupings = ['model', 'principal', 'team', 'project', 'key', 'provider', 'tool'] as const;
 const groupLabels: Record<string, string> = {
   model: 'Model',
   principal: 'Person or service key',
@@ -50,6 +52,7 @@ const groupLabels: Record<string, string> = {
   project: 'Project',
   key: 'Key',
   provider: 'Provider',
+  tool: 'Coding tool',
 };
 const statuses = [
   { value: 'served', label: 'Served' },
@@ -131,18 +134,30 @@ export function UsagePage() {
     model: filters.get('model'),
     providerId: filters.get('providerId'),
     status: filters.get('status'),
+    tool: filters.get('tool'),
   };
-  const path = whole
-    ? `/api/admin/usage${query({ groupBy, from, ...chosen })}`
-    : `/api/me/usage${query({ groupBy, from, model: chosen.model, status: chosen.status })}`;
+  const own = { model: chosen.model, status: chosen.status, tool: chosen.tool };
+  const base = whole ? '/api/admin/usage' : '/api/me/usage';
+  const filtersChosen = whole ? chosen : own;
+  const path = `${base}${query({ groupBy, from, ...filtersChosen })}`;
   const usage = useQuery({
     queryKey: ['usage', path],
     queryFn: ({ signal }) => api<UsageReport>(path, { signal }),
   });
+  // Hours for today, days otherwise; "all time" shows the server's default span (30 days).
+  const interval = period === 'today' ? 'hour' : 'day';
+  const seriesPath = `${base}${query({ groupBy, from, interval, ...filtersChosen })}`;
+  const series = useQuery({
+    queryKey: ['usage', seriesPath],
+    queryFn: ({ signal }) => api<UsageSeries>(seriesPath, { signal }),
+  });
+  const tools = useQuery({
+    queryKey: ['usage', 'tools', whole, from],
+    queryFn: () => api<UsageReport>(`${base}${query({ groupBy: 'tool', from })}`),
+  });
   const models = useQuery({
     queryKey: ['usage', 'models', whole, from],
-    queryFn: () =>
-      api<UsageReport>(`${whole ? '/api/admin' : '/api/me'}/usage${query({ groupBy: 'model', from })}`),
+    queryFn: () => api<UsageReport>(`${base}${query({ groupBy: 'model', from })}`),
   });
   const users = useAdmin<List<User>>('/users', whole && can('users:view'));
   const teams = useAdmin<List<Team>>('/teams', whole && can('teams:view'));
@@ -186,11 +201,11 @@ export function UsagePage() {
         Usage
       </PageTitle>
       <Paper withBorder p="md" radius="md" component="section" aria-label="Filters">
-        <SimpleGrid cols={{ base: 1, sm: 2, lg: 4 }}>
+        <SimpleGrid cols={{ base: 2, lg: 4 }}>
           <Select
             label="Group by"
             allowDeselect={false}
-            data={(whole ? groupings : (['model', 'provider'] as const)).map((value) => ({
+            data={(whole ? groupings : (['model', 'provider', 'tool'] as const)).map((value) => ({
               value,
               label: groupLabels[value] ?? value,
             }))}
@@ -212,6 +227,13 @@ export function UsagePage() {
             ),
           )}
           {filter('Status', 'status', statuses)}
+          {filter(
+            'Coding tool',
+            'tool',
+            (tools.data?.rows ?? []).flatMap((row) =>
+              row.group ? [{ value: row.group, label: row.group }] : [],
+            ),
+          )}
           {whole &&
             can('users:view') &&
             filter(
@@ -280,6 +302,23 @@ export function UsagePage() {
                   </Paper>
                 ))}
               </SimpleGrid>
+              <Section title="Cost over time">
+                <QueryView query={series} label="Loading the time series…">
+                  {(data) =>
+                    data.rows.length === 0 ? (
+                      <EmptyState title="No spend in this period">
+                        Widen the time or clear a filter.
+                      </EmptyState>
+                    ) : (
+                      <SeriesChart
+                        series={data}
+                        nameOf={nameOf}
+                        title={`Cost per ${data.interval} by ${groupLabels[groupBy]?.toLowerCase() ?? groupBy}`}
+                      />
+                    )
+                  }
+                </QueryView>
+              </Section>
               <Section
                 title={`By ${groupLabels[groupBy]?.toLowerCase() ?? groupBy}`}
                 actions={

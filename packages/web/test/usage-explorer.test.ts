@@ -1,0 +1,112 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MockUpstream, startMockUpstream } from '../../server/test/mock-upstream/mock-upstream.js';
+import {
+  type QuickStart,
+  quickStart,
+  startAddressableGatehouse,
+  type TestGatehouse,
+} from '../../server/test/support/harness.js';
+import { checkPage, launchBrowser, openTab, signIn, signInAs, type TestTab } from './support/browser.js';
+
+/**
+ * The usage explorer answers "who spends what with which tool, and when": calls made through the
+ * gateway with Claude Code's and Codex's own User-Agents show up grouped by coding tool, in the
+ * cost-over-time chart, and narrowed by the tool filter, which the CSV export follows.
+ */
+describe('the usage explorer', () => {
+  const CLAUDE_CODE = 'claude-cli/2.1.197 (external, cli)';
+  const CODEX = 'codex_exec/0.171.0 (Debian 12.0.0; x86_64) xterm-256color';
+  let server: TestGatehouse;
+  let mock: MockUpstream;
+  let browser: Browser;
+  let tab: TestTab;
+  let setup: QuickStart;
+
+  beforeAll(async () => {
+    [server, mock, browser] = await Promise.all([
+      startAddressableGatehouse({ GATEHOUSE_DEV_SSO: 'owner@example.com,member@example.com' }),
+      startMockUpstream(),
+      launchBrowser(),
+    ]);
+    setup = await quickStart(server, mock);
+  }, 30_000);
+  afterAll(async () => {
+    expect(tab?.problems ?? []).toEqual([]);
+    await browser?.close();
+    await server?.close();
+    await mock?.close();
+  });
+
+  const chatAs = (userAgent: string) =>
+    fetch(`${server.url}/api/v1/chat/completions`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${setup.key}`,
+        'content-type': 'application/json',
+        'user-agent': userAgent,
+      },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+
+  it('groups calls by coding tool, charts them over time and filters by tool', async () => {
+    for (const userAgent of [CLAUDE_CODE, CLAUDE_CODE, CODEX]) {
+      expect((await chatAs(userAgent)).status).toBe(200);
+    }
+    await server.flushUsage();
+    tab = await openTab(browser);
+    const { page } = tab;
+    await signInAs(tab, server, 'owner@example.com', 'owner');
+
+    await page.goto(`${server.url}/usage?groupBy=tool`);
+    const byTool = page.getByRole('region', { name: 'By coding tool' });
+    await expect.poll(() => byTool.textContent()).toContain('claude-code');
+    const rows = byTool.getByRole('row');
+    await expect.poll(() => rows.count()).toBe(3); // the header and one row per tool
+    expect(await byTool.getByRole('row', { name: /claude-code/ }).textContent()).toMatch(/claude-code\s*2/);
+    expect(await byTool.getByRole('row', { name: /codex/ }).textContent()).toMatch(/codex\s*1/);
+    await expect.poll(() => page.getByTestId('total-Requests').textContent()).toBe('3');
+
+    // The chart is one image that names what it shows, today's calls included.
+    const chart = page
+      .getByRole('region', { name: 'Cost over time' })
+      .getByRole('img', { name: /^Cost per/ });
+    await expect.poll(() => chart.getAttribute('aria-label')).toMatch(/^Cost per day by coding tool: /);
+    const chartLabel = (await chart.getAttribute('aria-label')) ?? '';
+    expect(chartLabel).toContain('claude-code');
+    expect(chartLabel).toContain('codex');
+    await checkPage(page, 'usage-by-tool');
+
+    // Today by the hour, narrowed to Codex: the totals, the table and the export follow.
+    await page.goto(`${server.url}/usage?groupBy=model&period=today&tool=codex`);
+    await expect.poll(() => page.getByTestId('total-Requests').textContent()).toBe('1');
+    await expect.poll(() => chart.getAttribute('aria-label')).toMatch(/^Cost per hour by model: gpt-4o-mini/);
+    const byModel = page.getByRole('region', { name: 'By model' });
+    await expect.poll(() => byModel.textContent()).toContain('gpt-4o-mini');
+    const download = page.waitForEvent('download');
+    await byModel.getByRole('button', { name: 'Export CSV' }).click();
+    const csv = await new Response(
+      (await (await download).createReadStream()) as unknown as ReadableStream,
+    ).text();
+    const [header, line, end] = csv.split('\n');
+    expect(header?.split(',')[2]).toBe('requests');
+    expect(line?.split(',').slice(0, 3)).toEqual(['"gpt-4o-mini"', '"gpt-4o-mini"', '"1"']);
+    expect(end).toBe('');
+    await checkPage(page, 'usage-filtered-by-tool');
+  }, 60_000);
+
+  it('shows a person their own calls by tool, and nobody else’s', async () => {
+    const own = await openTab(browser);
+    const { page } = own;
+    await signIn(own, server.url, 'member@example.com', '/me');
+    await page.goto(`${server.url}/usage?groupBy=tool`);
+    await page.getByRole('heading', { level: 1, name: 'Usage' }).waitFor();
+    await page.getByText('Your own calls through the gateway.').waitFor();
+    // The owner's service key made three calls; this person made none.
+    await expect.poll(() => page.getByTestId('total-Requests').textContent()).toBe('0');
+    await page.getByText('No calls match').waitFor();
+    await page.getByText('No spend in this period').waitFor();
+    expect(own.problems).toEqual([]);
+    await own.context.close();
+  }, 40_000);
+});
