@@ -29,11 +29,11 @@ async function keyWithBudget(budget: Record<string, unknown>) {
   return { key: key.key as string, keyId: key.id as string, budgetId: created.id as string };
 }
 
-function chat(key: string) {
+function chat(key: string, content = 'hi') {
   return fetch(`${server.url}/api/v1/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'gpt-4o', max_tokens: 1_000, messages: [{ role: 'user', content: 'hi' }] }),
+    body: JSON.stringify({ model: 'gpt-4o', max_tokens: 1_000, messages: [{ role: 'user', content }] }),
   });
 }
 
@@ -90,9 +90,13 @@ describe('block budgets', () => {
   it('holds under concurrency: settled spend stays within the limit plus one call', async () => {
     mock.setDefault({ usage: USAGE, eventDelayMs: 5 });
     const { key, budgetId } = await keyWithBudget({ limitUsd: 0.1, window: 'total', action: 'block' });
+    // The bound holds when a reservation covers what the call then costs: the prompt weighs the
+    // 1,000 input tokens the mock reports (about four characters a token), so the estimate
+    // does. With 'hi' the reservations held only the output, and ten calls could fit in the gap.
+    const prompt = 'word '.repeat(800);
     const statuses = await Promise.all(
       Array.from({ length: 40 }, () =>
-        chat(key).then(async (response) => {
+        chat(key, prompt).then(async (response) => {
           await response.arrayBuffer();
           return response.status;
         }),
