@@ -160,18 +160,65 @@ export interface Provider {
   type: string;
   baseUrl: string | null;
   hasApiKey: boolean;
+  /** The type's settings that are not secret (secrets never come back). */
+  settings: Record<string, unknown>;
   models: string[] | null;
   createdAt: string;
+}
+
+/** One field of a provider type's credential, from `GET /provider-types` (the adapter's own schema). */
+export interface ProviderTypeField {
+  name: string;
+  secret: boolean;
+  required: boolean;
+  description: string;
+  /** JSON Schema: `type`, `minLength`, `maxLength`, `additionalProperties`. */
+  schema: { type?: string; minLength?: number; maxLength?: number; [keyword: string]: unknown };
+}
+
+export interface ProviderType {
+  type: string;
+  description: string;
+  baseUrlRequired: boolean;
+  fields: ProviderTypeField[];
+}
+
+/** `POST /providers/:id/test`: one cheap real request with the stored credential. */
+export interface ConnectionTest {
+  ok: boolean;
+  status: number | null;
+  latencyMs: number;
+  message: string;
 }
 
 export interface RoutingPolicy {
   id: string;
   name: string;
   providers: string[];
+  modelAliases: Record<string, string>;
   isDefault: boolean;
   allowedModels: string[] | null;
   deniedModels: string[];
   createdAt: string;
+}
+
+/** `GET /routing-policies/preview`: what the gateway's resolver would do with a model. */
+export interface RoutingPreview {
+  policy: { id: string; name: string; source: 'project' | 'named' | 'default' } | null;
+  requestedModel: string;
+  model: string;
+  allowed: boolean;
+  refusal: { code: string; message: string } | null;
+  chain: {
+    providerId: string;
+    name: string;
+    type: string;
+    tryOrder: number | null;
+    skipped: 'unknown_provider_type' | 'model_not_served' | 'api_not_spoken' | 'circuit_open' | null;
+    translated: boolean | null;
+    dialect: string | null;
+    retryInSeconds: number | null;
+  }[];
 }
 
 export interface Budget {

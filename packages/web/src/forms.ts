@@ -11,36 +11,84 @@ import { z } from 'zod';
 const name = z.string().trim().min(1, 'Give it a name').max(200);
 const optionalText = z.string().trim().max(200);
 
-export const providerTypes = ['openai', 'anthropic', 'gemini', 'azure'] as const;
+const modelPattern = z.string().trim().min(1).max(200);
 
-export const providerForm = z
+export const routingPolicyForm = z
   .object({
     name,
-    type: z.enum(providerTypes),
-    baseUrl: z.union([z.literal(''), z.url({ protocol: /^https?$/, error: 'An http(s) URL' })]),
-    apiKey: z.string().min(1, 'The provider API key').max(5000),
-    models: z.array(z.string().trim().min(1)),
+    /** Provider credential ids, in the order they are tried. */
+    providers: z.array(z.string().min(1)).min(1, 'Add at least one provider'),
+    aliases: z.array(
+      // Empty strings are allowed here so a half-typed row can say which side is missing.
+      z.object({ from: z.string().trim().max(200), to: z.string().trim().max(200) }),
+    ),
+    allowedModels: z.array(modelPattern),
+    deniedModels: z.array(modelPattern),
+    isDefault: z.boolean(),
   })
-  .refine((values) => values.type !== 'azure' || values.baseUrl !== '', {
-    message: 'Azure needs its resource endpoint',
-    path: ['baseUrl'],
+  .superRefine((values, context) => {
+    const seen = new Set<string>();
+    for (const [index, alias] of values.aliases.entries()) {
+      if (alias.from === '' && alias.to === '') continue; // a blank row is dropped, not refused
+      if (alias.from === '')
+        context.addIssue({
+          code: 'custom',
+          path: ['aliases', index, 'from'],
+          message: 'The model clients ask for',
+        });
+      if (alias.to === '')
+        context.addIssue({
+          code: 'custom',
+          path: ['aliases', index, 'to'],
+          message: 'The model the provider is asked for',
+        });
+      if (seen.has(alias.from))
+        context.addIssue({
+          code: 'custom',
+          path: ['aliases', index, 'from'],
+          message: 'Already aliased above',
+        });
+      seen.add(alias.from);
+    }
   });
-export type ProviderForm = z.infer<typeof providerForm>;
-export const providerBody = (values: ProviderForm) => ({
+export type RoutingPolicyForm = z.infer<typeof routingPolicyForm>;
+
+const aliasMap = (values: RoutingPolicyForm) =>
+  Object.fromEntries(
+    values.aliases.filter((alias) => alias.from && alias.to).map((alias) => [alias.from, alias.to]),
+  );
+
+/** `POST /routing-policies`; no allowed models means every model. */
+export const routingPolicyBody = (values: RoutingPolicyForm) => ({
   name: values.name,
-  type: values.type,
-  apiKey: values.apiKey,
-  ...(values.baseUrl ? { baseUrl: values.baseUrl } : {}),
-  ...(values.models.length > 0 ? { models: values.models } : {}),
+  providers: values.providers,
+  modelAliases: aliasMap(values),
+  ...(values.allowedModels.length > 0 ? { allowedModels: values.allowedModels } : {}),
+  deniedModels: values.deniedModels,
+  isDefault: values.isDefault,
 });
 
-export const routingPolicyForm = z.object({
-  name,
-  providers: z.array(z.string().min(1)).min(1, 'Pick at least one provider'),
-  isDefault: z.boolean(),
+/** `PATCH /routing-policies/:id`: every field, an emptied allow list clearing it (all models). */
+export const routingPolicyUpdateBody = (values: RoutingPolicyForm) => ({
+  ...routingPolicyBody(values),
+  allowedModels: values.allowedModels.length > 0 ? values.allowedModels : null,
 });
-export type RoutingPolicyForm = z.infer<typeof routingPolicyForm>;
-export const routingPolicyBody = (values: RoutingPolicyForm) => ({ ...values });
+
+export const routingPolicyValues = (policy: {
+  name: string;
+  providers: string[];
+  modelAliases: Record<string, string>;
+  allowedModels: string[] | null;
+  deniedModels: string[];
+  isDefault: boolean;
+}): RoutingPolicyForm => ({
+  name: policy.name,
+  providers: policy.providers,
+  aliases: Object.entries(policy.modelAliases).map(([from, to]) => ({ from, to })),
+  allowedModels: policy.allowedModels ?? [],
+  deniedModels: policy.deniedModels,
+  isDefault: policy.isDefault,
+});
 
 export const budgetScopes = ['org', 'team', 'project', 'user', 'key'] as const;
 export const budgetWindows = ['day', 'week', 'month', 'total'] as const;

@@ -28,7 +28,11 @@ const theme = createTheme({
 });
 const contrast: CSSVariablesResolver = (current) => ({
   variables: {},
-  light: { '--mantine-color-dimmed': current.colors.gray[7] ?? '#495057' },
+  // A field's error text too: Mantine's red is too light on white for small text.
+  light: {
+    '--mantine-color-dimmed': current.colors.gray[7] ?? '#495057',
+    '--mantine-color-error': current.colors.red[9] ?? '#c92a2a',
+  },
   dark: { '--mantine-color-dimmed': current.colors.dark[1] ?? '#b8b8b8' },
 });
 

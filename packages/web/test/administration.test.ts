@@ -88,12 +88,12 @@ describe('administering the organisation in the web app', () => {
       'Create a routing policy',
       async () => {
         await page.getByLabel('Name').fill('default');
-        // By keyboard: focus the picker, open it, take the first option.
-        await page.getByRole('textbox', { name: 'Providers' }).focus();
+        // By keyboard: focus the chain's picker, open it, take the first option.
+        await page.getByRole('textbox', { name: 'Add a provider to the chain' }).focus();
         await page.keyboard.press('ArrowDown');
-        await page.getByRole('option', { name: 'mock-openai' }).waitFor();
+        await page.getByRole('option', { name: 'mock-openai (openai)' }).waitFor();
         await page.keyboard.press('Enter');
-        await page.keyboard.press('Tab');
+        await page.getByText('1. mock-openai').waitFor();
       },
       'Create',
     );

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { typeFieldsOf } from '../../server/src/control/admin/provider-fields.js';
 import { roleBody } from '../../server/src/control/admin/roles.js';
 import {
   createBudgetBody,
@@ -7,8 +8,13 @@ import {
   createRoutingPolicyBody,
   createVirtualKeyBody,
 } from '../../server/src/control/admin/schemas.js';
+import {
+  updateProviderBody,
+  updateRoutingPolicyBody,
+} from '../../server/src/control/admin/update-schemas.js';
 import { PERMISSIONS } from '../../server/src/control/permissions.js';
 import { registeredAdapters } from '../../server/src/gateway/index.js';
+import type { ProviderType } from '../src/api.js';
 import {
   adminTokenBody,
   adminTokenForm,
@@ -20,43 +26,98 @@ import {
   customRoleForm,
   keyLifetimes,
   permissionCatalogue,
-  providerBody,
-  providerForm,
-  providerTypes,
   rateLimitBody,
   rateLimitForm,
   rateLimitScopes,
   routingPolicyBody,
   routingPolicyForm,
+  routingPolicyUpdateBody,
   virtualKeyBody,
   virtualKeyForm,
 } from '../src/forms.js';
+import {
+  connectBody,
+  editBody,
+  emptyValues,
+  fieldsFor,
+  inputOf,
+  providerErrors,
+  rotateBody,
+} from '../src/provider-credential.js';
 
 /**
  * The web app's forms mirror the admin API's request schemas (which cannot be bundled for the
  * browser); every body a valid form makes must be one the server's own schema accepts.
  */
 describe("the web app's forms and the API's schemas", () => {
-  it('makes provider bodies the API accepts, for every type the form offers', () => {
-    const server = createProviderBody(registeredAdapters());
-    for (const type of providerTypes) {
-      const values = providerForm.parse({
-        name: 'acme',
-        type,
-        baseUrl: type === 'azure' ? 'https://acme.openai.azure.com' : '',
-        apiKey: 'sk-test',
-        models: [],
-      });
-      expect(server.safeParse(providerBody(values)).success, type).toBe(true);
+  it('makes provider bodies the API accepts, for every type the server registers, from its own field list', () => {
+    const adapters = registeredAdapters();
+    const create = createProviderBody(adapters);
+    const update = updateProviderBody(adapters);
+    // What GET /provider-types answers, built the same way the route builds it.
+    const types: ProviderType[] = adapters.map((adapter) => ({
+      type: adapter.type,
+      description: adapter.description,
+      baseUrlRequired: adapter.credential.baseUrlRequired === true,
+      fields: typeFieldsOf(adapter),
+    }));
+    for (const type of types) {
+      const values = emptyValues(type.type);
+      values.name = `acme ${type.type}`;
+      values.baseUrl = type.baseUrlRequired ? 'https://acme.example.com' : '';
+      for (const field of type.fields) {
+        values.fields[field.name] = inputOf(field) === 'json' ? '{"gpt-4o": "acme-4o"}' : 'x'.repeat(24);
+      }
+      expect(providerErrors(type, values, 'connect'), type.type).toEqual({});
+      expect(create.safeParse(connectBody(type, values)).success, type.type).toBe(true);
+      expect(update.safeParse(editBody(type, values)).success, type.type).toBe(true);
+      const rotated = rotateBody(type, values);
+      expect(Object.keys(rotated).sort(), type.type).toEqual(
+        fieldsFor(type, 'rotate')
+          .map((f) => f.name)
+          .sort(),
+      );
+      expect(update.safeParse(rotated).success, type.type).toBe(true);
+      // Required fields left empty are named before anything is sent.
+      const required = type.fields.filter((field) => field.required);
+      const empty = { ...values, fields: {} };
+      expect(Object.keys(providerErrors(type, empty, 'connect')).sort(), type.type).toEqual(
+        required.map((field) => `fields.${field.name}`).sort(),
+      );
     }
-    expect(
-      providerForm.safeParse({ name: 'a', type: 'azure', baseUrl: '', apiKey: 'k', models: [] }).success,
-    ).toBe(false);
+    const azure = types.find((type) => type.type === 'azure') as ProviderType;
+    const noEndpoint = { ...emptyValues('azure'), name: 'a', fields: { apiKey: 'k' } };
+    expect(providerErrors(azure, noEndpoint, 'connect').baseUrl).toBe('azure needs its endpoint URL');
+    const badMap = {
+      ...noEndpoint,
+      baseUrl: 'https://a.example.com',
+      fields: { apiKey: 'k', deployments: '[1]' },
+    };
+    expect(providerErrors(azure, badMap, 'connect')['fields.deployments']).toMatch(/JSON object/);
+    expect(providerErrors(azure, { ...noEndpoint, fields: {} }, 'rotate')).toEqual({
+      'fields.apiKey': 'Type the new secret',
+    });
   });
 
   it('makes routing-policy, budget and key bodies the API accepts', () => {
-    const policy = routingPolicyForm.parse({ name: 'default', providers: ['prv_1'], isDefault: true });
-    expect(createRoutingPolicyBody.safeParse(routingPolicyBody(policy)).success).toBe(true);
+    const policy = routingPolicyForm.parse({
+      name: 'default',
+      providers: ['prv_1', 'prv_2'],
+      aliases: [
+        { from: 'fast', to: 'claude-haiku-4-5' },
+        { from: '', to: '' },
+      ],
+      allowedModels: [],
+      deniedModels: ['*-opus-*'],
+      isDefault: true,
+    });
+    expect(createRoutingPolicyBody.parse(routingPolicyBody(policy))).toMatchObject({
+      modelAliases: { fast: 'claude-haiku-4-5' },
+      deniedModels: ['*-opus-*'],
+    });
+    expect(updateRoutingPolicyBody.parse(routingPolicyUpdateBody(policy)).allowedModels).toBeNull();
+    const halfAlias = routingPolicyForm.safeParse({ ...policy, aliases: [{ from: 'fast', to: '' }] });
+    expect(halfAlias.error?.issues.map((issue) => issue.path.join('.'))).toEqual(['aliases.0.to']);
     for (const scope of budgetScopes) {
       for (const window of budgetWindows) {
         const values = budgetForm.parse({
