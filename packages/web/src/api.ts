@@ -136,6 +136,52 @@ export interface UsageSeries {
   rows: (UsageRow & { bucket: string })[];
 }
 
+/** `GET /api/admin/governance/summary`: the governance home at a glance. */
+export interface GovernanceSummary {
+  timeZone: string;
+  spend: Record<'today' | 'month', { costUsd: number; since: string; previousUsd: number }>;
+  people: { active: number; new: number; days: number };
+  topSpenders: {
+    principalId: string;
+    label: string | null;
+    kind: 'person' | 'serviceKey';
+    costUsd: number;
+    requests: number;
+    topModel: string | null;
+    topTool: string | null;
+  }[];
+  providers: {
+    id: string;
+    name: string;
+    type: string;
+    attempts: number;
+    failures: number;
+    errorRate: number | null;
+    p50LatencyMs: number | null;
+    p95LatencyMs: number | null;
+    circuit: 'closed' | 'open';
+    retryInSeconds: number | null;
+  }[];
+  healthHours: number;
+}
+
+/** `GET /api/me/requests`: one of my calls, newest first. */
+export interface MyRequest {
+  requestId: string;
+  createdAt: string;
+  model: string;
+  tool: string | null;
+  providerType: string | null;
+  status: number;
+  errorCode: string | null;
+  streamed: boolean;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  unpriced: boolean;
+  latencyMs: number;
+}
+
 export interface MyBudget {
   id: string;
   name: string | null;

@@ -31,3 +31,14 @@ export function periodStarts(now = new Date()): { today: string; month: string }
   const month = new Date(now.getFullYear(), now.getMonth(), 1);
   return { today: today.toISOString(), month: month.toISOString() };
 }
+
+const toolNames: Record<string, string> = {
+  'claude-code': 'Claude Code',
+  codex: 'Codex',
+  'gemini-cli': 'Gemini CLI',
+  'qwen-code': 'Qwen Code',
+  opencode: 'opencode',
+  cursor: 'Cursor',
+};
+/** A coding tool's own name ("claude-code" → "Claude Code"); a call with no known tool says so. */
+export const toolName = (tool: string | null): string => (tool ? (toolNames[tool] ?? tool) : 'unknown tool');

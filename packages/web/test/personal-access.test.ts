@@ -53,7 +53,11 @@ describe('sign-in and my access', () => {
     expect(token.status).toBe(200);
     const call = await fetch(`${url}/api/v1/chat/completions`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token.body.access_token}`, 'content-type': 'application/json' },
+      headers: {
+        authorization: `Bearer ${token.body.access_token}`,
+        'content-type': 'application/json',
+        'user-agent': 'claude-cli/2.0.14 (external, cli)',
+      },
       body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
     });
     expect(call.status).toBe(200);
@@ -75,8 +79,11 @@ describe('sign-in and my access', () => {
     const devices = page.getByRole('region', { name: 'My devices' });
     await expect.poll(() => devices.textContent()).toContain('eng-laptop');
     await expect
-      .poll(() => page.getByRole('region', { name: 'My spend this month, by model' }).textContent())
-      .toContain('gpt-4o-mini');
+      .poll(() => page.getByRole('region', { name: 'My spend this month' }).textContent())
+      .toContain('Claude Code');
+    await expect
+      .poll(() => page.getByRole('region', { name: 'My recent requests' }).textContent())
+      .toMatch(/gpt-4o-miniClaude Code200/);
     await expect
       .poll(() => page.getByRole('region', { name: 'My personal keys' }).textContent())
       .toContain('active');
@@ -93,7 +100,11 @@ describe('sign-in and my access', () => {
     await expect.poll(() => devices.textContent()).toContain('revoked');
     const refused = await fetch(`${url}/api/v1/chat/completions`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token.body.access_token}`, 'content-type': 'application/json' },
+      headers: {
+        authorization: `Bearer ${token.body.access_token}`,
+        'content-type': 'application/json',
+        'user-agent': 'claude-cli/2.0.14 (external, cli)',
+      },
       body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
     });
     expect(refused.status).toBe(401);

@@ -19,6 +19,13 @@ import { BudgetBar, DataTable, GOOD, PageTitle, Section } from '../components';
 import { count, periodStarts, plural, usd } from '../format';
 import { useSignedIn } from '../session';
 import { EmptyState, QueryView } from '../states';
+import {
+  ProviderHealth,
+  SpendOverTime,
+  SummaryFigures,
+  TopSpenders,
+  useGovernanceSummary,
+} from './governance-summary';
 
 /**
  * The organisation at a glance: what it spends today and this month, who and what spends it,
@@ -28,17 +35,23 @@ import { EmptyState, QueryView } from '../states';
 export function GovernancePage({ mode }: { mode: 'governance' | 'spend' }) {
   const { can } = useSignedIn();
   const seesUsage = can('usage:view');
+  // The summary is the governance home's; whoever only pays reads the same figures from usage.
+  const summarised = mode === 'governance' && can('governance:view');
+  const summary = useGovernanceSummary(summarised);
   return (
     <Stack>
       <PageTitle description={mode === 'spend' ? 'Spend and budgets across the organisation.' : undefined}>
         {mode === 'spend' ? 'Spend' : 'Governance'}
       </PageTitle>
-      {seesUsage && <SpendSummary />}
+      {summarised ? <SummaryFigures summary={summary} /> : seesUsage && <SpendSummary />}
+      {seesUsage && <SpendOverTime />}
+      {summarised ? <TopSpenders summary={summary} /> : seesUsage && <PrincipalSpend />}
       {seesUsage && <SpendBreakdown />}
       {can('budgets:view') && <BudgetsNearLimit />}
       {mode === 'governance' && (
-        <SimpleGrid cols={{ base: 1, lg: 2 }}>
-          {can('providers:view') && <Providers />}
+        // Health needs its table's width; the plain provider list fits beside the anomalies.
+        <SimpleGrid cols={{ base: 1, lg: summarised ? 1 : 2 }}>
+          {summarised ? <ProviderHealth summary={summary} /> : can('providers:view') && <Providers />}
           <Section title="Open anomalies">
             <EmptyState title="No open anomalies">
               Unusual spend or traffic will be listed here once anomaly rules are set.
@@ -102,7 +115,6 @@ function SpendBreakdown() {
     keys: can('virtualKeys:view'),
   });
   const by = (groupBy: string) => `/usage${query({ groupBy, from: month })}`;
-  const principals = useAdmin<UsageReport>(by('principal'));
   const models = useAdmin<UsageReport>(by('model'));
   const providers = useAdmin<UsageReport>(by('provider'));
   const teams = useAdmin<UsageReport>(by('team'));
@@ -132,39 +144,47 @@ function SpendBreakdown() {
     </Section>
   );
   return (
-    <>
-      <Section title="Top spenders this month">
-        <QueryView query={principals} label="Loading top spenders…">
-          {(data) =>
-            data.rows.length === 0 ? (
-              <EmptyState title="No spend this month">
-                Calls through the gateway show up here within seconds.
-              </EmptyState>
-            ) : (
-              <DataTable
-                caption="People and service keys by cost since the start of the month"
-                minWidth={480}
-                head={['Who', 'Requests', 'Refused', 'Cost']}
-                rows={[...data.rows]
-                  .sort((a, b) => b.costUsd - a.costUsd)
-                  .slice(0, 10)
-                  .map((row) => [
-                    nameOf(row.group),
-                    count(row.requests),
-                    count(row.refused),
-                    usd(row.costUsd),
-                  ])}
-              />
-            )
-          }
-        </QueryView>
-      </Section>
-      <SimpleGrid cols={{ base: 1, lg: 3 }}>
-        {chart('By model', models)}
-        {chart('By provider', providers)}
-        {chart('By team', teams)}
-      </SimpleGrid>
-    </>
+    <SimpleGrid cols={{ base: 1, lg: 3 }}>
+      {chart('By model', models)}
+      {chart('By provider', providers)}
+      {chart('By team', teams)}
+    </SimpleGrid>
+  );
+}
+
+/** Who spent what this month, from usage: the spend page's table (the summary's needs governance). */
+function PrincipalSpend() {
+  const { can } = useSignedIn();
+  const { month } = periodStarts();
+  const nameOf = useNames({
+    users: can('users:view'),
+    teams: can('teams:view'),
+    providers: false,
+    keys: can('virtualKeys:view'),
+  });
+  const principals = useAdmin<UsageReport>(`/usage${query({ groupBy: 'principal', from: month })}`);
+  return (
+    <Section title="Top spenders this month">
+      <QueryView query={principals} label="Loading top spenders…">
+        {(data) =>
+          data.rows.length === 0 ? (
+            <EmptyState title="No spend this month">
+              Calls through the gateway show up here within seconds.
+            </EmptyState>
+          ) : (
+            <DataTable
+              caption="People and service keys by cost since the start of the month"
+              minWidth={480}
+              head={['Who', 'Requests', 'Refused', 'Cost']}
+              rows={[...data.rows]
+                .sort((a, b) => b.costUsd - a.costUsd)
+                .slice(0, 10)
+                .map((row) => [nameOf(row.group), count(row.requests), count(row.refused), usd(row.costUsd)])}
+            />
+          )
+        }
+      </QueryView>
+    </Section>
   );
 }
 
@@ -262,12 +282,12 @@ function SetupChecklist() {
     {
       label: 'Set up single sign-on',
       done: sso.data && Boolean(sso.data.oidc || sso.data.saml),
-      to: '/governance',
+      to: '/identity',
     },
     {
       label: 'Create a SCIM token for provisioning',
       done: scim.data?.data.some((token) => !token.revokedAt),
-      to: '/governance',
+      to: '/identity',
     },
     {
       label: 'First personal key (someone ran gatehouse login)',
@@ -288,8 +308,14 @@ function SetupChecklist() {
             }
           >
             <Text size="sm" span>
-              {step.label}:{' '}
-              {step.done === undefined ? 'not visible to your role' : step.done ? 'done' : 'to do'}
+              {step.done === false ? (
+                <Anchor component={Link} to={step.to} inherit>
+                  {step.label}
+                </Anchor>
+              ) : (
+                step.label
+              )}
+              : {step.done === undefined ? 'not visible to your role' : step.done ? 'done' : 'to do'}
             </Text>
           </List.Item>
         ))}

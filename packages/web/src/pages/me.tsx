@@ -1,11 +1,15 @@
 import { Alert, Button, Group, Modal, SimpleGrid, Stack, Text } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
-import { api, type List, type MyDevice, type MyKey, type MyStatus, query, type UsageReport } from '../api';
+import { lazy, Suspense, useState } from 'react';
+import { api, type List, type MyDevice, type MyKey, type MyStatus } from '../api';
 import { BudgetBar, Copyable, DANGER, DataTable, PageTitle, Section, StatusBadge } from '../components';
-import { count, dateTime, periodStarts, usd } from '../format';
+import { dateTime, usd } from '../format';
 import { useSignedIn } from '../session';
-import { EmptyState, ErrorState, QueryView } from '../states';
+import { EmptyState, ErrorState, LoadingState, QueryView } from '../states';
+
+// Spend charts and the request list load after the first screen (the chart library is large).
+const MySpend = lazy(() => import('./my-activity').then((module) => ({ default: module.MySpend })));
+const MyRequests = lazy(() => import('./my-activity').then((module) => ({ default: module.MyRequests })));
 
 /** `/me`: my keys, devices, spend and budgets, and how to point my tools at the gateway. */
 export function MePage() {
@@ -24,7 +28,9 @@ export function MePage() {
         </Alert>
       ))}
       <SimpleGrid cols={{ base: 1, lg: 2 }}>
-        <MySpend />
+        <Suspense fallback={<LoadingState label="Loading your usage…" />}>
+          <MySpend />
+        </Suspense>
         <Section title="My budgets">
           <QueryView query={status} label="Loading your budgets…">
             {(data) =>
@@ -57,40 +63,10 @@ export function MePage() {
       <GetStarted />
       <MyDevices />
       <MyKeys />
+      <Suspense fallback={<LoadingState label="Loading your requests…" />}>
+        <MyRequests />
+      </Suspense>
     </Stack>
-  );
-}
-
-function MySpend() {
-  const { month } = periodStarts();
-  const usage = useQuery({
-    queryKey: ['me', 'usage', month],
-    queryFn: () => api<UsageReport>(`/api/me/usage${query({ groupBy: 'model', from: month })}`),
-  });
-  return (
-    <Section title="My spend this month, by model">
-      <QueryView query={usage} label="Loading your usage…">
-        {(data) =>
-          data.rows.length === 0 ? (
-            <EmptyState title="No calls yet this month">
-              Calls you make through the gateway show up here.
-            </EmptyState>
-          ) : (
-            <DataTable
-              caption="My spend by model since the start of the month"
-              minWidth={420}
-              head={['Model', 'Requests', 'Tokens in / out', 'Cost']}
-              rows={data.rows.map((row) => [
-                row.group ?? '(none)',
-                count(row.requests),
-                `${count(row.inputTokens)} / ${count(row.outputTokens)}`,
-                usd(row.costUsd),
-              ])}
-            />
-          )
-        }
-      </QueryView>
-    </Section>
   );
 }
 
