@@ -72,7 +72,7 @@ describe('keys, budgets, people, SSO and the organisation in the web app', () =>
     const keys = page.getByRole('region', { name: 'Keys' });
     await expect.poll(() => keys.textContent()).toContain('laptop');
     expect(await keys.textContent()).not.toContain('ci-bot');
-    expect(await page.getByRole('textbox', { name: 'Project' }).inputValue()).toBe('quick start');
+    await expect.poll(() => page.getByRole('textbox', { name: 'Project' }).inputValue()).toBe('quick start');
     await checkPage(page, 'keys-filtered');
 
     // Choosing another project writes it into the address.
@@ -132,6 +132,16 @@ describe('keys, budgets, people, SSO and the organisation in the web app', () =>
     await server.admin('POST', '/teams', { name: 'platform' });
 
     const { page } = tab;
+    // The person filter, from the address: only their personal key, which is not rotatable.
+    await page.goto(`${server.url}/keys?person=${userId}`);
+    const keys = page.getByRole('region', { name: 'Keys' });
+    await expect.poll(() => keys.textContent()).toContain('personal');
+    expect(await keys.textContent()).not.toContain('service');
+    await expect
+      .poll(() => page.getByRole('textbox', { name: 'Person' }).inputValue())
+      .toBe('engineer@example.com');
+    expect(await keys.getByRole('button', { name: /^Rotate/ }).count()).toBe(0);
+
     await page.goto(`${server.url}/people`);
     const users = page.getByRole('region', { name: 'Users' });
     await users.getByRole('button', { name: 'Revoke all access of engineer@example.com' }).click();
@@ -144,6 +154,7 @@ describe('keys, budgets, people, SSO and the organisation in the web app', () =>
     await expect
       .poll(() => dialog.textContent())
       .toContain('1 key, 0 CLI sign-ins and 1 browser session revoked');
+    await checkPage(page, 'people-revoked');
     await dialog.getByRole('button', { name: 'Done' }).click();
     await dialog.waitFor({ state: 'hidden' });
     // Not offered on the owner's own row: it would end the session in use.
@@ -225,6 +236,23 @@ describe('keys, budgets, people, SSO and the organisation in the web app', () =>
     await page.getByRole('dialog', { name: 'Revoke okta?' }).getByRole('button', { name: 'Revoke' }).click();
     await expect.poll(() => scim.textContent()).toContain('revoked');
     expect((await scimUsers()).status).toBe(401);
+
+    const saml = page.getByRole('region', { name: 'SAML 2.0' });
+    const certificate = `-----BEGIN CERTIFICATE-----\n${'MIIC'.repeat(40)}\n-----END CERTIFICATE-----`;
+    await saml.getByLabel('Single sign-on URL').fill('https://idp.example.com/saml/sso');
+    await saml.getByLabel('Identity provider entity ID').fill('https://idp.example.com/saml');
+    await saml.getByLabel('Signing certificates').fill(certificate);
+    await saml.getByRole('button', { name: 'Save SAML settings' }).click();
+    await expect
+      .poll(() => saml.textContent())
+      .toContain('Connected to https://idp.example.com/saml, with 1 signing certificate.');
+    expect((await server.admin('GET', '/sso')).saml.certificates).toBe(1);
+    await saml.getByRole('button', { name: 'Remove the SAML connection' }).click();
+    await page
+      .getByRole('dialog', { name: 'Remove the SAML connection?' })
+      .getByRole('button', { name: 'Remove' })
+      .click();
+    await expect.poll(() => saml.textContent()).toContain('Not connected.');
 
     // Removing the stored connection puts the development sign-in back for the other tests.
     await oidc.getByRole('button', { name: 'Remove the OIDC connection' }).click();

@@ -4,7 +4,7 @@ import { useDisclosure } from '@mantine/hooks';
 import { zod4Resolver } from 'mantine-form-zod-resolver';
 import { useAdmin } from '../../admin-data';
 import type { List, RevokedAccess, Team, User } from '../../api';
-import { DANGER, DataTable, PageTitle, Section } from '../../components';
+import { DANGER, DataTable, GOOD, PageTitle, Section } from '../../components';
 import { dateTime, plural } from '../../format';
 import { teamForm } from '../../forms';
 import { useSignedIn } from '../../session';
@@ -164,7 +164,7 @@ function RevokeAccess({ user }: { user: User }) {
       <Modal opened={opened} onClose={done} title={`Revoke all access of ${user.email}?`}>
         {revoke.data ? (
           <Stack>
-            <Alert color="teal" title="Access revoked">
+            <Alert color={GOOD} variant="filled" title="Access revoked">
               {plural(revoke.data.revokedKeys, 'key')}, {plural(revoke.data.revokedGrants, 'CLI sign-in')} and{' '}
               {plural(revoke.data.revokedSessions, 'browser session')} revoked.
             </Alert>
