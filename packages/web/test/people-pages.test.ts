@@ -296,4 +296,26 @@ describe('keys, budgets, people, SSO and the organisation in the web app', () =>
     await settings.getByRole('button', { name: 'Save settings' }).click();
     await expect.poll(async () => (await server.admin('GET', '/organization')).name).toBe('Example Ltd');
   }, 60_000);
+
+  it('shows a viewer the organisation read-only, and no SSO page', async () => {
+    const viewer = await openTab(browser);
+    const { page } = viewer;
+    await signInAs(viewer, server, 'engineer@example.com', 'viewer');
+    await page.goto(`${server.url}/organization`);
+    const settings = page.getByRole('region', { name: 'Settings' });
+    await settings.getByLabel('Name').waitFor();
+    expect(await settings.getByLabel('Name').isDisabled()).toBe(true);
+    expect(await settings.getByRole('button', { name: 'Save settings' }).count()).toBe(0);
+    const flags = page.getByRole('region', { name: 'Release flags' });
+    expect(await flags.getByRole('switch', { name: 'AI-gateway menu' }).isDisabled()).toBe(true);
+    expect(await flags.textContent()).toContain('Only owners');
+    await checkPage(page, 'organization-read-only');
+    const links = await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
+    expect(links).toContain('Organisation');
+    expect(links).not.toContain('SSO and SCIM');
+    await page.goto(`${server.url}/identity`);
+    await page.getByText('Your role does not include this page').waitFor();
+    expect(viewer.problems).toEqual([]);
+    await viewer.context.close();
+  }, 60_000);
 });

@@ -1,4 +1,6 @@
 import {
+  Badge,
+  Group,
   SegmentedControl,
   Select,
   SimpleGrid,
@@ -13,7 +15,7 @@ import { zod4Resolver } from 'mantine-form-zod-resolver';
 import { useState } from 'react';
 import { useAdmin } from '../../admin-data';
 import type { FeatureFlag, Organization } from '../../api';
-import { PageTitle, Section } from '../../components';
+import { GOOD, PageTitle, Section } from '../../components';
 import { type OrganizationForm, organizationBody, organizationForm, personalKeyLifetimes } from '../../forms';
 import { useSignedIn } from '../../session';
 import { ErrorState, QueryView } from '../../states';
@@ -176,7 +178,15 @@ function ReleaseFlags({ organization }: { organization: Organization }) {
           return (
             <Switch
               key={name}
-              label={flagLabels[name].label}
+              label={
+                // Spelled out: a disabled switch's greyed colour alone does not say on or off.
+                <Group gap="xs" component="span">
+                  {flagLabels[name].label}
+                  <Badge size="sm" color={state.enabled ? GOOD : 'gray.7'}>
+                    {state.enabled ? 'on' : 'off'}
+                  </Badge>
+                </Group>
+              }
               description={
                 state.forced
                   ? `${flagLabels[name].description} (forced on for this deployment)`
