@@ -51,6 +51,8 @@ export function App() {
               '/roles',
               '/tokens',
               '/audit',
+              '/identity',
+              '/organization',
             ].map((path) => (
               <Route
                 key={path}

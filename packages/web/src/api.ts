@@ -398,3 +398,38 @@ export interface AuditCheckpoint {
   hash: string;
   createdAt: string;
 }
+
+/** `GET /sso`: the settings, and the addresses to register at the identity provider. */
+export interface SsoView extends SsoSettings {
+  redirectUri: string;
+  samlAcsUrl: string;
+  samlMetadataUrl: string;
+}
+
+export interface ScimTokenListed {
+  id: string;
+  name: string;
+  tokenHint: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/** `POST /users/:id/revoke-access`: how much of the person's access was cut off. */
+export interface RevokedAccess {
+  userId: string;
+  revokedKeys: number;
+  /** CLI sign-ins (devices) and their refresh tokens. */
+  revokedGrants: number;
+  revokedSessions: number;
+}
+
+export interface Organization {
+  id: string;
+  name: string;
+  timeZone: string;
+  emailDomains: string[];
+  personalKeyTtlSeconds: number;
+  storageOutageMode: 'closed' | 'open';
+  /** Each flag as it applies now; `forced` ones the deployment keeps on. */
+  featureFlags: Record<FeatureFlag, { enabled: boolean; forced: boolean }>;
+}

@@ -235,3 +235,102 @@ export const customRoleBody = (values: CustomRoleForm) => ({
   permissions: values.permissions,
   ...(values.description ? { description: values.description } : {}),
 });
+
+/** Editing a budget: what it limits stays (scope, window); its name, limit and action change. */
+export const budgetEditForm = z.object({
+  name: optionalText,
+  limitUsd: z.number({ error: 'An amount in USD' }).positive('More than 0').max(1e9),
+  action: z.enum(['block', 'alert']),
+});
+export type BudgetEditForm = z.infer<typeof budgetEditForm>;
+/** An emptied name clears it (`null`), so the list falls back to the scope. */
+export const budgetEditBody = (values: BudgetEditForm) => ({
+  name: values.name === '' ? null : values.name,
+  limitUsd: values.limitUsd,
+  action: values.action,
+});
+
+const issuerUrl = z.url({ protocol: /^https?$/, error: 'An https URL (http only on loopback)' });
+
+export const oidcForm = z.object({
+  issuer: issuerUrl,
+  clientId: z.string().trim().min(1, 'The client ID the provider gave you').max(500),
+  /** Write-only: empty on edit keeps the stored one (for the same client ID). */
+  clientSecret: z.string().max(2000),
+});
+export type OidcForm = z.infer<typeof oidcForm>;
+/**
+ * Secrets are never read back, so an edit form cannot resend the stored one: an empty secret asks
+ * the server to keep it, which it does only for the client ID it belongs to. With no stored secret
+ * for that client ID, an empty field means a public client (PKCE only).
+ */
+export const oidcBody = (
+  values: OidcForm,
+  stored: { clientId: string; hasClientSecret: boolean } | null,
+) => ({
+  issuer: values.issuer,
+  clientId: values.clientId,
+  ...(values.clientSecret !== ''
+    ? { clientSecret: values.clientSecret }
+    : stored?.hasClientSecret && stored.clientId === values.clientId
+      ? { keepClientSecret: true }
+      : {}),
+});
+
+/** PEM blocks as pasted; text without PEM armour is taken as one base64 certificate. */
+export const splitCertificates = (text: string): string[] => {
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g);
+  return blocks ?? (text.trim() === '' ? [] : [text.trim()]);
+};
+
+export const samlForm = z.object({
+  entryPoint: issuerUrl,
+  idpEntityId: z.string().trim().min(1, "The identity provider's entity ID").max(1000),
+  certificates: z
+    .string()
+    .refine((text) => splitCertificates(text).length > 0, 'Paste the signing certificate')
+    .refine((text) => splitCertificates(text).length <= 4, 'At most 4 certificates')
+    .refine(
+      (text) => splitCertificates(text).every((certificate) => certificate.length >= 100),
+      'That is too short for a certificate',
+    ),
+});
+export type SamlForm = z.infer<typeof samlForm>;
+export const samlBody = (values: SamlForm) => ({
+  entryPoint: values.entryPoint,
+  idpEntityId: values.idpEntityId,
+  certificates: splitCertificates(values.certificates),
+});
+
+export const scimTokenForm = z.object({ name });
+
+export const storageOutageModes = ['closed', 'open'] as const;
+
+export const personalKeyLifetimes = [
+  { value: String(8 * 3600), label: '8 hours' },
+  { value: String(24 * 3600), label: '1 day' },
+  { value: String(7 * 24 * 3600), label: '7 days' },
+  { value: String(30 * 24 * 3600), label: '30 days' },
+];
+
+const domainName = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'Domain names such as example.com');
+
+export const organizationForm = z.object({
+  name,
+  timeZone: z.string().trim().min(1, 'An IANA time zone such as Europe/Lisbon').max(100),
+  emailDomains: z.array(domainName).max(100),
+  personalKeyTtlSeconds: z.string().regex(/^\d+$/),
+  storageOutageMode: z.enum(storageOutageModes),
+});
+export type OrganizationForm = z.infer<typeof organizationForm>;
+export const organizationBody = (values: OrganizationForm) => ({
+  name: values.name,
+  timeZone: values.timeZone,
+  emailDomains: values.emailDomains.map((domain) => domain.trim().toLowerCase()),
+  personalKeyTtlSeconds: Number(values.personalKeyTtlSeconds),
+  storageOutageMode: values.storageOutageMode,
+});

@@ -38,6 +38,8 @@ export const destinations: Destination[] = [
   { path: '/roles', label: 'Roles and bindings', anyOf: ['roles:manage'] },
   { path: '/tokens', label: 'Admin tokens', anyOf: ['adminTokens:manage'] },
   { path: '/audit', label: 'Audit log', anyOf: ['auditLog:view'] },
+  { path: '/identity', label: 'SSO and SCIM', anyOf: ['sso:manage'] },
+  { path: '/organization', label: 'Organisation', anyOf: ['organization:view'] },
 ];
 
 export function visibleDestinations(signedIn: Pick<SignedIn, 'can' | 'me'>): Destination[] {

@@ -172,6 +172,7 @@ describe('sign-in and my access', () => {
       'Spend',
       'Usage',
       'Budgets',
+      'Organisation',
     ]);
     await checkPage(page, 'spend');
   }, 40_000);

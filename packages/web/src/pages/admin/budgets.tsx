@@ -1,19 +1,45 @@
-import { NumberInput, SegmentedControl, Select, SimpleGrid, Stack, Text, TextInput } from '@mantine/core';
+import {
+  Group,
+  NumberInput,
+  SegmentedControl,
+  Select,
+  SimpleGrid,
+  Stack,
+  Text,
+  TextInput,
+} from '@mantine/core';
 import { useForm } from '@mantine/form';
+import { useQuery } from '@tanstack/react-query';
 import { zod4Resolver } from 'mantine-form-zod-resolver';
 import { useAdmin, useNames } from '../../admin-data';
-import type { Budget, List, Project, Team, User, VirtualKey } from '../../api';
+import { api, type Budget, type List, type Project, type Team, type User, type VirtualKey } from '../../api';
 import { BudgetBar, DataTable, PageTitle, Section } from '../../components';
-import { dateTime } from '../../format';
-import { type BudgetForm, budgetBody, budgetForm, budgetScopes, budgetWindows } from '../../forms';
+import { dateTime, usd } from '../../format';
+import {
+  type BudgetEditForm,
+  type BudgetForm,
+  budgetBody,
+  budgetEditBody,
+  budgetEditForm,
+  budgetForm,
+  budgetScopes,
+  budgetWindows,
+} from '../../forms';
 import { useSignedIn } from '../../session';
 import { EmptyState, QueryView } from '../../states';
-import { CreateDialog, DeleteButton, FormFooter, useChange } from './common';
+import { CreateDialog, DeleteButton, EditDialog, FormFooter, useChange } from './common';
+
+/** Spend moves with every call: the list is read again this often while the page is open. */
+const LIVE_REFRESH_MS = 15_000;
 
 /** Budgets: spend limits on the organisation, a team, project, person or key, per window. */
 export function BudgetsPage() {
   const { can } = useSignedIn();
-  const budgets = useAdmin<List<Budget>>('/budgets');
+  const budgets = useQuery({
+    queryKey: ['admin', '/budgets'],
+    queryFn: ({ signal }) => api<List<Budget>>('/api/admin/budgets', { signal }),
+    refetchInterval: LIVE_REFRESH_MS,
+  });
   const manage = can('budgets:manage');
   const nameOf = useNames({ users: can('users:view'), teams: can('teams:view'), providers: false });
   return (
@@ -38,13 +64,15 @@ export function BudgetsPage() {
             ) : (
               <DataTable
                 caption="Budgets with their spend in the current window"
-                minWidth={720}
+                minWidth={960}
                 head={[
                   'Budget',
                   'Applies to',
                   'Window',
                   'Action',
                   'Spent',
+                  'Reserved',
+                  'Remaining',
                   'Resets',
                   ...(manage ? [''] : []),
                 ]}
@@ -59,16 +87,27 @@ export function BudgetsPage() {
                     limitUsd={budget.limitUsd}
                     label={budget.name ?? budget.scope}
                   />,
+                  // Held for calls in flight: what they cost is not known until they finish.
+                  usd(budget.reservedUsd),
+                  usd(budget.remainingUsd),
                   budget.resetsAt ? dateTime(budget.resetsAt) : 'never',
                   ...(manage
                     ? [
-                        <DeleteButton
-                          key="delete"
-                          label="Delete"
-                          what={budget.name ?? `${budget.scope} budget`}
-                          consequence="Its limit stops applying at once."
-                          request={[`/budgets/${encodeURIComponent(budget.id)}`, { method: 'DELETE' }]}
-                        />,
+                        <Group key="actions" gap="xs" wrap="nowrap">
+                          <EditDialog
+                            label="Edit"
+                            what={budget.name ?? `${budget.scope} budget`}
+                            title={`Edit ${budget.name ?? `the ${budget.scope} budget`}`}
+                          >
+                            {(close) => <EditBudget budget={budget} onDone={close} />}
+                          </EditDialog>
+                          <DeleteButton
+                            label="Delete"
+                            what={budget.name ?? `${budget.scope} budget`}
+                            consequence="Its limit stops applying at once."
+                            request={[`/budgets/${encodeURIComponent(budget.id)}`, { method: 'DELETE' }]}
+                          />
+                        </Group>,
                       ]
                     : []),
                 ])}
@@ -78,6 +117,49 @@ export function BudgetsPage() {
         </QueryView>
       </Section>
     </Stack>
+  );
+}
+
+/** What it applies to and its window stay: a different scope or window is a different budget. */
+function EditBudget({ budget, onDone }: { budget: Budget; onDone: () => void }) {
+  const form = useForm<BudgetEditForm>({
+    initialValues: { name: budget.name ?? '', limitUsd: budget.limitUsd, action: budget.action },
+    validate: zod4Resolver(budgetEditForm),
+  });
+  const save = useChange((values: BudgetEditForm) => [
+    `/budgets/${encodeURIComponent(budget.id)}`,
+    { method: 'PATCH', body: budgetEditBody(values) },
+  ]);
+  return (
+    <form onSubmit={form.onSubmit((values) => save.mutate(values, { onSuccess: onDone }))} noValidate>
+      <Stack>
+        <Text size="sm" c="dimmed">
+          {budget.window} window; {usd(budget.spentUsd)} spent and {usd(budget.reservedUsd)} reserved so far.
+        </Text>
+        <TextInput label="Name" description="Optional" {...form.getInputProps('name')} />
+        <NumberInput
+          label="Limit (USD)"
+          required
+          min={0.01}
+          decimalScale={2}
+          {...form.getInputProps('limitUsd')}
+        />
+        <Stack gap={4}>
+          <Text size="sm" fw={500} id="budget-edit-action">
+            When spent
+          </Text>
+          <SegmentedControl
+            aria-labelledby="budget-edit-action"
+            data={[
+              { value: 'block', label: 'Block calls' },
+              { value: 'alert', label: 'Alert only' },
+            ]}
+            {...form.getInputProps('action')}
+          />
+        </Stack>
+        <FormFooter error={save.error} pending={save.isPending} label="Save budget" />
+      </Stack>
+    </form>
   );
 }
 

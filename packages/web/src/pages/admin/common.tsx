@@ -54,6 +54,32 @@ export function CreateDialog({
   );
 }
 
+/** A row's edit button ("Edit <what>") opening a dialog that holds the edit form. */
+export function EditDialog({
+  label,
+  what,
+  title,
+  children,
+}: {
+  /** e.g. "Edit", "Rename" */
+  label: string;
+  what: string;
+  title: string;
+  children: (close: () => void) => ReactNode;
+}) {
+  const [opened, { open, close }] = useDisclosure(false);
+  return (
+    <>
+      <Button size="xs" variant="outline" onClick={open}>
+        {label} {what}
+      </Button>
+      <Modal opened={opened} onClose={close} title={title}>
+        {opened && children(close)}
+      </Modal>
+    </>
+  );
+}
+
 /** Delete (or revoke) with a confirmation: the button names what it removes. */
 export function DeleteButton({
   label,

@@ -1,6 +1,8 @@
 import { AuditPage } from './audit';
 import { BudgetsPage } from './budgets';
+import { IdentityPage } from './identity';
 import { KeysPage } from './keys';
+import { OrganizationPage } from './organization';
 import { PeoplePage } from './people';
 import { ProvidersPage } from './providers';
 import { RateLimitsPage } from './rate-limits';
@@ -27,6 +29,10 @@ export function AdminPage({ path }: { path: string }) {
       return <RolesPage />;
     case '/audit':
       return <AuditPage />;
+    case '/identity':
+      return <IdentityPage />;
+    case '/organization':
+      return <OrganizationPage />;
     default:
       return <TokensPage />;
   }
