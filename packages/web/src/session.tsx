@@ -12,6 +12,11 @@ export interface SignedIn {
   me: Me;
   /** Whether the person holds the permission over the whole organisation. */
   can(permission: string): boolean;
+  /**
+   * Whether they hold it anywhere: over the organisation or over a team or project of it (a team
+   * lead's budgets). Pages whose API answers with what is in the caller's scope open with it.
+   */
+  holds(permission: string): boolean;
   /** After switching organisation or signing out: read everything again. */
   reload(): Promise<void>;
 }
@@ -47,10 +52,12 @@ export function SessionGate({ signedOut, children }: { signedOut: ReactNode; chi
   const value = useMemo<SignedIn | undefined>(() => {
     if (!session.data || !me.data) return undefined;
     const permissions = new Set(me.data.permissions);
+    const anywhere = new Set([...permissions, ...me.data.grants.flatMap((grant) => grant.permissions)]);
     return {
       session: session.data,
       me: me.data,
       can: (permission) => permissions.has(permission),
+      holds: (permission) => anywhere.has(permission),
       reload: async () => {
         await client.resetQueries();
       },

@@ -4,7 +4,7 @@ import { useMutation } from '@tanstack/react-query';
 import { type ReactNode, useState } from 'react';
 import { NavLink as RouterLink, useLocation } from 'react-router';
 import { api, type FeatureFlag, type Landing } from './api';
-import { landingPreference, type SignedIn, setLandingPreference, useSignedIn } from './session';
+import { landingPaths, landingPreference, type SignedIn, setLandingPreference, useSignedIn } from './session';
 
 interface Destination {
   path: string;
@@ -13,6 +13,11 @@ interface Destination {
   anyOf?: string[];
   /** The release flag the page ships behind: while it is off the page is hidden (its API 404s). */
   flag?: FeatureFlag;
+  /**
+   * A grant over a team or project opens it too: its API answers with what is in the caller's
+   * scope (budgets and keys; the other pages' APIs are organisation-wide).
+   */
+  scoped?: boolean;
 }
 
 const GATEWAY_MENU: FeatureFlag = 'release_ui_ai_gateway_menu_enabled';
@@ -31,9 +36,9 @@ export const destinations: Destination[] = [
   { path: '/usage', label: 'Usage' },
   { path: '/providers', label: 'Providers', anyOf: ['providers:view'], flag: GATEWAY_MENU },
   { path: '/routing', label: 'Routing policies', anyOf: ['routingPolicies:view'], flag: GATEWAY_MENU },
-  { path: '/budgets', label: 'Budgets', anyOf: ['budgets:view'], flag: GATEWAY_MENU },
+  { path: '/budgets', label: 'Budgets', anyOf: ['budgets:view'], flag: GATEWAY_MENU, scoped: true },
   { path: '/rate-limits', label: 'Rate limits', anyOf: ['rateLimits:view'], flag: GATEWAY_MENU },
-  { path: '/keys', label: 'Virtual keys', anyOf: ['virtualKeys:view'], flag: GATEWAY_MENU },
+  { path: '/keys', label: 'Virtual keys', anyOf: ['virtualKeys:view'], flag: GATEWAY_MENU, scoped: true },
   { path: '/people', label: 'Users and teams', anyOf: ['users:view', 'teams:view'] },
   { path: '/roles', label: 'Roles and bindings', anyOf: ['roles:manage'] },
   { path: '/tokens', label: 'Admin tokens', anyOf: ['adminTokens:manage'] },
@@ -42,11 +47,13 @@ export const destinations: Destination[] = [
   { path: '/organization', label: 'Organisation', anyOf: ['organization:view'] },
 ];
 
-export function visibleDestinations(signedIn: Pick<SignedIn, 'can' | 'me'>): Destination[] {
+export function visibleDestinations(signedIn: Pick<SignedIn, 'can' | 'holds' | 'me'>): Destination[] {
+  const opens = (item: Destination, permission: string) =>
+    signedIn.can(permission) || (item.scoped === true && signedIn.holds(permission));
   return destinations.filter(
     (item) =>
       (!item.flag || signedIn.me.featureFlags[item.flag] !== false) &&
-      (!item.anyOf || item.anyOf.some((permission) => signedIn.can(permission))),
+      (!item.anyOf || item.anyOf.some((permission) => opens(item, permission))),
   );
 }
 
@@ -142,14 +149,20 @@ function SignOut() {
 }
 
 function LandingChoice() {
+  const signedIn = useSignedIn();
   const [choice, setChoice] = useState<string>(landingPreference() ?? 'default');
+  // Only pages the person can open are offered as their home.
+  const open = new Set(visibleDestinations(signedIn).map((item) => item.path));
+  const choices = landingChoices.filter(
+    (option) => option.value === 'default' || open.has(landingPaths[option.value]),
+  );
   return (
     <Select
       mt="md"
       size="xs"
       label="Home page"
       allowDeselect={false}
-      data={landingChoices}
+      data={choices}
       value={choice}
       onChange={(value) => {
         const next = value ?? 'default';

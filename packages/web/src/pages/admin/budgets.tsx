@@ -34,13 +34,16 @@ const LIVE_REFRESH_MS = 15_000;
 
 /** Budgets: spend limits on the organisation, a team, project, person or key, per window. */
 export function BudgetsPage() {
-  const { can } = useSignedIn();
+  const { can, holds } = useSignedIn();
   const budgets = useQuery({
     queryKey: ['admin', '/budgets'],
     queryFn: ({ signal }) => api<List<Budget>>('/api/admin/budgets', { signal }),
     refetchInterval: LIVE_REFRESH_MS,
   });
+  // Creating needs the permission over the organisation (the form lists all of it); a row's
+  // own actions need it over that row's team or project, which the list is limited to already.
   const manage = can('budgets:manage');
+  const manageRows = holds('budgets:manage');
   const nameOf = useNames({ users: can('users:view'), teams: can('teams:view'), providers: false });
   return (
     <Stack>
@@ -74,7 +77,7 @@ export function BudgetsPage() {
                   'Reserved',
                   'Remaining',
                   'Resets',
-                  ...(manage ? [''] : []),
+                  ...(manageRows ? [''] : []),
                 ]}
                 rows={data.map((budget) => [
                   budget.name ?? '—',
@@ -91,9 +94,9 @@ export function BudgetsPage() {
                   usd(budget.reservedUsd),
                   usd(budget.remainingUsd),
                   budget.resetsAt ? dateTime(budget.resetsAt) : 'never',
-                  ...(manage
+                  ...(manageRows
                     ? [
-                        <Group key="actions" gap="xs" wrap="nowrap">
+                        <Group key="actions" gap="xs" maw={260}>
                           <EditDialog
                             label="Edit"
                             what={budget.name ?? `${budget.scope} budget`}

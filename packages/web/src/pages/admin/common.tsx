@@ -25,26 +25,15 @@ export function CreateDialog({
   label,
   title,
   children,
-  inRow = false,
-  name,
 }: {
   label: string;
   title: string;
   children: (close: () => void) => ReactNode;
-  /** A row's action (edit, rotate): a small outlined button, not the section's main one. */
-  inRow?: boolean;
-  /** The button's accessible name when its label alone does not say which row it acts on. */
-  name?: string;
 }) {
   const [opened, { open, close }] = useDisclosure(false);
   return (
     <>
-      <Button
-        size={inRow ? 'xs' : 'sm'}
-        variant={inRow ? 'default' : 'filled'}
-        onClick={open}
-        aria-label={name}
-      >
+      <Button size="sm" onClick={open}>
         {label}
       </Button>
       <Modal opened={opened} onClose={close} title={title} size="lg">
@@ -73,7 +62,7 @@ export function EditDialog({
       <Button size="xs" variant="outline" onClick={open}>
         {label} {what}
       </Button>
-      <Modal opened={opened} onClose={close} title={title}>
+      <Modal opened={opened} onClose={close} title={title} size="lg">
         {opened && children(close)}
       </Modal>
     </>

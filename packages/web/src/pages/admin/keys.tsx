@@ -16,7 +16,7 @@ import { CreateDialog, DeleteButton, FormFooter, ShownOnce, useChange } from './
 
 /** Virtual keys: service keys for projects (shown once at creation) and everyone's personal keys. */
 export function KeysPage() {
-  const { can } = useSignedIn();
+  const { can, holds } = useSignedIn();
   // The filters live in the address, so a link (from a budget, a person) opens the filtered list.
   const [search, setSearch] = useSearchParams();
   const projectId = search.get('project');
@@ -24,7 +24,10 @@ export function KeysPage() {
   const keys = useAdmin<List<VirtualKey>>(`/virtual-keys${query({ projectId, userId })}`);
   const projects = useAdmin<List<Project>>('/projects', can('organization:view'));
   const users = useAdmin<List<User>>('/users', can('users:view'));
+  // Creating needs the permission over the organisation (the form lists all of it); a row's
+  // own actions need it over that row's team or project, which the list is limited to already.
   const manage = can('virtualKeys:manage');
+  const manageRows = holds('virtualKeys:manage');
   const filterBy = (name: 'project' | 'person', value: string | null) =>
     setSearch(
       (current) => {
@@ -105,7 +108,7 @@ export function KeysPage() {
                   filtered ? 'Virtual keys matching the filters, newest first' : 'Virtual keys, newest first'
                 }
                 minWidth={860}
-                head={['Name', 'Kind', 'Project', 'Key', 'Expires', 'Status', ...(manage ? [''] : [])]}
+                head={['Name', 'Kind', 'Project', 'Key', 'Expires', 'Status', ...(manageRows ? [''] : [])]}
                 rows={data.map((key) => [
                   key.name,
                   key.kind,
@@ -113,10 +116,10 @@ export function KeysPage() {
                   <code key="hint">{key.hint}</code>,
                   key.expiresAt ? dateTime(key.expiresAt) : 'never',
                   <StatusBadge key="status" revokedAt={key.revokedAt} expiresAt={key.expiresAt} />,
-                  ...(manage
+                  ...(manageRows
                     ? [
                         key.revokedAt ? null : (
-                          <Group key="actions" gap="xs" wrap="nowrap">
+                          <Group key="actions" gap="xs" maw={260}>
                             {key.kind === 'service' && !expired(key) && <RotateButton virtualKey={key} />}
                             <DeleteButton
                               label="Revoke"

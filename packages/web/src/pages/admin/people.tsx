@@ -88,7 +88,7 @@ export function PeoplePage() {
                     team.externalId ? 'yes' : 'no',
                     ...(manageTeams
                       ? [
-                          <Group key="actions" gap="xs" wrap="nowrap">
+                          <Group key="actions" gap="xs" maw={260}>
                             <EditDialog label="Rename" what={team.name} title={`Rename ${team.name}`}>
                               {(close) => <RenameTeam team={team} onDone={close} />}
                             </EditDialog>

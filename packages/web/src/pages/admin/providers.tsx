@@ -32,7 +32,7 @@ import {
 } from '../../provider-credential';
 import { useSignedIn } from '../../session';
 import { EmptyState, ErrorState, QueryView } from '../../states';
-import { CreateDialog, DeleteButton, FormFooter, useChange } from './common';
+import { CreateDialog, DeleteButton, EditDialog, FormFooter, useChange } from './common';
 
 /**
  * Provider credentials: the organisation's accounts with each vendor. The forms come from the
@@ -93,23 +93,18 @@ export function ProvidersPage() {
                     ...(manage
                       ? [
                           <ConnectionCheck key="test" provider={provider} />,
-                          <Group key="actions" gap="xs" maw={230}>
+                          <Group key="actions" gap="xs" maw={260}>
                             {type && (
-                              <CreateDialog
-                                inRow
-                                label={`Edit ${provider.name}`}
-                                title={`Edit ${provider.name}`}
-                              >
+                              <EditDialog label="Edit" what={provider.name} title={`Edit ${provider.name}`}>
                                 {(close) => (
                                   <ProviderForm mode="edit" type={type} provider={provider} onDone={close} />
                                 )}
-                              </CreateDialog>
+                              </EditDialog>
                             )}
                             {type && fieldsFor(type, 'rotate').length > 0 && (
-                              <CreateDialog
-                                inRow
-                                label="Rotate secret"
-                                name={`Rotate secret of ${provider.name}`}
+                              <EditDialog
+                                label="Rotate secret of"
+                                what={provider.name}
                                 title={`Rotate the secret of ${provider.name}`}
                               >
                                 {(close) => (
@@ -120,7 +115,7 @@ export function ProvidersPage() {
                                     onDone={close}
                                   />
                                 )}
-                              </CreateDialog>
+                              </EditDialog>
                             )}
                             <DeleteButton
                               label="Delete"

@@ -37,7 +37,7 @@ import {
 import { useSignedIn } from '../../session';
 import { EmptyState, ErrorState, QueryView } from '../../states';
 import { ChainEditor } from './chain-editor';
-import { CreateDialog, DeleteButton, FormFooter, useChange } from './common';
+import { CreateDialog, DeleteButton, EditDialog, FormFooter, useChange } from './common';
 
 /** Routing policies: which provider credentials serve a project's calls, in which order. */
 export function RoutingPage() {
@@ -82,12 +82,12 @@ export function RoutingPage() {
                   policy.isDefault ? <Badge key="default">default</Badge> : null,
                   ...(manage
                     ? [
-                        <Group key="actions" gap="xs" wrap="nowrap">
-                          <CreateDialog inRow label={`Edit ${policy.name}`} title={`Edit ${policy.name}`}>
+                        <Group key="actions" gap="xs" maw={260}>
+                          <EditDialog label="Edit" what={policy.name} title={`Edit ${policy.name}`}>
                             {(close) => (
                               <PolicyForm providers={providerList} policy={policy} onDone={close} />
                             )}
-                          </CreateDialog>
+                          </EditDialog>
                           <DeleteButton
                             label="Delete"
                             what={policy.name}
