@@ -1,12 +1,7 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  MOCK_UPSTREAM_API_KEY,
-  type MockUpstream,
-  startMockUpstream,
-} from '../../server/test/mock-upstream/mock-upstream.js';
-import { startAddressableGatehouse, type TestGatehouse } from '../../server/test/support/harness.js';
-import { checkPage, launchBrowser, openTab, signInAs, type TestTab } from './support/browser.js';
+import { describe, expect, it } from 'vitest';
+import { MOCK_UPSTREAM_API_KEY } from '../../server/test/mock-upstream/mock-upstream.js';
+import { checkPage, signInAs, type TestTab } from './support/browser.js';
+import { submitDialog, useBrowserSuite } from './support/suite.js';
 
 /**
  * An administrator sets an organisation up from the web app alone: connects a provider,
@@ -14,47 +9,25 @@ import { checkPage, launchBrowser, openTab, signInAs, type TestTab } from './sup
  * call made with the key in the usage explorer and on the governance page, then revokes the key.
  */
 describe('administering the organisation in the web app', () => {
-  let server: TestGatehouse;
-  let mock: MockUpstream;
-  let browser: Browser;
   let tab: TestTab;
 
-  beforeAll(async () => {
-    [server, mock, browser] = await Promise.all([
-      startAddressableGatehouse({ GATEHOUSE_DEV_SSO: 'owner@example.com' }),
-      startMockUpstream(),
-      launchBrowser(),
-    ]);
-  }, 30_000);
-  afterAll(async () => {
-    expect(tab?.problems ?? []).toEqual([]);
-    await browser?.close();
-    await server?.close();
-    await mock?.close();
-  });
-
-  async function submitDialog(page: Page, title: string, fill: () => Promise<void>, submit: string) {
-    const dialog = page.getByRole('dialog', { name: title });
-    await fill();
-    await dialog.getByRole('button', { name: submit }).click();
-    await dialog.waitFor({ state: 'hidden' });
-  }
+  const suite = useBrowserSuite({ GATEHOUSE_DEV_SSO: 'owner@example.com' }, { mock: true });
 
   const chat = (key: string) =>
-    fetch(`${server.url}/api/v1/chat/completions`, {
+    fetch(`${suite.server.url}/api/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
     });
 
   it('connects a provider, publishes a policy, creates and revokes a key, sets a budget and sees the spend', async () => {
-    tab = await openTab(browser);
+    tab = await suite.openTab();
     const { page } = tab;
-    await signInAs(tab, server, 'owner@example.com', 'owner');
+    await signInAs(tab, suite.server, 'owner@example.com', 'owner');
 
     // An owner's home is governance: everything still to set up, nothing spent.
-    await page.goto(`${server.url}/`);
-    await page.waitForURL(`${server.url}/governance`);
+    await page.goto(`${suite.server.url}/`);
+    await page.waitForURL(`${suite.server.url}/governance`);
     const checklist = page.getByRole('region', { name: 'Setup checklist' });
     await expect.poll(() => checklist.textContent()).toContain('Connect a provider: to do');
     await expect.poll(() => checklist.textContent()).toContain('Set up single sign-on: done');
@@ -69,7 +42,7 @@ describe('administering the organisation in the web app', () => {
       'Connect a provider',
       async () => {
         await page.getByLabel('Name').fill('mock-openai');
-        await page.getByLabel('Base URL').fill(`${mock.url}/v1`);
+        await page.getByLabel('Base URL').fill(`${suite.mock.url}/v1`);
         await page.getByLabel('API key').fill(MOCK_UPSTREAM_API_KEY);
         await page.getByRole('textbox', { name: 'Models' }).fill('gpt-4o-mini');
         await page.getByRole('textbox', { name: 'Models' }).press('Enter');
@@ -126,7 +99,7 @@ describe('administering the organisation in the web app', () => {
     expect(await keys.textContent()).not.toContain(key);
 
     expect((await chat(key)).status).toBe(200);
-    await server.flushUsage();
+    await suite.server.flushUsage();
 
     await page.getByRole('link', { name: 'Budgets' }).click();
     await page.getByText('No budgets yet').waitFor();
@@ -176,7 +149,7 @@ describe('administering the organisation in the web app', () => {
 
   it('shows people, roles and admin tokens, and a new token once', async () => {
     const { page } = tab;
-    await page.goto(`${server.url}/people`);
+    await page.goto(`${suite.server.url}/people`);
     await expect
       .poll(() => page.getByRole('region', { name: 'Users' }).textContent())
       .toContain('owner@example.com');
@@ -198,7 +171,7 @@ describe('administering the organisation in the web app', () => {
     const token = (await dialog.locator('code').textContent()) ?? '';
     expect(token).toMatch(/^gha_/);
     await dialog.getByRole('button', { name: 'Done' }).click();
-    const listed = await fetch(`${server.url}/api/admin/providers`, {
+    const listed = await fetch(`${suite.server.url}/api/admin/providers`, {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(listed.status).toBe(200);

@@ -1,7 +1,6 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAddressableGatehouse, type TestGatehouse } from '../../server/test/support/harness.js';
-import { checkPage, launchBrowser, openTab, signInAs, type TestTab } from './support/browser.js';
+import { describe, expect, it } from 'vitest';
+import { checkPage, signInAs, type TestTab } from './support/browser.js';
+import { useBrowserSuite } from './support/suite.js';
 
 const GOVERNANCE = 'release_ui_ai_governance_enabled';
 const GATEWAY_MENU = 'release_ui_ai_gateway_menu_enabled';
@@ -12,40 +11,28 @@ const GATEWAY_MENU = 'release_ui_ai_gateway_menu_enabled';
  * and their API answers 404 to the same browser session.
  */
 describe('release flags in the web app', () => {
-  let server: TestGatehouse;
-  let browser: Browser;
   let tab: TestTab;
 
-  beforeAll(async () => {
-    [server, browser] = await Promise.all([
-      startAddressableGatehouse({ GATEHOUSE_DEV_SSO: 'owner@example.com' }),
-      launchBrowser(),
-    ]);
-  }, 30_000);
-  afterAll(async () => {
-    expect(tab?.problems ?? []).toEqual([]);
-    await browser?.close();
-    await server?.close();
-  });
+  const suite = useBrowserSuite({ GATEHOUSE_DEV_SSO: 'owner@example.com' });
 
   it('hides the pages of a flag that is off and shows them again when it is on', async () => {
-    tab = await openTab(browser);
+    tab = await suite.openTab();
     const { page } = tab;
-    await signInAs(tab, server, 'owner@example.com', 'owner');
+    await signInAs(tab, suite.server, 'owner@example.com', 'owner');
 
     const navigation = page.getByRole('navigation', { name: 'Main' });
-    await page.goto(`${server.url}/`);
-    await page.waitForURL(`${server.url}/governance`);
+    await page.goto(`${suite.server.url}/`);
+    await page.waitForURL(`${suite.server.url}/governance`);
     await navigation.getByRole('link', { name: 'Governance' }).waitFor();
     await navigation.getByRole('link', { name: 'Providers' }).waitFor();
 
-    const switched = await server.admin('PATCH', '/organization', {
+    const switched = await suite.server.admin('PATCH', '/organization', {
       featureFlags: { [GOVERNANCE]: false, [GATEWAY_MENU]: false },
     });
     expect(switched.featureFlags[GOVERNANCE].enabled).toBe(false);
 
     // The home page no longer opens on governance, and the flagged links are gone.
-    await page.goto(`${server.url}/`);
+    await page.goto(`${suite.server.url}/`);
     await page.waitForURL((url) => url.pathname === '/usage' || url.pathname === '/me');
     await navigation.getByRole('link', { name: 'Usage' }).waitFor();
     const links = await navigation.getByRole('link').allTextContents();
@@ -63,7 +50,7 @@ describe('release flags in the web app', () => {
     expect(links).toContain('Audit log');
     expect(links).toContain('Users and teams');
 
-    await page.goto(`${server.url}/governance`);
+    await page.goto(`${suite.server.url}/governance`);
     await page.getByText('This page is switched off for your organisation').waitFor();
     await checkPage(page, 'feature-flag-off');
 
@@ -76,9 +63,9 @@ describe('release flags in the web app', () => {
     });
     expect(statuses).toEqual([404, 404, 200]);
 
-    await server.admin('PATCH', '/organization', { featureFlags: { [GOVERNANCE]: true } });
-    await page.goto(`${server.url}/`);
-    await page.waitForURL(`${server.url}/governance`);
+    await suite.server.admin('PATCH', '/organization', { featureFlags: { [GOVERNANCE]: true } });
+    await page.goto(`${suite.server.url}/`);
+    await page.waitForURL(`${suite.server.url}/governance`);
     await navigation.getByRole('link', { name: 'Governance' }).waitFor();
     expect(await navigation.getByRole('link').allTextContents()).not.toContain('Providers');
   });

@@ -1,7 +1,7 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAddressableGatehouse, type TestGatehouse } from '../../server/test/support/harness.js';
-import { checkPage, launchBrowser, openTab, signInAs, type TestTab } from './support/browser.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { checkPage, signInAs, type TestTab } from './support/browser.js';
+import { useBrowserSuite } from './support/suite.js';
 
 /**
  * An owner sets a rate limit and deletes it, creates a custom role, binds it and deletes it, then
@@ -9,21 +9,9 @@ import { checkPage, launchBrowser, openTab, signInAs, type TestTab } from './sup
  * checkpoint; more events than a page come with "load more", and a failed read with "try again".
  */
 describe('rate limits, custom roles and the audit log in the web app', () => {
-  let server: TestGatehouse;
-  let browser: Browser;
   let tab: TestTab;
 
-  beforeAll(async () => {
-    [server, browser] = await Promise.all([
-      startAddressableGatehouse({ GATEHOUSE_DEV_SSO: 'owner@example.com' }),
-      launchBrowser(),
-    ]);
-  }, 30_000);
-  afterAll(async () => {
-    expect(tab?.problems ?? []).toEqual([]);
-    await browser?.close();
-    await server?.close();
-  });
+  const suite = useBrowserSuite({ GATEHOUSE_DEV_SSO: 'owner@example.com' });
 
   async function pick(page: Page, label: string, option: string) {
     await page.getByRole('dialog').getByLabel(label).click();
@@ -31,10 +19,10 @@ describe('rate limits, custom roles and the audit log in the web app', () => {
   }
 
   it('creates and deletes a rate limit and a custom role, and finds them in the audit log', async () => {
-    tab = await openTab(browser);
+    tab = await suite.openTab();
     const { page } = tab;
-    await signInAs(tab, server, 'owner@example.com', 'owner');
-    await page.goto(`${server.url}/me`);
+    await signInAs(tab, suite.server, 'owner@example.com', 'owner');
+    await page.goto(`${suite.server.url}/me`);
 
     await page.getByRole('link', { name: 'Rate limits' }).click();
     await page.getByText('No rate limits yet').waitFor();
@@ -123,7 +111,7 @@ describe('rate limits, custom roles and the audit log in the web app', () => {
     for (let batch = 0; batch < 11; batch++) {
       await Promise.all(
         Array.from({ length: 5 }, (_, index) =>
-          server.admin('POST', '/teams', { name: `team-${batch * 5 + index}` }),
+          suite.server.admin('POST', '/teams', { name: `team-${batch * 5 + index}` }),
         ),
       );
     }

@@ -1,15 +1,8 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SsoConnections } from '../../server/src/control/sso/connections.js';
-import { type MockUpstream, startMockUpstream } from '../../server/test/mock-upstream/mock-upstream.js';
-import {
-  addPersonalKey,
-  type QuickStart,
-  quickStart,
-  startAddressableGatehouse,
-  type TestGatehouse,
-} from '../../server/test/support/harness.js';
-import { checkPage, launchBrowser, openTab, signInAs, type TestTab } from './support/browser.js';
+import { addPersonalKey, type QuickStart, quickStart } from '../../server/test/support/harness.js';
+import { checkPage, signInAs, type TestTab } from './support/browser.js';
+import { submitDialog, useBrowserSuite } from './support/suite.js';
 
 const GATEWAY_MENU = 'release_ui_ai_gateway_menu_enabled';
 const GOVERNANCE = 'release_ui_ai_governance_enabled';
@@ -21,54 +14,37 @@ const GOVERNANCE = 'release_ui_ai_governance_enabled';
  * back, and switches a release flag off.
  */
 describe('keys, budgets, people, SSO and the organisation in the web app', () => {
-  let server: TestGatehouse;
-  let mock: MockUpstream;
-  let browser: Browser;
   let tab: TestTab;
   let engineer: TestTab;
   let setup: QuickStart;
 
+  const suite = useBrowserSuite(
+    {
+      GATEHOUSE_DEV_SSO: 'owner@example.com,engineer@example.com',
+      // One flag the deployment keeps on, so the page shows a switch it may not flip.
+      FEATURE_FLAG_FORCE_ENABLE: GOVERNANCE,
+    },
+    { mock: true },
+  );
   beforeAll(async () => {
-    [server, mock, browser] = await Promise.all([
-      startAddressableGatehouse({
-        GATEHOUSE_DEV_SSO: 'owner@example.com,engineer@example.com',
-        // One flag the deployment keeps on, so the page shows a switch it may not flip.
-        FEATURE_FLAG_FORCE_ENABLE: GOVERNANCE,
-      }),
-      startMockUpstream(),
-      launchBrowser(),
-    ]);
-    setup = await quickStart(server, mock);
-  }, 30_000);
-  afterAll(async () => {
-    expect(tab?.problems ?? []).toEqual([]);
-    await browser?.close();
-    await server?.close();
-    await mock?.close();
+    setup = await quickStart(suite.server, suite.mock);
   });
 
   const chat = (key: string) =>
-    fetch(`${server.url}/api/v1/chat/completions`, {
+    fetch(`${suite.server.url}/api/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
     });
 
-  async function submitDialog(page: Page, title: string, fill: () => Promise<void>, submit: string) {
-    const dialog = page.getByRole('dialog', { name: title });
-    await fill();
-    await dialog.getByRole('button', { name: submit }).click();
-    await dialog.waitFor({ state: 'hidden' });
-  }
-
   it('filters keys by project through the address and rotates a service key, shown once', async () => {
-    const other = await server.admin('POST', '/projects', { name: 'other' });
-    await server.admin('POST', '/virtual-keys', { projectId: other.id, name: 'ci-bot' });
-    tab = await openTab(browser);
+    const other = await suite.server.admin('POST', '/projects', { name: 'other' });
+    await suite.server.admin('POST', '/virtual-keys', { projectId: other.id, name: 'ci-bot' });
+    tab = await suite.openTab();
     const { page } = tab;
-    await signInAs(tab, server, 'owner@example.com', 'owner');
+    await signInAs(tab, suite.server, 'owner@example.com', 'owner');
 
-    await page.goto(`${server.url}/keys?project=${setup.projectId}`);
+    await page.goto(`${suite.server.url}/keys?project=${setup.projectId}`);
     const keys = page.getByRole('region', { name: 'Keys' });
     await expect.poll(() => keys.textContent()).toContain('laptop');
     expect(await keys.textContent()).not.toContain('ci-bot');
@@ -78,11 +54,11 @@ describe('keys, budgets, people, SSO and the organisation in the web app', () =>
     // Choosing another project writes it into the address.
     await page.getByRole('textbox', { name: 'Project' }).click();
     await page.getByRole('option', { name: 'other' }).click();
-    await page.waitForURL(`${server.url}/keys?project=${other.id}`);
+    await page.waitForURL(`${suite.server.url}/keys?project=${other.id}`);
     await expect.poll(() => keys.textContent()).toContain('ci-bot');
     expect(await keys.textContent()).not.toContain('laptop');
 
-    await page.goto(`${server.url}/keys?project=${setup.projectId}`);
+    await page.goto(`${suite.server.url}/keys?project=${setup.projectId}`);
     await keys.getByRole('button', { name: 'Rotate laptop' }).click();
     const dialog = page.getByRole('dialog', { name: 'Rotate laptop?' });
     await dialog.getByRole('button', { name: 'Rotate' }).click();
@@ -101,7 +77,7 @@ describe('keys, budgets, people, SSO and the organisation in the web app', () =>
 
   it('edits a budget in a dialog and lists its new limit with spent, reserved and remaining', async () => {
     const { page } = tab;
-    await server.admin('POST', '/budgets', {
+    await suite.server.admin('POST', '/budgets', {
       name: 'company',
       scope: 'org',
       scopeId: 'org_default',
@@ -109,7 +85,7 @@ describe('keys, budgets, people, SSO and the organisation in the web app', () =>
       window: 'month',
       action: 'block',
     });
-    await page.goto(`${server.url}/budgets`);
+    await page.goto(`${suite.server.url}/budgets`);
     const budgets = page.getByRole('region', { name: 'Budgets' });
     await expect.poll(() => budgets.textContent()).toContain('$50.00');
     expect(await budgets.textContent()).toContain('Remaining');
@@ -120,20 +96,20 @@ describe('keys, budgets, people, SSO and the organisation in the web app', () =>
     await dialog.getByRole('button', { name: 'Save budget' }).click();
     await dialog.waitFor({ state: 'hidden' });
     await expect.poll(() => budgets.textContent()).toContain('$75.00');
-    const { data } = await server.admin('GET', '/budgets');
+    const { data } = await suite.server.admin('GET', '/budgets');
     expect(data[0].limitUsd).toBe(75);
   }, 60_000);
 
   it("revokes all of a signed-in engineer's access, and renames a team", async () => {
-    engineer = await openTab(browser);
-    const { userId } = await signInAs(engineer, server, 'engineer@example.com', 'member');
-    const { key } = await addPersonalKey(server, setup.projectId, userId);
+    engineer = await suite.openTab();
+    const { userId } = await signInAs(engineer, suite.server, 'engineer@example.com', 'member');
+    const { key } = await addPersonalKey(suite.server, setup.projectId, userId);
     expect((await chat(key)).status).toBe(200);
-    await server.admin('POST', '/teams', { name: 'platform' });
+    await suite.server.admin('POST', '/teams', { name: 'platform' });
 
     const { page } = tab;
     // The person filter, from the address: only their personal key, which is not rotatable.
-    await page.goto(`${server.url}/keys?person=${userId}`);
+    await page.goto(`${suite.server.url}/keys?person=${userId}`);
     const keys = page.getByRole('region', { name: 'Keys' });
     await expect.poll(() => keys.textContent()).toContain('personal');
     expect(await keys.textContent()).not.toContain('service');
@@ -142,7 +118,7 @@ describe('keys, budgets, people, SSO and the organisation in the web app', () =>
       .toBe('engineer@example.com');
     expect(await keys.getByRole('button', { name: /^Rotate/ }).count()).toBe(0);
 
-    await page.goto(`${server.url}/people`);
+    await page.goto(`${suite.server.url}/people`);
     const users = page.getByRole('region', { name: 'Users' });
     await users.getByRole('button', { name: 'Revoke all access of engineer@example.com' }).click();
     const dialog = page.getByRole('dialog', { name: 'Revoke all access of engineer@example.com?' });
@@ -181,11 +157,11 @@ describe('keys, budgets, people, SSO and the organisation in the web app', () =>
   it('connects OIDC, edits it without retyping the secret, and creates and revokes a SCIM token', async () => {
     const { page } = tab;
     const secret = 'oidc-client-secret-0123456789';
-    await page.goto(`${server.url}/identity`);
+    await page.goto(`${suite.server.url}/identity`);
     const oidc = page.getByRole('region', { name: 'OpenID Connect' });
     await oidc.getByLabel('Issuer').waitFor();
     expect(await page.getByRole('region', { name: 'For your identity provider' }).textContent()).toContain(
-      `${server.url}/scim/v2`,
+      `${suite.server.url}/scim/v2`,
     );
     await checkPage(page, 'identity');
 
@@ -200,13 +176,13 @@ describe('keys, budgets, people, SSO and the organisation in the web app', () =>
     await oidc.getByLabel('Issuer').fill('http://127.0.0.1:9/oidc-renamed');
     await oidc.getByRole('button', { name: 'Save OIDC settings' }).click();
     await expect.poll(() => oidc.textContent()).toContain('Connected to http://127.0.0.1:9/oidc-renamed');
-    const settings = await server.admin('GET', '/sso');
+    const settings = await suite.server.admin('GET', '/sso');
     expect(settings.oidc).toEqual({
       issuer: 'http://127.0.0.1:9/oidc-renamed',
       clientId: 'gatehouse-web',
       hasClientSecret: true,
     });
-    const connections = new SsoConnections(server.gatehouse.storage.db, server.gatehouse.box, {
+    const connections = new SsoConnections(suite.server.gatehouse.storage.db, suite.server.gatehouse.box, {
       organizationId: 'none',
       connection: undefined,
     });
@@ -230,7 +206,7 @@ describe('keys, budgets, people, SSO and the organisation in the web app', () =>
     expect(await scim.textContent()).not.toContain(token);
 
     const scimUsers = () =>
-      fetch(`${server.url}/scim/v2/Users`, { headers: { authorization: `Bearer ${token}` } });
+      fetch(`${suite.server.url}/scim/v2/Users`, { headers: { authorization: `Bearer ${token}` } });
     expect((await scimUsers()).status).toBe(200);
     await scim.getByRole('button', { name: 'Revoke okta' }).click();
     await page.getByRole('dialog', { name: 'Revoke okta?' }).getByRole('button', { name: 'Revoke' }).click();
@@ -246,7 +222,7 @@ describe('keys, budgets, people, SSO and the organisation in the web app', () =>
     await expect
       .poll(() => saml.textContent())
       .toContain('Connected to https://idp.example.com/saml, with 1 signing certificate.');
-    expect((await server.admin('GET', '/sso')).saml.certificates).toBe(1);
+    expect((await suite.server.admin('GET', '/sso')).saml.certificates).toBe(1);
     await saml.getByRole('button', { name: 'Remove the SAML connection' }).click();
     await page
       .getByRole('dialog', { name: 'Remove the SAML connection?' })
@@ -261,13 +237,13 @@ describe('keys, budgets, people, SSO and the organisation in the web app', () =>
       .getByRole('button', { name: 'Remove' })
       .click();
     await expect
-      .poll(async () => (await server.admin('GET', '/sso')).oidc.clientId)
+      .poll(async () => (await suite.server.admin('GET', '/sso')).oidc.clientId)
       .not.toBe('gatehouse-web');
   }, 90_000);
 
   it('switches a release flag off on the organisation page, and its pages leave the navigation', async () => {
     const { page } = tab;
-    await page.goto(`${server.url}/organization`);
+    await page.goto(`${suite.server.url}/organization`);
     const flags = page.getByRole('region', { name: 'Release flags' });
     const gatewayMenu = flags.getByRole('switch', { name: 'AI-gateway menu' });
     await gatewayMenu.waitFor();
@@ -284,7 +260,7 @@ describe('keys, budgets, people, SSO and the organisation in the web app', () =>
     await gatewayMenu.click({ force: true });
     await expect.poll(() => navigation.getByRole('link').allTextContents()).not.toContain('Budgets');
     expect(await navigation.getByRole('link').allTextContents()).not.toContain('Virtual keys');
-    const organization = await server.admin('GET', '/organization');
+    const organization = await suite.server.admin('GET', '/organization');
     expect(organization.featureFlags[GATEWAY_MENU]).toEqual({ enabled: false, forced: false });
 
     await flags.getByRole('switch', { name: 'AI-gateway menu' }).click({ force: true });
@@ -294,14 +270,16 @@ describe('keys, budgets, people, SSO and the organisation in the web app', () =>
     const settings = page.getByRole('region', { name: 'Settings' });
     await settings.getByLabel('Name').fill('Example Ltd');
     await settings.getByRole('button', { name: 'Save settings' }).click();
-    await expect.poll(async () => (await server.admin('GET', '/organization')).name).toBe('Example Ltd');
+    await expect
+      .poll(async () => (await suite.server.admin('GET', '/organization')).name)
+      .toBe('Example Ltd');
   }, 60_000);
 
   it('shows a viewer the organisation read-only, and no SSO page', async () => {
-    const viewer = await openTab(browser);
+    const viewer = await suite.openTab();
     const { page } = viewer;
-    await signInAs(viewer, server, 'engineer@example.com', 'viewer');
-    await page.goto(`${server.url}/organization`);
+    await signInAs(viewer, suite.server, 'engineer@example.com', 'viewer');
+    await page.goto(`${suite.server.url}/organization`);
     const settings = page.getByRole('region', { name: 'Settings' });
     await settings.getByLabel('Name').waitFor();
     expect(await settings.getByLabel('Name').isDisabled()).toBe(true);
@@ -313,7 +291,7 @@ describe('keys, budgets, people, SSO and the organisation in the web app', () =>
     const links = await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
     expect(links).toContain('Organisation');
     expect(links).not.toContain('SSO and SCIM');
-    await page.goto(`${server.url}/identity`);
+    await page.goto(`${suite.server.url}/identity`);
     await page.getByText('Your role does not include this page').waitFor();
     expect(viewer.problems).toEqual([]);
     await viewer.context.close();

@@ -1,12 +1,8 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  MOCK_UPSTREAM_API_KEY,
-  type MockUpstream,
-  startMockUpstream,
-} from '../../server/test/mock-upstream/mock-upstream.js';
-import { startAddressableGatehouse, type TestGatehouse } from '../../server/test/support/harness.js';
-import { checkPage, launchBrowser, openTab, signInAs, type TestTab } from './support/browser.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { MOCK_UPSTREAM_API_KEY } from '../../server/test/mock-upstream/mock-upstream.js';
+import { checkPage, signInAs, type TestTab } from './support/browser.js';
+import { submitDialog, useBrowserSuite } from './support/suite.js';
 
 /**
  * The policy plane in the web app: provider forms drawn from the server's provider types, a
@@ -15,32 +11,10 @@ import { checkPage, launchBrowser, openTab, signInAs, type TestTab } from './sup
  * own preview of which provider would serve a model.
  */
 describe('providers and routing policies in the web app', () => {
-  let server: TestGatehouse;
-  let mock: MockUpstream;
-  let browser: Browser;
   let tab: TestTab;
   const WRONG_SECRET = 'sk-wrong-secret-typed-by-mistake';
 
-  beforeAll(async () => {
-    [server, mock, browser] = await Promise.all([
-      startAddressableGatehouse({ GATEHOUSE_DEV_SSO: 'owner@example.com' }),
-      startMockUpstream(),
-      launchBrowser(),
-    ]);
-  }, 30_000);
-  afterAll(async () => {
-    expect(tab?.problems ?? []).toEqual([]);
-    await browser?.close();
-    await server?.close();
-    await mock?.close();
-  });
-
-  async function submitDialog(page: Page, title: string, fill: () => Promise<void>, submit: string) {
-    const dialog = page.getByRole('dialog', { name: title });
-    await fill();
-    await dialog.getByRole('button', { name: submit, exact: true }).click();
-    await dialog.waitFor({ state: 'hidden' });
-  }
+  const suite = useBrowserSuite({ GATEHOUSE_DEV_SSO: 'owner@example.com' }, { mock: true });
 
   async function connectionTest(page: Page, name: string): Promise<string> {
     const status = page.getByRole('status', { name: `Connection test of ${name}` });
@@ -50,10 +24,10 @@ describe('providers and routing policies in the web app', () => {
   }
 
   it('draws each type its own form, tests a connection and rotates its secret without showing it', async () => {
-    tab = await openTab(browser);
+    tab = await suite.openTab();
     const { page } = tab;
-    await signInAs(tab, server, 'owner@example.com', 'owner');
-    await page.goto(`${server.url}/providers`);
+    await signInAs(tab, suite.server, 'owner@example.com', 'owner');
+    await page.goto(`${suite.server.url}/providers`);
     await page.getByRole('button', { name: 'Connect a provider' }).click();
     const dialog = page.getByRole('dialog', { name: 'Connect a provider' });
 
@@ -83,7 +57,7 @@ describe('providers and routing policies in the web app', () => {
       'Connect a provider',
       async () => {
         await dialog.getByLabel('Name').fill('claude');
-        await dialog.getByLabel('Base URL').fill(mock.url);
+        await dialog.getByLabel('Base URL').fill(suite.mock.url);
         await dialog.getByLabel('API key').fill(MOCK_UPSTREAM_API_KEY);
       },
       'Connect',
@@ -95,7 +69,7 @@ describe('providers and routing policies in the web app', () => {
     // Edit: the settings come back filled in, the secret does not.
     await page.getByRole('button', { name: 'Edit claude' }).click();
     const edit = page.getByRole('dialog', { name: 'Edit claude' });
-    expect(await edit.getByLabel('Base URL').inputValue()).toBe(mock.url);
+    expect(await edit.getByLabel('Base URL').inputValue()).toBe(suite.mock.url);
     expect(await edit.getByLabel('API key').count()).toBe(0);
     await submitDialog(
       page,
@@ -134,14 +108,14 @@ describe('providers and routing policies in the web app', () => {
 
   it('orders a chain by keyboard and by drag, with aliases and a deny list, and previews the route', async () => {
     const { page } = tab;
-    await server.admin('POST', '/providers', {
+    await suite.server.admin('POST', '/providers', {
       name: 'gpt',
       type: 'openai',
-      baseUrl: `${mock.url}/v1`,
+      baseUrl: `${suite.mock.url}/v1`,
       apiKey: MOCK_UPSTREAM_API_KEY,
       models: ['gpt-4o-mini'],
     });
-    await page.goto(`${server.url}/routing`);
+    await page.goto(`${suite.server.url}/routing`);
     await page.getByText('No routing policy').waitFor();
     await page.getByRole('button', { name: 'Create a policy' }).click();
     const dialog = page.getByRole('dialog', { name: 'Create a routing policy' });
@@ -176,11 +150,11 @@ describe('providers and routing policies in the web app', () => {
     await dialog.getByRole('button', { name: 'Create', exact: true }).click();
     await dialog.waitFor({ state: 'hidden' });
 
-    const { data: policies } = await server.admin<{ data: Record<string, unknown>[] }>(
+    const { data: policies } = await suite.server.admin<{ data: Record<string, unknown>[] }>(
       'GET',
       '/routing-policies',
     );
-    const { data: stored } = await server.admin<{ data: { id: string; name: string }[] }>(
+    const { data: stored } = await suite.server.admin<{ data: { id: string; name: string }[] }>(
       'GET',
       '/providers',
     );

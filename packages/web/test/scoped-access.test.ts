@@ -1,12 +1,7 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type MockUpstream, startMockUpstream } from '../../server/test/mock-upstream/mock-upstream.js';
-import {
-  quickStart,
-  startAddressableGatehouse,
-  type TestGatehouse,
-} from '../../server/test/support/harness.js';
-import { checkPage, launchBrowser, openTab, signIn, type TestTab } from './support/browser.js';
+import { describe, expect, it } from 'vitest';
+import { quickStart } from '../../server/test/support/harness.js';
+import { checkPage, signIn, type TestTab } from './support/browser.js';
+import { useBrowserSuite } from './support/suite.js';
 
 /**
  * A team lead, bound the admin role over their team only, finds the pages whose API answers
@@ -14,32 +9,17 @@ import { checkPage, launchBrowser, openTab, signIn, type TestTab } from './suppo
  * nothing else, and changes their own; pages they cannot open are not offered as their home.
  */
 describe("a team lead's web app", () => {
-  let server: TestGatehouse;
-  let mock: MockUpstream;
-  let browser: Browser;
   let tab: TestTab;
 
-  beforeAll(async () => {
-    [server, mock, browser] = await Promise.all([
-      startAddressableGatehouse({ GATEHOUSE_DEV_SSO: 'lead@example.com' }),
-      startMockUpstream(),
-      launchBrowser(),
-    ]);
-  }, 30_000);
-  afterAll(async () => {
-    expect(tab?.problems ?? []).toEqual([]);
-    await browser?.close();
-    await server?.close();
-    await mock?.close();
-  });
+  const suite = useBrowserSuite({ GATEHOUSE_DEV_SSO: 'lead@example.com' }, { mock: true });
 
   it('shows budgets and keys of their team only, with their row actions, and no organisation page', async () => {
-    const setup = await quickStart(server, mock);
-    const team = await server.admin('POST', '/teams', { name: 'alpha' });
-    const project = await server.admin('POST', '/projects', { name: 'alpha app' });
-    await server.admin('PATCH', `/projects/${project.id}`, { teamId: team.id });
-    await server.admin('POST', '/virtual-keys', { projectId: project.id, name: 'alpha-bot' });
-    await server.admin('POST', '/budgets', {
+    const setup = await quickStart(suite.server, suite.mock);
+    const team = await suite.server.admin('POST', '/teams', { name: 'alpha' });
+    const project = await suite.server.admin('POST', '/projects', { name: 'alpha app' });
+    await suite.server.admin('PATCH', `/projects/${project.id}`, { teamId: team.id });
+    await suite.server.admin('POST', '/virtual-keys', { projectId: project.id, name: 'alpha-bot' });
+    await suite.server.admin('POST', '/budgets', {
       name: 'alpha monthly',
       scope: 'team',
       scopeId: team.id,
@@ -47,21 +27,21 @@ describe("a team lead's web app", () => {
       window: 'month',
       action: 'alert',
     });
-    await server.admin('POST', '/budgets', {
+    await suite.server.admin('POST', '/budgets', {
       name: 'company',
       scope: 'org',
-      scopeId: (await server.admin('GET', '/organization')).id,
+      scopeId: (await suite.server.admin('GET', '/organization')).id,
       limitUsd: 1000,
       window: 'month',
       action: 'alert',
     });
     expect(setup.key).toMatch(/^gth_/); // the quick start's key, outside the team
 
-    tab = await openTab(browser);
+    tab = await suite.openTab();
     const { page } = tab;
-    await signIn(tab, server.url, 'lead@example.com', '/me');
-    const { data: people } = await server.admin('GET', '/users?email=lead%40example.com');
-    await server.admin('POST', '/role-bindings', {
+    await signIn(tab, suite.server.url, 'lead@example.com', '/me');
+    const { data: people } = await suite.server.admin('GET', '/users?email=lead%40example.com');
+    await suite.server.admin('POST', '/role-bindings', {
       role: 'admin',
       subject: { kind: 'user', id: people[0].id },
       scope: { kind: 'team', id: team.id },
@@ -100,7 +80,7 @@ describe("a team lead's web app", () => {
     await keys.getByRole('button', { name: 'Rotate alpha-bot' }).waitFor();
 
     // The organisation's own pages stay closed, in the app and in the API.
-    await page.goto(`${server.url}/providers`);
+    await page.goto(`${suite.server.url}/providers`);
     await page.getByText('Your role does not include this page').waitFor();
   }, 90_000);
 });

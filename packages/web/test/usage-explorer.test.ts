@@ -1,13 +1,7 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type MockUpstream, startMockUpstream } from '../../server/test/mock-upstream/mock-upstream.js';
-import {
-  type QuickStart,
-  quickStart,
-  startAddressableGatehouse,
-  type TestGatehouse,
-} from '../../server/test/support/harness.js';
-import { checkPage, launchBrowser, openTab, signIn, signInAs, type TestTab } from './support/browser.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type QuickStart, quickStart } from '../../server/test/support/harness.js';
+import { checkPage, signIn, signInAs, type TestTab } from './support/browser.js';
+import { useBrowserSuite } from './support/suite.js';
 
 /**
  * The usage explorer answers "who spends what with which tool, and when": calls made through the
@@ -17,29 +11,19 @@ import { checkPage, launchBrowser, openTab, signIn, signInAs, type TestTab } fro
 describe('the usage explorer', () => {
   const CLAUDE_CODE = 'claude-cli/2.1.197 (external, cli)';
   const CODEX = 'codex_exec/0.171.0 (Debian 12.0.0; x86_64) xterm-256color';
-  let server: TestGatehouse;
-  let mock: MockUpstream;
-  let browser: Browser;
   let tab: TestTab;
   let setup: QuickStart;
 
+  const suite = useBrowserSuite(
+    { GATEHOUSE_DEV_SSO: 'owner@example.com,member@example.com' },
+    { mock: true },
+  );
   beforeAll(async () => {
-    [server, mock, browser] = await Promise.all([
-      startAddressableGatehouse({ GATEHOUSE_DEV_SSO: 'owner@example.com,member@example.com' }),
-      startMockUpstream(),
-      launchBrowser(),
-    ]);
-    setup = await quickStart(server, mock);
-  }, 30_000);
-  afterAll(async () => {
-    expect(tab?.problems ?? []).toEqual([]);
-    await browser?.close();
-    await server?.close();
-    await mock?.close();
+    setup = await quickStart(suite.server, suite.mock);
   });
 
   const chatAs = (userAgent: string) =>
-    fetch(`${server.url}/api/v1/chat/completions`, {
+    fetch(`${suite.server.url}/api/v1/chat/completions`, {
       method: 'POST',
       headers: {
         authorization: `Bearer ${setup.key}`,
@@ -53,12 +37,12 @@ describe('the usage explorer', () => {
     for (const userAgent of [CLAUDE_CODE, CLAUDE_CODE, CODEX]) {
       expect((await chatAs(userAgent)).status).toBe(200);
     }
-    await server.flushUsage();
-    tab = await openTab(browser);
+    await suite.server.flushUsage();
+    tab = await suite.openTab();
     const { page } = tab;
-    await signInAs(tab, server, 'owner@example.com', 'owner');
+    await signInAs(tab, suite.server, 'owner@example.com', 'owner');
 
-    await page.goto(`${server.url}/usage?groupBy=tool`);
+    await page.goto(`${suite.server.url}/usage?groupBy=tool`);
     const byTool = page.getByRole('region', { name: 'By coding tool' });
     await expect.poll(() => byTool.textContent()).toContain('claude-code');
     const rows = byTool.getByRole('row');
@@ -78,7 +62,7 @@ describe('the usage explorer', () => {
     await checkPage(page, 'usage-by-tool');
 
     // Today by the hour, narrowed to Codex: the totals, the table and the export follow.
-    await page.goto(`${server.url}/usage?groupBy=model&period=today&tool=codex`);
+    await page.goto(`${suite.server.url}/usage?groupBy=model&period=today&tool=codex`);
     await expect.poll(() => page.getByTestId('total-Requests').textContent()).toBe('1');
     await expect.poll(() => chart.getAttribute('aria-label')).toMatch(/^Cost per hour by model: gpt-4o-mini/);
     const byModel = page.getByRole('region', { name: 'By model' });
@@ -96,10 +80,10 @@ describe('the usage explorer', () => {
   }, 60_000);
 
   it('shows a person their own calls by tool, and nobody else’s', async () => {
-    const own = await openTab(browser);
+    const own = await suite.openTab();
     const { page } = own;
-    await signIn(own, server.url, 'member@example.com', '/me');
-    await page.goto(`${server.url}/usage?groupBy=tool`);
+    await signIn(own, suite.server.url, 'member@example.com', '/me');
+    await page.goto(`${suite.server.url}/usage?groupBy=tool`);
     await page.getByRole('heading', { level: 1, name: 'Usage' }).waitFor();
     await page.getByText('Your own calls through the gateway.').waitFor();
     // The owner's service key made three calls; this person made none.
