@@ -8,13 +8,20 @@ import { destinations, Shell, visibleDestinations } from './shell';
 import { EmptyState, LoadingState } from './states';
 
 // Pages beyond the first screen load on demand, so the sign-in and /me pages stay small.
-const GovernancePage = lazy(() =>
-  import('./pages/governance').then((module) => ({ default: module.GovernancePage })),
-);
-const UsagePage = lazy(() => import('./pages/usage').then((module) => ({ default: module.UsagePage })));
+const loadGovernance = () => import('./pages/governance');
+const loadUsage = () => import('./pages/usage');
+const GovernancePage = lazy(() => loadGovernance().then((module) => ({ default: module.GovernancePage })));
+const UsagePage = lazy(() => loadUsage().then((module) => ({ default: module.UsagePage })));
 const AdminPages = lazy(() =>
   import('./pages/admin/index').then((module) => ({ default: module.AdminPage })),
 );
+
+/** The landing page's code, asked for while `/` still redirects, not after. */
+const preloadLanding: Partial<Record<string, () => Promise<unknown>>> = {
+  '/governance': loadGovernance,
+  '/spend': loadGovernance,
+  '/usage': loadUsage,
+};
 
 export function App() {
   return (
@@ -76,7 +83,9 @@ export function App() {
 function Home() {
   const { me } = useSignedIn();
   const location = useLocation();
-  return <Navigate to={landingPaths[landingOf(me, location.search)]} replace />;
+  const landing = landingPaths[landingOf(me, location.search)];
+  void preloadLanding[landing]?.();
+  return <Navigate to={landing} replace />;
 }
 
 /** A page the person's permissions do not open says so instead of failing call by call. */

@@ -43,10 +43,12 @@ async function readSession(): Promise<Session | null> {
 export function SessionGate({ signedOut, children }: { signedOut: ReactNode; children: ReactNode }) {
   const client = useQueryClient();
   const session = useQuery({ queryKey: ['session'], queryFn: readSession, staleTime: 60_000 });
+  // Asked for beside the session, not after it: signed out, its 401 is never shown (the
+  // session's answer decides), and signed in it saves a round trip before the first page.
   const me = useQuery({
     queryKey: ['me'],
     queryFn: () => api<Me>('/api/me'),
-    enabled: Boolean(session.data),
+    enabled: session.data !== null,
     staleTime: 30_000,
   });
   const value = useMemo<SignedIn | undefined>(() => {
