@@ -170,7 +170,9 @@ describe('keys, budgets, people, SSO and the organisation in the web app', () =>
     await oidc.getByLabel('Client secret').fill(secret);
     await oidc.getByRole('button', { name: 'Save OIDC settings' }).click();
     await expect.poll(() => oidc.textContent()).toContain('as gatehouse-web, with a client secret');
-    expect(await oidc.getByLabel('Client secret').inputValue()).toBe('');
+    // The field empties once the save is answered, which may be a moment after the refreshed
+    // settings are on screen (the lists are read again first).
+    await expect.poll(() => oidc.getByLabel('Client secret').inputValue()).toBe('');
 
     // The edit leaves the secret field empty: the stored one is kept.
     await oidc.getByLabel('Issuer').fill('http://127.0.0.1:9/oidc-renamed');
