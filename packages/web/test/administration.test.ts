@@ -64,7 +64,10 @@ describe('administering the organisation in the web app', () => {
         // By keyboard: focus the chain's picker, open it, take the first option.
         await page.getByRole('textbox', { name: 'Add a provider to the chain' }).focus();
         await page.keyboard.press('ArrowDown');
-        await page.getByRole('option', { name: 'mock-openai (openai)' }).waitFor();
+        // The list highlights its first option a moment after it opens; Enter before that picks nothing.
+        await page
+          .locator('[role="option"][data-combobox-selected]', { hasText: 'mock-openai (openai)' })
+          .waitFor();
         await page.keyboard.press('Enter');
         await page.getByText('1. mock-openai').waitFor();
       },
