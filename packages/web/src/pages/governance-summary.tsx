@@ -27,13 +27,27 @@ function comparison(costUsd: number, previousUsd: number, previous: string): str
   return `${change >= 0 ? '+' : '−'}${Math.abs(change)} % on ${previous} (${usd(previousUsd)})`;
 }
 
-export function SummaryFigures({ summary }: { summary: UseQueryResult<GovernanceSummary> }) {
-  const figure = (label: string, testId: string, show: (data: GovernanceSummary) => [string, string]) => (
+/**
+ * One headline figure on a card: its label, the value read from `query`, and a note under it
+ * (the change against the previous period, a request count). Loading and errors as everywhere.
+ */
+export function Figure<T>({
+  label,
+  testId,
+  query,
+  show,
+}: {
+  label: string;
+  testId: string;
+  query: UseQueryResult<T>;
+  show: (data: T) => [value: string, note: string];
+}) {
+  return (
     <Paper withBorder p="md" radius="md">
       <Text size="sm" c="dimmed">
         {label}
       </Text>
-      <QueryView query={summary} label={`Loading ${label.toLowerCase()}…`}>
+      <QueryView query={query} label={`Loading ${label.toLowerCase()}…`}>
         {(data) => {
           const [value, note] = show(data);
           return (
@@ -49,6 +63,12 @@ export function SummaryFigures({ summary }: { summary: UseQueryResult<Governance
         }}
       </QueryView>
     </Paper>
+  );
+}
+
+export function SummaryFigures({ summary }: { summary: UseQueryResult<GovernanceSummary> }) {
+  const figure = (label: string, testId: string, show: (data: GovernanceSummary) => [string, string]) => (
+    <Figure label={label} testId={testId} query={summary} show={show} />
   );
   return (
     <SimpleGrid cols={{ base: 1, sm: 3 }}>

@@ -1,5 +1,5 @@
 import { BarChart } from '@mantine/charts';
-import { Anchor, Group, List, Paper, SimpleGrid, Stack, Text, ThemeIcon } from '@mantine/core';
+import { Anchor, List, SimpleGrid, Stack, Text, ThemeIcon } from '@mantine/core';
 import { IconCheck, IconMinus } from '@tabler/icons-react';
 import { Link } from 'react-router';
 import { useAdmin, useNames } from '../admin-data';
@@ -20,6 +20,7 @@ import { count, periodStarts, plural, usd } from '../format';
 import { useSignedIn } from '../session';
 import { EmptyState, QueryView } from '../states';
 import {
+  Figure,
   ProviderHealth,
   SpendOverTime,
   SummaryFigures,
@@ -75,32 +76,21 @@ function SpendSummary() {
   const { today, month } = periodStarts();
   const todays = useAdmin<UsageReport>(`/usage${query({ groupBy: 'model', from: today })}`);
   const months = useAdmin<UsageReport>(`/usage${query({ groupBy: 'model', from: month })}`);
-  const figure = (label: string, report: typeof todays) => (
-    <Paper withBorder p="md" radius="md">
-      <Text size="sm" c="dimmed">
-        {label}
-      </Text>
-      <QueryView query={report} label={`Loading ${label.toLowerCase()}…`}>
-        {(data) => {
-          const sum = total(data.rows);
-          return (
-            <Group gap="xs" align="baseline">
-              <Text fz={28} fw={700} data-testid={`spend-${label === 'Spend today' ? 'today' : 'month'}`}>
-                {usd(sum.costUsd)}
-              </Text>
-              <Text size="sm" c="dimmed">
-                {plural(sum.requests, 'request')}
-              </Text>
-            </Group>
-          );
-        }}
-      </QueryView>
-    </Paper>
+  const figure = (label: string, testId: string, report: typeof todays) => (
+    <Figure
+      label={label}
+      testId={testId}
+      query={report}
+      show={(data) => {
+        const sum = total(data.rows);
+        return [usd(sum.costUsd), plural(sum.requests, 'request')];
+      }}
+    />
   );
   return (
     <SimpleGrid cols={{ base: 1, sm: 2 }}>
-      {figure('Spend today', todays)}
-      {figure('Spend this month', months)}
+      {figure('Spend today', 'spend-today', todays)}
+      {figure('Spend this month', 'spend-month', months)}
     </SimpleGrid>
   );
 }

@@ -8,9 +8,10 @@ import {
   Text,
   TextInput,
 } from '@mantine/core';
-import { useForm } from '@mantine/form';
+import { type GetInputPropsReturnType, useForm } from '@mantine/form';
 import { useQuery } from '@tanstack/react-query';
 import { zod4Resolver } from 'mantine-form-zod-resolver';
+import { useId } from 'react';
 import { useAdmin, useNames } from '../../admin-data';
 import { api, type Budget, type List, type Project, type Team, type User, type VirtualKey } from '../../api';
 import { BudgetBar, DataTable, PageTitle, Section } from '../../components';
@@ -147,19 +148,7 @@ function EditBudget({ budget, onDone }: { budget: Budget; onDone: () => void }) 
           decimalScale={2}
           {...form.getInputProps('limitUsd')}
         />
-        <Stack gap={4}>
-          <Text size="sm" fw={500} id="budget-edit-action">
-            When spent
-          </Text>
-          <SegmentedControl
-            aria-labelledby="budget-edit-action"
-            data={[
-              { value: 'block', label: 'Block calls' },
-              { value: 'alert', label: 'Alert only' },
-            ]}
-            {...form.getInputProps('action')}
-          />
-        </Stack>
+        <ActionChoice inputProps={form.getInputProps('action')} />
         <FormFooter error={save.error} pending={save.isPending} label="Save budget" />
       </Stack>
     </form>
@@ -242,21 +231,29 @@ function CreateBudget({ onDone }: { onDone: () => void }) {
             {...form.getInputProps('window')}
           />
         </SimpleGrid>
-        <Stack gap={4}>
-          <Text size="sm" fw={500} id="budget-action">
-            When spent
-          </Text>
-          <SegmentedControl
-            aria-labelledby="budget-action"
-            data={[
-              { value: 'block', label: 'Block calls' },
-              { value: 'alert', label: 'Alert only' },
-            ]}
-            {...form.getInputProps('action')}
-          />
-        </Stack>
+        <ActionChoice inputProps={form.getInputProps('action')} />
         <FormFooter error={create.error} pending={create.isPending} label="Create budget" />
       </Stack>
     </form>
+  );
+}
+
+/** What a budget does once spent, for the create and the edit form alike. */
+function ActionChoice({ inputProps }: { inputProps: GetInputPropsReturnType }) {
+  const labelId = useId();
+  return (
+    <Stack gap={4}>
+      <Text size="sm" fw={500} id={labelId}>
+        When spent
+      </Text>
+      <SegmentedControl
+        aria-labelledby={labelId}
+        data={[
+          { value: 'block', label: 'Block calls' },
+          { value: 'alert', label: 'Alert only' },
+        ]}
+        {...inputProps}
+      />
+    </Stack>
   );
 }

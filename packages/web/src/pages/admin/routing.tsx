@@ -35,7 +35,7 @@ import {
   routingPolicyValues,
 } from '../../forms';
 import { useSignedIn } from '../../session';
-import { EmptyState, ErrorState, QueryView } from '../../states';
+import { EmptyState, QueryView } from '../../states';
 import { ChainEditor } from './chain-editor';
 import { CreateDialog, DeleteButton, EditDialog, FormFooter, useChange } from './common';
 
@@ -317,7 +317,6 @@ function RoutePreview({ policies }: { policies: RoutingPolicy[] }) {
           {(answer) => <PreviewAnswer answer={answer} />}
         </QueryView>
       )}
-      {preview.isError && !asked && <ErrorState error={preview.error} />}
     </Section>
   );
 }
