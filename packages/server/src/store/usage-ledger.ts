@@ -20,7 +20,7 @@ export interface UsageLedgerOptions {
 /**
  * The append-only usage ledger. Requests hand their event over and move on; events are written
  * in batches off the hot path. Each event is first appended to a local write-ahead spool (group
- * commit: one sync for every event of the same tick), and `durable()` says when, so a budget
+ * commit: one sync for the events of each commit window), and `durable()` says when, so a budget
  * counter is charged only for what the ledger will have even after a crash. A failed write keeps
  * the events for the next attempt; the spool keeps them across a restart.
  */

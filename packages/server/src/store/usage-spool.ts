@@ -1,5 +1,7 @@
 import { writeSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** One group commit: the lines appended while it was open, written and synced together. */
 interface Batch {
@@ -15,21 +17,29 @@ interface Batch {
  * leave a counter charged for a call the ledger never heard of.
  *
  * Syncing each event on its own would cost a disk flush per call; appends instead join the open
- * batch, and one write plus one `fdatasync` commits everything appended while the previous sync
- * was under way (group commit, as databases do it). Work runs strictly in order on one queue: commits and truncation, so
- * a truncation never races a write.
+ * batch, and one write plus one `fdatasync` commits everything appended since the last commit
+ * (group commit, as databases do it). A fast disk syncs in a fraction of a millisecond, so
+ * back-to-back syncs would still be about one per call under load, each costing kernel time
+ * the gateway's calls compete for; a commit therefore starts no sooner than `commitIntervalMs`
+ * after the one before it. An append after a quiet spell commits at once. Nothing waits on the
+ * window but the budget settle, which runs after the answer went out. Work runs strictly in
+ * order on one queue (commits and truncation), so a truncation never races a write.
  */
 export class UsageSpool {
   readonly #path: string;
+  readonly #commitIntervalMs: number;
   #handle: FileHandle | undefined;
+  /** When the last commit started, on the performance clock. */
+  #lastCommitAt = Number.NEGATIVE_INFINITY;
   /** The batch still taking lines; undefined once it started writing. */
   #open: Batch | undefined;
   /** The tail of the work queue. */
   #queue: Promise<void> = Promise.resolve();
   #last: Promise<void> = Promise.resolve();
 
-  constructor(path: string) {
+  constructor(path: string, options: { commitIntervalMs?: number } = {}) {
     this.#path = path;
+    this.#commitIntervalMs = options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
   }
 
   get path(): string {
@@ -47,8 +57,8 @@ export class UsageSpool {
       batch = newBatch();
       this.#open = batch;
       const committing = batch;
-      // Starts as soon as the sync before it is done: alone, a call waits for one sync and no
-      // more; under load, every call finishing while a sync is under way joins the next one.
+      // Alone, a call waits for one sync and no more; under load, every call finishing while
+      // the previous sync or its window is under way joins the next one.
       this.#enqueue(() => this.#commit(committing));
       this.#last = batch.done;
     }
@@ -81,6 +91,10 @@ export class UsageSpool {
   }
 
   async #commit(batch: Batch): Promise<void> {
+    // The batch stays open through the window, so what arrives meanwhile joins it.
+    const wait = this.#lastCommitAt + this.#commitIntervalMs - performance.now();
+    if (wait > 0) await sleep(wait);
+    this.#lastCommitAt = performance.now();
     if (this.#open === batch) this.#open = undefined;
     try {
       const handle = this.#handle;
@@ -102,6 +116,12 @@ export class UsageSpool {
     return run;
   }
 }
+
+/**
+ * At most 100 syncs a second: a busy gateway's settles wait at most this long more, and a disk
+ * that syncs in 0.3 ms spends at most 3 % of its time on the spool instead of all of it.
+ */
+const DEFAULT_COMMIT_INTERVAL_MS = 10;
 
 function newBatch(): Batch {
   let resolve: () => void = () => {};
