@@ -24,10 +24,19 @@ export interface Samples {
   completed: number;
   failed: number;
   elapsedMicros: number;
+  /** CPU the serving process used over the same time; undefined where it cannot be read. */
+  serverCpuMicros: number | undefined;
 }
 
 export function emptySamples(): Samples {
-  return { latencyMicros: [], firstByteMicros: [], completed: 0, failed: 0, elapsedMicros: 0 };
+  return {
+    latencyMicros: [],
+    firstByteMicros: [],
+    completed: 0,
+    failed: 0,
+    elapsedMicros: 0,
+    serverCpuMicros: 0,
+  };
 }
 
 export function mergeSamples(into: Samples, from: Samples): void {
@@ -36,6 +45,10 @@ export function mergeSamples(into: Samples, from: Samples): void {
   into.completed += from.completed;
   into.failed += from.failed;
   into.elapsedMicros += from.elapsedMicros;
+  into.serverCpuMicros =
+    into.serverCpuMicros === undefined || from.serverCpuMicros === undefined
+      ? undefined
+      : into.serverCpuMicros + from.serverCpuMicros;
 }
 
 /** A keep-alive connection pool; one per target and concurrency so connections are already open. */
@@ -79,14 +92,17 @@ async function timeOneRequest(pool: Pool, shape: RequestShape, samples: Samples)
 /**
  * Runs `concurrency` workers, each sending requests back to back, until either bound is reached.
  * With concurrency 1 this is the sequential loop the c=1 latency and TTFB figures come from.
+ * `serverCpuMicros` reads the serving process's CPU clock, before and after.
  */
 export async function runLoad(
   pool: Pool,
   shape: RequestShape,
   concurrency: number,
   bounds: Bounds,
+  serverCpuMicros: () => number | undefined = () => undefined,
 ): Promise<Samples> {
   const samples = emptySamples();
+  const cpuBefore = serverCpuMicros();
   const startedAt = process.hrtime.bigint();
   const deadline = startedAt + BigInt(bounds.maxMilliseconds) * 1_000_000n;
   let started = 0;
@@ -98,6 +114,9 @@ export async function runLoad(
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   samples.elapsedMicros = nanosToMicros(process.hrtime.bigint() - startedAt);
+  const cpuAfter = serverCpuMicros();
+  samples.serverCpuMicros =
+    cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
   return samples;
 }
 
@@ -110,6 +129,8 @@ export interface Summary {
   /** Only for streaming scenarios (undefined when no body bytes were timed). */
   firstByteP50Micros: number | undefined;
   firstByteP99Micros: number | undefined;
+  /** CPU time the serving process spent per completed request. */
+  cpuMicrosPerRequest: number | undefined;
 }
 
 /** Nearest-rank percentile of an ascending array. */
@@ -134,5 +155,9 @@ export function summarise(samples: Samples, streaming: boolean): Summary {
     p99Micros: percentile(latency, 0.99),
     firstByteP50Micros: firstByte ? percentile(firstByte, 0.5) : undefined,
     firstByteP99Micros: firstByte ? percentile(firstByte, 0.99) : undefined,
+    cpuMicrosPerRequest:
+      samples.serverCpuMicros === undefined || samples.completed === 0
+        ? undefined
+        : samples.serverCpuMicros / samples.completed,
   };
 }

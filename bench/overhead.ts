@@ -2,9 +2,8 @@
  * Gateway overhead benchmark (`npm run bench`): the same requests straight to the mock upstream and
  * through the gateway, in the same run, and the difference between the two. See bench/README.md.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configureGateway } from './gateway-setup.js';
@@ -18,9 +17,17 @@ import {
   type Samples,
   summarise,
 } from './measure.js';
-import { type RunningService, startService } from './processes.js';
+import { cpuMicrosOf } from './process-cpu.js';
+import type { RunningService } from './processes.js';
 import { judgeTargets, renderResults, renderVerdicts, type ScenarioResult } from './report.js';
 import { directRequest, gatewayRequest, SCENARIOS, type Scenario } from './scenarios.js';
+import {
+  cleanUpOnExit,
+  gatewayNodeFlags,
+  type RunningGateway,
+  startGateway,
+  startMockUpstream,
+} from './services.js';
 
 const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS_FILE = fileURLToPath(new URL('./results/overhead-latest.json', import.meta.url));
@@ -35,71 +42,37 @@ const ROUNDS = 4;
 const ROUND: Bounds = { maxRequests: 20_000, maxMilliseconds: 1_000 };
 
 /** Undo steps, run newest first, on success, error and Ctrl-C alike. */
-const cleanups: (() => Promise<unknown>)[] = [];
+const cleanups = cleanUpOnExit('the mock upstream and the gateway');
 
-function registerForCleanup(service: RunningService): RunningService {
-  cleanups.push(() => service.stop());
+function registerForCleanup<Service extends RunningService>(service: Service): Service {
+  cleanups.add(() => service.stop());
   return service;
 }
 
 interface Target {
   name: 'direct' | 'gateway';
-  origin: string;
+  /** The process that answers this target's requests: the mock direct, the gateway through it. */
+  server: RunningService;
   shape: RequestShape;
 }
 
 interface Services {
   mock: RunningService;
-  gateway: RunningService;
-  dataDirectory: string;
-  adminToken: string;
+  gateway: RunningGateway;
 }
 
 async function startServices(): Promise<Services> {
-  const dataDirectory = await mkdtemp(join(tmpdir(), 'gatehouse-bench-'));
-  cleanups.push(() => rm(dataDirectory, { recursive: true, force: true }));
-  const adminToken = randomBytes(24).toString('hex');
   // One after the other: if the first fails to start, nothing is left running unregistered.
-  const mock = registerForCleanup(
-    await startService({
-      name: 'mock-upstream',
-      args: ['--import', 'tsx', 'packages/server/test/mock-upstream/main.ts'],
-      workingDirectory: REPOSITORY_ROOT,
-      environment: { PORT: '0', HOST: '127.0.0.1', MOCK_RECORD: '0' },
-      listeningLine: /mock upstream listening on (http:\/\/\S+)/,
-      startTimeoutMs: 30_000,
-    }),
-  );
+  const mock = registerForCleanup(await startMockUpstream(REPOSITORY_ROOT));
   const gateway = registerForCleanup(
-    await startService({
-      name: 'gateway',
-      args: [...gatewayNodeFlags(), 'packages/cli/dist/bin.js', 'serve'],
-      workingDirectory: REPOSITORY_ROOT,
-      environment: {
-        PORT: '0',
-        HOST: '127.0.0.1',
-        GATEHOUSE_DATA_DIR: dataDirectory,
-        GATEHOUSE_ADMIN_TOKEN: adminToken,
-        // The mock provider runs on loopback, which is refused unless allowed.
-        GATEHOUSE_UPSTREAM_ALLOWED_NETWORKS: '127.0.0.0/8',
-        GATEHOUSE_LOG_LEVEL: 'warn',
-      },
-      listeningLine: /Gatehouse is listening on (http:\/\/\S+)/,
-      startTimeoutMs: 60_000,
-    }),
+    await startGateway({ name: 'gateway', checkout: REPOSITORY_ROOT, nodeFlags: gatewayNodeFlags() }),
   );
-  return { mock, gateway, dataDirectory, adminToken };
-}
-
-/** `BENCH_GATEWAY_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` profiles the gateway during a run. */
-function gatewayNodeFlags(): string[] {
-  const flags = process.env.BENCH_GATEWAY_NODE_FLAGS;
-  return flags ? flags.split(/\s+/).filter(Boolean) : [];
+  return { mock, gateway };
 }
 
 /** Fails fast with the response text when a target is misconfigured, instead of timing errors. */
 async function checkTargetAnswers(target: Target): Promise<void> {
-  const response = await fetch(`${target.origin}${target.shape.path}`, {
+  const response = await fetch(`${target.server.url}${target.shape.path}`, {
     method: 'POST',
     headers: target.shape.headers,
     body: target.shape.body,
@@ -112,13 +85,13 @@ async function checkTargetAnswers(target: Target): Promise<void> {
 
 async function measureScenario(scenario: Scenario, targets: Target[]): Promise<ScenarioResult> {
   const pools = new Map(
-    targets.map((target) => [target.name, openPool(target.origin, scenario.concurrency)]),
+    targets.map((target) => [target.name, openPool(target.server.url, scenario.concurrency)]),
   );
   const merged = new Map<Target['name'], Samples>(targets.map((target) => [target.name, emptySamples()]));
   const load = (target: Target, bounds: Bounds): Promise<Samples> => {
     const pool = pools.get(target.name);
     if (!pool) throw new Error(`no pool for ${target.name}`);
-    return runLoad(pool, target.shape, scenario.concurrency, bounds);
+    return runLoad(pool, target.shape, scenario.concurrency, bounds, () => cpuMicrosOf(target.server.pid));
   };
   try {
     for (const target of targets) {
@@ -143,15 +116,19 @@ async function measureScenario(scenario: Scenario, targets: Target[]): Promise<S
 async function runBenchmark(): Promise<void> {
   const startedAt = new Date();
   const services = await startServices();
-  const virtualKey = await configureGateway(services.gateway.url, services.adminToken, services.mock.url);
+  const virtualKey = await configureGateway(
+    services.gateway.url,
+    services.gateway.adminToken,
+    services.mock.url,
+  );
   console.log(`mock upstream ${services.mock.url}, gateway ${services.gateway.url}`);
 
   const results: ScenarioResult[] = [];
   for (const scenario of selectedScenarios()) {
     console.log(`measuring ${scenario.name} ...`);
     const targets: Target[] = [
-      { name: 'direct', origin: services.mock.url, shape: directRequest(scenario) },
-      { name: 'gateway', origin: services.gateway.url, shape: gatewayRequest(scenario, virtualKey) },
+      { name: 'direct', server: services.mock, shape: directRequest(scenario) },
+      { name: 'gateway', server: services.gateway, shape: gatewayRequest(scenario, virtualKey) },
     ];
     results.push(await measureScenario(scenario, targets));
   }
@@ -183,25 +160,11 @@ async function writeResults(report: {
   await writeFile(RESULTS_FILE, `${JSON.stringify(document, null, 2)}\n`);
 }
 
-async function cleanUp(): Promise<void> {
-  while (cleanups.length > 0) {
-    const undo = cleanups.pop();
-    await undo?.().catch((error: unknown) => console.error('cleanup failed:', error));
-  }
-}
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`\n${signal}: stopping the mock upstream and the gateway`);
-    void cleanUp().finally(() => process.exit(130));
-  });
-}
-
 try {
   await runBenchmark();
 } catch (error) {
   console.error(error);
   process.exitCode = 1;
 } finally {
-  await cleanUp();
+  await cleanups.run();
 }

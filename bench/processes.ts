@@ -10,6 +10,8 @@ export interface RunningService {
   name: string;
   /** Base URL parsed from the service's "listening" line, e.g. http://127.0.0.1:40123. */
   url: string;
+  /** The child's process id, for reading its CPU time. */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -38,7 +40,7 @@ export async function startService(spec: ServiceSpec): Promise<RunningService> {
   child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(`[${spec.name}] ${chunk}`));
   try {
     const url = await waitForListeningLine(child, spec);
-    return { name: spec.name, url, stop };
+    return { name: spec.name, url, pid: child.pid, stop };
   } catch (error) {
     await stop();
     throw error;

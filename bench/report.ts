@@ -66,6 +66,10 @@ function rowsFor(result: ScenarioResult): TableRow[] {
       formatAddedMillis(direct.p99Micros, gateway.p99Micros),
     ),
   ];
+  // What one request costs the process serving it: the mock direct, the gateway through it.
+  rows.push(
+    row('CPU/req', formatMillis(direct.cpuMicrosPerRequest), formatMillis(gateway.cpuMicrosPerRequest), '-'),
+  );
   // TTFB matters where a person waits for the first token: one request at a time.
   if (scenario.streaming && scenario.concurrency === 1) {
     rows.push(

@@ -1,0 +1,170 @@
+/**
+ * Two builds side by side (`npx tsx bench/compare.ts <other checkout>`, both checkouts built): one
+ * mock upstream, one gateway from each build, the same requests sent to each in short alternating
+ * rounds. On a shared machine a run's figures drift by tens of percent from one minute to the
+ * next; rounds a second apart see the same drift, so the paired ratio of each round holds still
+ * where two separate `npm run bench` runs cannot. See bench/README.md.
+ */
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { configureGateway } from './gateway-setup.js';
+import { type Bounds, openPool, runLoad, type Samples, summarise } from './measure.js';
+import { cpuMicrosOf } from './process-cpu.js';
+import { gatewayRequest, SCENARIOS, type Scenario } from './scenarios.js';
+import { cleanUpOnExit, type RunningGateway, startGateway, startMockUpstream } from './services.js';
+
+const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The scenarios the project's throughput and latency targets are judged on. */
+const COMPARED = ['openai chat, non-streaming, c=1', 'openai chat, non-streaming, c=50'];
+const WARM_UP: Bounds = { maxRequests: 2_000, maxMilliseconds: 2_000 };
+const ROUNDS = 10;
+const ROUND: Bounds = { maxRequests: 20_000, maxMilliseconds: 1_000 };
+
+interface Build {
+  name: 'baseline' | 'this checkout';
+  gateway: RunningGateway;
+  virtualKey: string;
+}
+
+/** One round's figures for one build. */
+interface RoundFigures {
+  requestsPerSecond: number;
+  p50Micros: number;
+  cpuMicrosPerRequest: number | undefined;
+}
+
+/** Undo steps, run newest first, on success, error and Ctrl-C alike. */
+const cleanups = cleanUpOnExit('the mock upstream and the gateways');
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((left, right) => left - right);
+  const middle = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return Number.NaN;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? Number.NaN)
+    : ((sorted[middle - 1] ?? Number.NaN) + (sorted[middle] ?? Number.NaN)) / 2;
+}
+
+function figuresOf(samples: Samples): RoundFigures {
+  if (samples.failed > 0) throw new Error(`${samples.failed} requests failed; the comparison stops`);
+  const summary = summarise(samples, false);
+  return {
+    requestsPerSecond: summary.requestsPerSecond,
+    p50Micros: summary.p50Micros,
+    cpuMicrosPerRequest: summary.cpuMicrosPerRequest,
+  };
+}
+
+async function measureScenario(
+  scenario: Scenario,
+  builds: Build[],
+): Promise<Map<Build['name'], RoundFigures[]>> {
+  const pools = new Map(
+    builds.map((build) => [build.name, openPool(build.gateway.url, scenario.concurrency)]),
+  );
+  const rounds = new Map<Build['name'], RoundFigures[]>(builds.map((build) => [build.name, []]));
+  const load = (build: Build, bounds: Bounds): Promise<Samples> => {
+    const pool = pools.get(build.name);
+    if (!pool) throw new Error(`no pool for ${build.name}`);
+    const shape = gatewayRequest(scenario, build.virtualKey);
+    return runLoad(pool, shape, scenario.concurrency, bounds, () => cpuMicrosOf(build.gateway.pid));
+  };
+  try {
+    for (const build of builds) figuresOf(await load(build, WARM_UP));
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const ordered = round % 2 === 0 ? builds : [...builds].reverse();
+      for (const build of ordered) rounds.get(build.name)?.push(figuresOf(await load(build, ROUND)));
+    }
+  } finally {
+    await Promise.all([...pools.values()].map((pool) => pool.close()));
+  }
+  return rounds;
+}
+
+/** Median of the builds' figures, and the median of this checkout's paired ratio or difference. */
+function report(scenario: Scenario, rounds: Map<Build['name'], RoundFigures[]>): string[] {
+  const baseline = rounds.get('baseline') ?? [];
+  const current = rounds.get('this checkout') ?? [];
+  const paired = (
+    pick: (figures: RoundFigures) => number | undefined,
+    compare: (a: number, b: number) => number,
+  ) =>
+    median(
+      current.flatMap((figures, index) => {
+        const mine = pick(figures);
+        const theirs = baseline[index] ? pick(baseline[index]) : undefined;
+        return mine === undefined || theirs === undefined ? [] : [compare(mine, theirs)];
+      }),
+    );
+  const medianOf = (list: RoundFigures[], pick: (figures: RoundFigures) => number | undefined) =>
+    median(list.flatMap((figures) => pick(figures) ?? []));
+  const percent = (ratio: number) => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)} %`;
+  const rps = (figures: RoundFigures) => figures.requestsPerSecond;
+  const p50 = (figures: RoundFigures) => figures.p50Micros;
+  const cpu = (figures: RoundFigures) => figures.cpuMicrosPerRequest;
+  const line = (metric: string, theirs: string, mine: string, change: string) =>
+    `${scenario.name.padEnd(34)} | ${metric.padEnd(7)} | ${theirs.padStart(10)} | ${mine.padStart(10)} | ${change}`;
+  return [
+    line(
+      'req/s',
+      medianOf(baseline, rps).toFixed(0),
+      medianOf(current, rps).toFixed(0),
+      percent(paired(rps, (a, b) => a / b)),
+    ),
+    line(
+      'p50',
+      `${(medianOf(baseline, p50) / 1_000).toFixed(3)} ms`,
+      `${(medianOf(current, p50) / 1_000).toFixed(3)} ms`,
+      `${paired(p50, (a, b) => a - b) >= 0 ? '+' : ''}${(paired(p50, (a, b) => a - b) / 1_000).toFixed(3)} ms`,
+    ),
+    line(
+      'CPU/req',
+      `${(medianOf(baseline, cpu) / 1_000).toFixed(3)} ms`,
+      `${(medianOf(current, cpu) / 1_000).toFixed(3)} ms`,
+      percent(paired(cpu, (a, b) => a / b)),
+    ),
+  ];
+}
+
+async function compare(baselineCheckout: string): Promise<void> {
+  const mock = await startMockUpstream(REPOSITORY_ROOT);
+  cleanups.add(() => mock.stop());
+  const builds: Build[] = [];
+  for (const [name, checkout] of [
+    ['baseline', baselineCheckout],
+    ['this checkout', REPOSITORY_ROOT],
+  ] as const) {
+    const gateway = await startGateway({ name, checkout, nodeFlags: [] });
+    cleanups.add(() => gateway.stop());
+    builds.push({
+      name,
+      gateway,
+      virtualKey: await configureGateway(gateway.url, gateway.adminToken, mock.url),
+    });
+  }
+  console.log(`baseline ${baselineCheckout}, this checkout ${REPOSITORY_ROOT}`);
+  const lines = [
+    `${'scenario'.padEnd(34)} | metric  |   baseline |       this | this vs baseline (median of ${ROUNDS} paired rounds)`,
+  ];
+  for (const scenario of SCENARIOS.filter((candidate) => COMPARED.includes(candidate.name))) {
+    console.log(`measuring ${scenario.name} ...`);
+    lines.push(...report(scenario, await measureScenario(scenario, builds)));
+  }
+  console.log(`\n${lines.join('\n')}`);
+}
+
+const baselineArgument = process.argv[2];
+if (!baselineArgument) {
+  console.error('usage: npx tsx bench/compare.ts <other checkout, built>');
+  process.exitCode = 2;
+} else {
+  try {
+    await compare(resolve(baselineArgument));
+  } catch (error) {
+    console.error(error);
+    process.exitCode = 1;
+  } finally {
+    await cleanups.run();
+  }
+}
