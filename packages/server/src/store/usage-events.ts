@@ -11,24 +11,29 @@ const insertedColumns = Object.entries(getTableColumns(usageEvents))
 const columnList = sql.raw(insertedColumns.map(([, name]) => `"${name}"`).join(', '));
 
 /**
- * Appends a batch; a request id already stored is skipped, so a retried flush never double-counts.
- * The batch travels as one JSON parameter expanded by `json_populate_recordset`, rather than as
- * thousands of bound parameters: on embedded PGlite this runs on the gateway's own thread, and the
- * per-parameter work was most of its cost.
+ * One event as the insert reads it: a JSON object keyed by column name, with the schema's
+ * defaults filled in (json_populate_recordset yields null for a missing field). The usage
+ * ledger makes this once per event; the same text is the event's write-ahead spool line.
  */
-export async function insertUsageEvents(db: Database, events: UsageEventRow[]): Promise<void> {
-  if (events.length === 0) return;
-  const rows = events.map((event) => {
-    const row: Record<string, unknown> = {};
-    for (const [property, name, fallback] of insertedColumns) {
-      // json_populate_recordset yields null for a missing field, so the schema's defaults apply here.
-      row[name] = event[property as keyof UsageEventRow] ?? fallback ?? null;
-    }
-    return row;
-  });
+export function usageRowJson(event: UsageEventRow): string {
+  const row: Record<string, unknown> = {};
+  for (const [property, name, fallback] of insertedColumns) {
+    row[name] = event[property as keyof UsageEventRow] ?? fallback ?? null;
+  }
+  return JSON.stringify(row);
+}
+
+/**
+ * Appends a batch of rows from {@link usageRowJson}; a request id already stored is skipped, so
+ * a retried flush never double-counts. The batch travels as one JSON parameter expanded by
+ * `json_populate_recordset`, rather than as thousands of bound parameters: on embedded PGlite
+ * this runs on the gateway's own thread, and the per-parameter work was most of its cost.
+ */
+export async function insertUsageRows(db: Database, rows: readonly string[]): Promise<void> {
+  if (rows.length === 0) return;
   await db.execute(sql`
     insert into ${usageEvents} (${columnList})
-    select ${columnList} from json_populate_recordset(null::usage_events, ${JSON.stringify(rows)}::json)
+    select ${columnList} from json_populate_recordset(null::usage_events, ${`[${rows.join(',')}]`}::json)
     on conflict (request_id) do nothing`);
 }
 

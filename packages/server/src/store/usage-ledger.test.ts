@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -91,7 +91,7 @@ describe('usage ledger', () => {
     for (let index = 0; index < 5; index++) crashed.record(event(`req_${index}`, 1));
     await crashed.durable();
     const lines = readFileSync(spoolPath, 'utf8').trim().split('\n');
-    expect(lines.map((line) => (JSON.parse(line) as UsageEventRow).requestId)).toEqual([
+    expect(lines.map((line) => (JSON.parse(line) as { request_id: string }).request_id)).toEqual([
       'req_0',
       'req_1',
       'req_2',
@@ -111,6 +111,30 @@ describe('usage ledger', () => {
     await next.flush();
     expect(readFileSync(spoolPath, 'utf8')).toBe('');
     await next.close();
+  });
+
+  it('replays a spool an older release wrote, and drops a line a crash tore', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'gatehouse-ledger-'));
+    folders.push(folder);
+    const spoolPath = join(folder, 'usage-spool.jsonl');
+    // Before spool lines were insert rows, they were the event keyed by property.
+    const older = JSON.stringify(event('req_old', 7));
+    const torn = JSON.stringify(event('req_torn', 1)).slice(0, 40);
+    writeFileSync(spoolPath, `${older}\n${torn}`);
+    const storage = await freshDatabase();
+    const faults: unknown[] = [];
+    const ledger = new UsageLedger(storage.db, {
+      flushIntervalMs: 60_000,
+      spoolPath,
+      onError: (error) => faults.push(error),
+    });
+    await ledger.start();
+    const [row] = await aggregateUsage(storage.db, 'org_default', { groupBy: 'model' });
+    expect(row).toMatchObject({ group: 'gpt-4o', requests: 1, inputTokens: 7, costUsd: 0.5 });
+    expect(faults).toHaveLength(1);
+    expect(String(faults[0])).toContain('dropped a line that is no usage event');
+    expect(String(faults[0])).not.toContain('req_torn');
+    await ledger.close();
   });
 
   it('commits the events of one tick with one sync', async () => {

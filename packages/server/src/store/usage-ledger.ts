@@ -1,6 +1,7 @@
 import { appendFileSync, existsSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { isRecord } from '@gatehouse/core';
 import type { Database } from './database.js';
-import { insertUsageEvents, type UsageEventRow } from './usage-events.js';
+import { insertUsageRows, type UsageEventRow, usageRowJson } from './usage-events.js';
 import { UsageSpool } from './usage-spool.js';
 
 export interface UsageLedgerOptions {
@@ -27,7 +28,8 @@ export interface UsageLedgerOptions {
 export class UsageLedger {
   readonly #db: Database;
   readonly #options: Required<Omit<UsageLedgerOptions, 'spoolPath'>> & { spoolPath: string | undefined };
-  #pending: UsageEventRow[] = [];
+  /** Events not yet in the database, as the insert's JSON rows (also their spool lines). */
+  #pending: string[] = [];
   #flushing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #spool: UsageSpool | undefined;
@@ -56,8 +58,10 @@ export class UsageLedger {
 
   /** Takes the event; the promise says when it is in the spool (at once without one). */
   record(event: UsageEventRow): Promise<void> {
-    this.#pending.push(event);
-    const durable = this.#spool ? this.#spool.append(JSON.stringify(event)) : Promise.resolve();
+    // Serialised once: the same text is the spool's line and the insert's row.
+    const row = usageRowJson(event);
+    this.#pending.push(row);
+    const durable = this.#spool ? this.#spool.append(row) : Promise.resolve();
     if (this.#pending.length >= this.#options.batchSize) void this.flush();
     return durable;
   }
@@ -89,7 +93,7 @@ export class UsageLedger {
       await new Promise((resolve) => setImmediate(resolve));
       const batch = this.#pending.splice(0, this.#options.batchSize);
       try {
-        await insertUsageEvents(this.#db, batch);
+        await insertUsageRows(this.#db, batch);
       } catch (error) {
         // Put the batch back in front; request ids make the retry idempotent.
         this.#pending.unshift(...batch);
@@ -133,14 +137,42 @@ export class UsageLedger {
       }
     }
     if (!existsSync(replaying)) return;
-    const events = readFileSync(replaying, 'utf8')
+    const rows = readFileSync(replaying, 'utf8')
       .split('\n')
       .filter((line) => line.trim() !== '')
-      .map((line) => {
-        const event = JSON.parse(line) as UsageEventRow & { createdAt: string };
-        return { ...event, createdAt: new Date(event.createdAt) };
-      });
+      .flatMap((line) => this.#replayedRow(line));
     // Written by start()'s flush, once the new spool is open; dropped from disk once written.
-    this.#pending.push(...events);
+    this.#pending.push(...rows);
+  }
+
+  /**
+   * A spool line as an insert row. Lines are rows already; a spool written before they were
+   * (an event keyed by property, `requestId`) is converted, so an upgrade across a crash loses
+   * nothing. A line that does not parse was torn by a crash mid-write: its sync never finished,
+   * so its call was never charged either, and it is dropped (and reported) rather than stopping
+   * the start; so is anything else that is not an event.
+   */
+  #replayedRow(line: string): string[] {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch (error) {
+      return this.#dropped(line, error);
+    }
+    if (!isRecord(parsed)) return this.#dropped(line);
+    if ('request_id' in parsed) return [line];
+    if ('requestId' in parsed) {
+      const event = parsed as UsageEventRow & { createdAt: string };
+      return [usageRowJson({ ...event, createdAt: new Date(event.createdAt) })];
+    }
+    return this.#dropped(line);
+  }
+
+  #dropped(line: string, cause?: unknown): [] {
+    const error = new Error(`usage spool: dropped a line that is no usage event (${line.length} bytes)`, {
+      cause,
+    });
+    this.#options.onError(error);
+    return [];
   }
 }
