@@ -105,6 +105,7 @@ function report(scenario: Scenario, rounds: Map<Build['name'], RoundFigures[]>):
   const cpu = (figures: RoundFigures) => figures.cpuMicrosPerRequest;
   const line = (metric: string, theirs: string, mine: string, change: string) =>
     `${scenario.name.padEnd(34)} | ${metric.padEnd(7)} | ${theirs.padStart(10)} | ${mine.padStart(10)} | ${change}`;
+  const p50Change = paired(p50, (a, b) => a - b);
   return [
     line(
       'req/s',
@@ -116,7 +117,7 @@ function report(scenario: Scenario, rounds: Map<Build['name'], RoundFigures[]>):
       'p50',
       `${(medianOf(baseline, p50) / 1_000).toFixed(3)} ms`,
       `${(medianOf(current, p50) / 1_000).toFixed(3)} ms`,
-      `${paired(p50, (a, b) => a - b) >= 0 ? '+' : ''}${(paired(p50, (a, b) => a - b) / 1_000).toFixed(3)} ms`,
+      `${p50Change >= 0 ? '+' : ''}${(p50Change / 1_000).toFixed(3)} ms`,
     ),
     line(
       'CPU/req',
