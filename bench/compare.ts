@@ -11,7 +11,13 @@ import { configureGateway } from './gateway-setup.js';
 import { type Bounds, openPool, runLoad, type Samples, summarise } from './measure.js';
 import { cpuMicrosOf } from './process-cpu.js';
 import { gatewayRequest, SCENARIOS, type Scenario } from './scenarios.js';
-import { cleanUpOnExit, type RunningGateway, startGateway, startMockUpstream } from './services.js';
+import {
+  cleanUpOnExit,
+  gatewayNodeFlags,
+  type RunningGateway,
+  startGateway,
+  startMockUpstream,
+} from './services.js';
 
 const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -136,8 +142,10 @@ async function compare(baselineCheckout: string): Promise<void> {
     ['baseline', baselineCheckout],
     ['this checkout', REPOSITORY_ROOT],
   ] as const) {
-    const gateway = await startGateway({ name, checkout, nodeFlags: [] });
+    // BENCH_GATEWAY_NODE_FLAGS (--cpu-prof …) applies to both builds: profiles under one paired load.
+    const gateway = await startGateway({ name, checkout, nodeFlags: gatewayNodeFlags() });
     cleanups.add(() => gateway.stop());
+    console.log(`${name}: gateway pid ${gateway.pid}`);
     builds.push({
       name,
       gateway,
@@ -148,7 +156,12 @@ async function compare(baselineCheckout: string): Promise<void> {
   const lines = [
     `${'scenario'.padEnd(34)} | metric  |   baseline |       this | this vs baseline (median of ${ROUNDS} paired rounds)`,
   ];
-  for (const scenario of SCENARIOS.filter((candidate) => COMPARED.includes(candidate.name))) {
+  // BENCH_SCENARIOS='c=50' narrows the comparison, as it does for `npm run bench`.
+  const matcher = new RegExp(process.env.BENCH_SCENARIOS ?? '');
+  const compared = SCENARIOS.filter(
+    (candidate) => COMPARED.includes(candidate.name) && matcher.test(candidate.name),
+  );
+  for (const scenario of compared) {
     console.log(`measuring ${scenario.name} ...`);
     lines.push(...report(scenario, await measureScenario(scenario, builds)));
   }
