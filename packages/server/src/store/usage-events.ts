@@ -4,23 +4,49 @@ import { usageEvents } from './schema.js';
 
 export type UsageEventRow = typeof usageEvents.$inferInsert;
 
-/** Every column but the generated sequence, as [property, SQL column name]. */
+/** Every column but the generated sequence, as [property, SQL column name, schema default]. */
 const insertedColumns = Object.entries(getTableColumns(usageEvents))
   .filter(([property]) => property !== 'sequence')
   .map(([property, column]) => [property, column.name, column.default] as const);
 const columnList = sql.raw(insertedColumns.map(([, name]) => `"${name}"`).join(', '));
 
 /**
- * One event as the insert reads it: a JSON object keyed by column name, with the schema's
- * defaults filled in (json_populate_recordset yields null for a missing field). The usage
- * ledger makes this once per event; the same text is the event's write-ahead spool line.
+ * The row a field left out of an insert row takes its value from: every column's schema default,
+ * null where it has none. `json_populate_recordset` fills unmatched columns from its first
+ * argument, so a row carries only what differs from this.
+ */
+const defaultRow = JSON.stringify(
+  Object.fromEntries(
+    insertedColumns.flatMap(([, name, fallback]) => (fallback === undefined ? [] : [[name, fallback]])),
+  ),
+);
+
+/** Each column as [property, its key in the row's JSON text, its default when a primitive]. */
+const serialisedColumns = insertedColumns.map(
+  ([property, name, fallback]) =>
+    [
+      property as keyof UsageEventRow,
+      `${JSON.stringify(name)}:`,
+      typeof fallback === 'object' ? undefined : fallback,
+    ] as const,
+);
+
+/**
+ * One event as the insert reads it: a JSON object keyed by column name, holding only the fields
+ * that are set and differ from the column's default (see {@link defaultRow}). The usage ledger
+ * makes this once per event, on the request's path; the same text is the event's write-ahead
+ * spool line. Written field by field rather than as a keyed object for `JSON.stringify`: that is
+ * half the work, and a row is a third shorter, which the database parses once more.
  */
 export function usageRowJson(event: UsageEventRow): string {
-  const row: Record<string, unknown> = {};
-  for (const [property, name, fallback] of insertedColumns) {
-    row[name] = event[property as keyof UsageEventRow] ?? fallback ?? null;
+  let json = '';
+  for (const [property, key, fallback] of serialisedColumns) {
+    const value = event[property];
+    if (value === undefined || value === null || value === fallback) continue;
+    const text = value instanceof Date ? `"${value.toISOString()}"` : JSON.stringify(value);
+    json += json === '' ? `{${key}${text}` : `,${key}${text}`;
   }
-  return JSON.stringify(row);
+  return `${json}}`;
 }
 
 /**
@@ -33,7 +59,8 @@ export async function insertUsageRows(db: Database, rows: readonly string[]): Pr
   if (rows.length === 0) return;
   await db.execute(sql`
     insert into ${usageEvents} (${columnList})
-    select ${columnList} from json_populate_recordset(null::usage_events, ${`[${rows.join(',')}]`}::json)
+    select ${columnList} from json_populate_recordset(
+      json_populate_record(null::usage_events, ${defaultRow}::json), ${`[${rows.join(',')}]`}::json)
     on conflict (request_id) do nothing`);
 }
 

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type OpenDatabase, openDatabase } from './database.js';
-import { aggregateUsage, type UsageEventRow } from './usage-events.js';
+import { usageEvents } from './schema.js';
+import { aggregateUsage, type UsageEventRow, usageRowJson } from './usage-events.js';
 import { UsageLedger } from './usage-ledger.js';
 
 function event(requestId: string, inputTokens: number): UsageEventRow {
@@ -47,6 +48,57 @@ describe('usage ledger', () => {
     await ledger.close();
     const [row] = await aggregateUsage(storage.db, 'org_default', { groupBy: 'model' });
     expect(row).toMatchObject({ group: 'gpt-4o', requests: 7, inputTokens: 70, costUsd: 3.5 });
+  });
+
+  it('stores every field an event sets, and the schema default for each one it leaves out', async () => {
+    const storage = await freshDatabase();
+    const ledger = new UsageLedger(storage.db, { flushIntervalMs: 60_000 });
+    await ledger.start();
+    const full: UsageEventRow = {
+      ...event('req_full', 12),
+      teamId: 'team_1',
+      providerId: 'prov_1',
+      providerType: 'openai',
+      errorCode: 'upstream_failed',
+      model: 'gpt-4o "quoted" \\ \u00e9\u2603\n',
+      streamed: true,
+      usageEstimated: true,
+      cacheReadTokens: 3,
+      cacheWriteTokens: 4,
+      reasoningTokens: 5,
+      costUsd: 0.000123,
+      priceSource: 'genai-prices',
+      unpriced: true,
+      attempts: [{ providerId: 'prov_1', status: 500, latencyMs: 9 }],
+      firstByteMs: 7,
+      clientTool: 'claude-code',
+      createdAt: new Date('2026-12-03T10:00:00.123Z'),
+    };
+    // Explicit defaults and nulls are left out of the row; the database must still hold them.
+    const sparse: UsageEventRow = { ...event('req_sparse', 0), outputTokens: 0, costUsd: 0, teamId: null };
+    expect(usageRowJson(sparse)).not.toContain('input_tokens');
+    ledger.record(full);
+    ledger.record(sparse);
+    await ledger.close();
+    const rows = await storage.db.select().from(usageEvents).orderBy(usageEvents.sequence);
+    expect(rows.map(({ sequence: _sequence, ...row }) => row)).toEqual([
+      { ...full, errorCode: 'upstream_failed' },
+      {
+        ...sparse,
+        providerId: null,
+        providerType: null,
+        errorCode: null,
+        usageEstimated: false,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+        reasoningTokens: 0,
+        priceSource: null,
+        unpriced: false,
+        attempts: [],
+        firstByteMs: null,
+        clientTool: null,
+      },
+    ]);
   });
 
   it('spools what the database could not take at shutdown and replays it at the next start', async () => {
