@@ -91,6 +91,8 @@ export async function assemble(config: Config, options: AssembleOptions = {}): P
       target.kind === 'pglite' && target.dataDir === undefined
         ? undefined
         : join(config.dataDir, 'usage-spool.jsonl'),
+    // Embedded PGlite runs with fsync off: syncing the spool in front of it would buy nothing.
+    spoolSync: target.kind === 'postgres',
     onError: (error) =>
       app?.log.error({ reason: failureSummary(error) }, 'usage ledger write failed; will retry'),
   });

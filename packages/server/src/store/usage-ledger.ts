@@ -15,6 +15,11 @@ export interface UsageLedgerOptions {
    * (tests with throwaway databases).
    */
   spoolPath?: string | undefined;
+  /**
+   * Whether each spool commit waits for the disk (`fdatasync`), so power loss cannot undo it;
+   * true unless the database itself is not synced (embedded PGlite). See UsageSpool.
+   */
+  spoolSync?: boolean;
   onError?: (error: unknown) => void;
 }
 
@@ -38,6 +43,7 @@ export class UsageLedger {
     this.#db = db;
     this.#options = {
       batchSize: 200,
+      spoolSync: true,
       onError: () => {},
       ...options,
       spoolPath: options.spoolPath,
@@ -48,7 +54,7 @@ export class UsageLedger {
   async start(): Promise<void> {
     await this.#replaySpool();
     if (this.#options.spoolPath) {
-      this.#spool = new UsageSpool(this.#options.spoolPath);
+      this.#spool = new UsageSpool(this.#options.spoolPath, { sync: this.#options.spoolSync });
       await this.#spool.open();
     }
     await this.flush();

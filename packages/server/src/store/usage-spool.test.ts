@@ -1,18 +1,19 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { UsageSpool } from './usage-spool.js';
 
 const folders: string[] = [];
 const spools: UsageSpool[] = [];
 
 /** A spool in a fresh folder; the window is long enough that a test can act inside it. */
-async function openSpool(commitIntervalMs: number): Promise<UsageSpool> {
+async function openSpool(commitIntervalMs: number, sync?: boolean): Promise<UsageSpool> {
   const folder = mkdtempSync(join(tmpdir(), 'gatehouse-spool-'));
   folders.push(folder);
-  const spool = new UsageSpool(join(folder, 'usage-spool.jsonl'), { commitIntervalMs });
+  const spool = new UsageSpool(join(folder, 'usage-spool.jsonl'), { commitIntervalMs, sync });
   await spool.open();
   spools.push(spool);
   return spool;
@@ -21,6 +22,7 @@ async function openSpool(commitIntervalMs: number): Promise<UsageSpool> {
 const linesOf = (spool: UsageSpool): string[] => readFileSync(spool.path, 'utf8').split('\n').filter(Boolean);
 
 afterEach(async () => {
+  vi.restoreAllMocks();
   for (const spool of spools.splice(0)) await spool.close();
   for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
 });
@@ -70,5 +72,24 @@ describe('usage spool', () => {
     spools.splice(0);
     await waiting;
     expect(linesOf(spool)).toEqual(['a', 'b']);
+  });
+
+  it('waits for the disk on each commit, unless told the database behind it is not synced', async () => {
+    // FileHandle is not exported; its prototype is reached through a handle.
+    const folder = mkdtempSync(join(tmpdir(), 'gatehouse-spool-'));
+    folders.push(folder);
+    const probe = await open(join(folder, 'probe'), 'a');
+    const fileHandle = Object.getPrototypeOf(probe) as { datasync(): Promise<void> };
+    await probe.close();
+    const syncs = vi.spyOn(fileHandle, 'datasync');
+    const synced = await openSpool(0);
+    await synced.append('a');
+    expect(syncs).toHaveBeenCalledTimes(1);
+    const unsynced = await openSpool(0, false);
+    await unsynced.append('b');
+    await unsynced.append('c');
+    // Written to the operating system all the same, so a process crash loses nothing.
+    expect(linesOf(unsynced)).toEqual(['b', 'c']);
+    expect(syncs).toHaveBeenCalledTimes(1);
   });
 });

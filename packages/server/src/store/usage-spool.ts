@@ -24,10 +24,16 @@ interface Batch {
  * after the one before it. An append after a quiet spell commits at once. Nothing waits on the
  * window but the budget settle, which runs after the answer went out. Work runs strictly in
  * order on one queue (commits and truncation), so a truncation never races a write.
+ *
+ * `sync: false` leaves out the `fdatasync`: a commit is written to the operating system only,
+ * which a process crash (SIGKILL) cannot undo but power loss can. That is for a database that
+ * is no more durable itself: embedded PGlite runs with fsync off, so a synced spool in front of
+ * it would be truncated the moment the rows reach files that are not synced either.
  */
 export class UsageSpool {
   readonly #path: string;
   readonly #commitIntervalMs: number;
+  readonly #sync: boolean;
   #handle: FileHandle | undefined;
   /** When the last commit started, on the performance clock. */
   #lastCommitAt = Number.NEGATIVE_INFINITY;
@@ -37,9 +43,10 @@ export class UsageSpool {
   #queue: Promise<void> = Promise.resolve();
   #last: Promise<void> = Promise.resolve();
 
-  constructor(path: string, options: { commitIntervalMs?: number } = {}) {
+  constructor(path: string, options: { commitIntervalMs?: number; sync?: boolean } = {}) {
     this.#path = path;
     this.#commitIntervalMs = options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
+    this.#sync = options.sync ?? true;
   }
 
   get path(): string {
@@ -102,7 +109,7 @@ export class UsageSpool {
       // The write only copies into the page cache, so it runs here; the sync waits for the disk
       // on libuv's thread pool. One pool hop instead of two: on a busy host each costs a wakeup.
       writeSync(handle.fd, `${batch.lines.join('\n')}\n`);
-      await handle.datasync();
+      if (this.#sync) await handle.datasync();
       batch.resolve();
     } catch (error) {
       batch.reject(error);
