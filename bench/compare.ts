@@ -159,7 +159,7 @@ function report(scenario: Scenario, pairs: PairRounds[]): string[] {
   ];
 }
 
-/** Both builds' gateways (baseline first in the list), started fresh (each with its own embedded data) against one mock. */
+/** Both builds' gateways, started fresh (each with its own embedded data) against one mock. */
 async function startBuilds(baselineCheckout: string, mockUrl: string, pair: number): Promise<Build[]> {
   const builds: Build[] = [];
   const both = [
@@ -171,20 +171,16 @@ async function startBuilds(baselineCheckout: string, mockUrl: string, pair: numb
   for (const [name, checkout] of pair % 2 === 1 ? both : [...both].reverse()) {
     // BENCH_GATEWAY_NODE_FLAGS (--cpu-prof …) applies to both builds: profiles under one paired load.
     const gateway = await startGateway({ name, checkout, nodeFlags: gatewayNodeFlags() });
-    let stopped: Promise<void> | undefined;
-    const stop = () => {
-      stopped ??= gateway.stop();
-      return stopped;
-    };
-    cleanups.add(stop);
+    // Stopping twice is harmless (the pair's end, then the exit's cleanup): the second finds it gone.
+    cleanups.add(() => gateway.stop());
     console.log(`${name}: gateway pid ${gateway.pid}`);
     builds.push({
       name,
-      gateway: { ...gateway, stop },
+      gateway,
       virtualKey: await configureGateway(gateway.url, gateway.adminToken, mockUrl),
     });
   }
-  return builds.sort((left, right) => (left.name === 'baseline' ? -1 : right.name === 'baseline' ? 1 : 0));
+  return builds;
 }
 
 async function compare(baselineCheckout: string): Promise<void> {
