@@ -146,7 +146,7 @@ async function main(): Promise<void> {
       const sink: Sink = (line) => spool.append(line);
       try {
         await measure(sink, quiet(25));
-        await spool.truncate();
+        await spool.release(spool.seal());
         if (window.commitIntervalMs === undefined) {
           const alone = await measure(sink, quiet(25));
           report(`${window.name}: one call after a quiet spell`, {
@@ -154,11 +154,11 @@ async function main(): Promise<void> {
             processCpuMicros: undefined,
             machineCpuMicros: undefined,
           });
-          await spool.truncate();
+          await spool.release(spool.seal());
         }
         for (const rate of RATES) {
           report(`${window.name}: ${rate * 1_000} calls/s`, await measure(sink, steady(rate)));
-          await spool.truncate();
+          await spool.release(spool.seal());
         }
       } finally {
         await spool.close();

@@ -1,7 +1,7 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type OpenDatabase, openDatabase } from './database.js';
 import { usageEvents } from './schema.js';
 import { aggregateUsage, type UsageEventRow, usageRowJson } from './usage-events.js';
@@ -187,6 +187,30 @@ describe('usage ledger', () => {
     expect(String(faults[0])).toContain('dropped a line that is no usage event');
     expect(String(faults[0])).not.toContain('req_torn');
     await ledger.close();
+  });
+
+  it('writes a full batch without chasing what arrives meanwhile, and removes its spool lines while more wait', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'gatehouse-ledger-'));
+    folders.push(folder);
+    const storage = await freshDatabase();
+    const spoolPath = join(folder, 'usage-spool.jsonl');
+    const ledger = new UsageLedger(storage.db, { flushIntervalMs: 60_000, batchSize: 10, spoolPath });
+    await ledger.start();
+    // The tenth event fills a batch and starts a flush; one more arrives while it runs.
+    for (let index = 0; index < 10; index++) ledger.record(event(`req_${index}`, 1));
+    await ledger.record(event('req_late', 1));
+    await vi.waitFor(async () => {
+      expect(await aggregateUsage(storage.db, 'org_default', { groupBy: 'key' })).toMatchObject([
+        { requests: 10 },
+      ]);
+      // The written events' segment is gone, though the queue never ran empty.
+      expect(readdirSync(folder)).toEqual(['usage-spool.jsonl']);
+    });
+    expect(ledger.pendingCount).toBe(1);
+    expect(readFileSync(spoolPath, 'utf8')).toContain('req_late');
+    await ledger.close();
+    const [row] = await aggregateUsage(storage.db, 'org_default', { groupBy: 'key' });
+    expect(row).toMatchObject({ requests: 11 });
   });
 
   it('commits the events of one tick with one sync', async () => {

@@ -1,4 +1,3 @@
-import { appendFileSync, existsSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { isRecord } from '@gatehouse/core';
 import type { Database } from './database.js';
 import { insertUsageRows, type UsageEventRow, usageRowJson } from './usage-events.js';
@@ -10,8 +9,8 @@ export interface UsageLedgerOptions {
   batchSize?: number;
   /**
    * The write-ahead spool: every event is appended and synced here before its call is charged,
-   * and the file is emptied once the database holds everything in it; whatever it still holds
-   * at the next start (a crash, an outage at shutdown) is replayed. Undefined disables spooling
+   * and each segment of it is removed once the database holds everything in it; whatever it
+   * still holds at the next start (a crash, an outage at shutdown) is replayed. Undefined disables spooling
    * (tests with throwaway databases).
    */
   spoolPath?: string | undefined;
@@ -35,7 +34,11 @@ export class UsageLedger {
   readonly #options: Required<Omit<UsageLedgerOptions, 'spoolPath'>> & { spoolPath: string | undefined };
   /** Events not yet in the database, as the insert's JSON rows (also their spool lines). */
   #pending: string[] = [];
+  /** How many events the flush under way took and has not written yet. */
+  #writing = 0;
   #flushing: Promise<void> | undefined;
+  /** A flush asked for while one was under way: it runs once that one ends. */
+  #nextFlush: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #spool: UsageSpool | undefined;
 
@@ -52,10 +55,11 @@ export class UsageLedger {
 
   /** Replays a spool left by an earlier run, then starts the periodic flush. */
   async start(): Promise<void> {
-    await this.#replaySpool();
     if (this.#options.spoolPath) {
       this.#spool = new UsageSpool(this.#options.spoolPath, { sync: this.#options.spoolSync });
-      await this.#spool.open();
+      const left = await this.#spool.open();
+      // Request ids make a second insert of a line an earlier run already wrote a no-op.
+      this.#pending.push(...left.flatMap((line) => this.#replayedRow(line)));
     }
     await this.flush();
     this.#timer = setInterval(() => void this.flush(), this.#options.flushIntervalMs);
@@ -81,35 +85,61 @@ export class UsageLedger {
     return this.#spool?.durable() ?? Promise.resolve();
   }
 
+  /** Events not in the database yet, whether a flush holds them or they wait for the next. */
   get pendingCount(): number {
-    return this.#pending.length;
+    return this.#pending.length + this.#writing;
   }
 
-  /** Writes everything pending; concurrent callers share one flush. */
+  /**
+   * Writes everything pending when it is called. A flush under way took what was pending when it
+   * began, so a call meanwhile runs one more after it; all calls meanwhile share that one.
+   */
   flush(): Promise<void> {
-    this.#flushing ??= this.#drain().finally(() => {
-      this.#flushing = undefined;
+    if (!this.#flushing) {
+      this.#flushing = this.#drain().finally(() => {
+        this.#flushing = undefined;
+      });
+      return this.#flushing;
+    }
+    this.#nextFlush ??= this.#flushing.then(() => {
+      this.#nextFlush = undefined;
+      return this.flush();
     });
-    return this.#flushing;
+    return this.#nextFlush;
   }
 
+  /**
+   * Writes what is pending now, and nothing that arrives meanwhile: chasing every arrival until
+   * the queue is empty would, under load, add a small insert after each full one, and on
+   * embedded PGlite each statement costs a fixed half millisecond or more of the gateway's own
+   * thread. Arrivals wait for the next flush (the timer, or a full batch).
+   */
   async #drain(): Promise<void> {
-    while (this.#pending.length > 0) {
+    // Every event recorded so far is in the segments this seals. The flush claims them at once,
+    // so arrivals meanwhile count toward the next full batch rather than starting one more
+    // flush right after this one.
+    const sealed = this.#spool?.seal();
+    const claimed = this.#pending;
+    this.#pending = [];
+    this.#writing = claimed.length;
+    for (let start = 0; start < claimed.length; start += this.#options.batchSize) {
       // Let requests run between batches: embedded PGlite works on this thread.
       await new Promise((resolve) => setImmediate(resolve));
-      const batch = this.#pending.splice(0, this.#options.batchSize);
+      const batch = claimed.slice(start, start + this.#options.batchSize);
       try {
         await insertUsageRows(this.#db, batch);
+        this.#writing = claimed.length - start - batch.length;
       } catch (error) {
-        // Put the batch back in front; request ids make the retry idempotent.
-        this.#pending.unshift(...batch);
+        // Put what is left back in front; request ids make the retry idempotent.
+        this.#pending = claimed.slice(start).concat(this.#pending);
+        this.#writing = 0;
         this.#options.onError(error);
         return;
       }
     }
-    // Everything recorded so far is in the database: the spool's lines are no longer needed.
-    await this.#spool?.truncate().catch((error: unknown) => this.#options.onError(error));
-    this.#dropReplayed();
+    // The database holds every line of the sealed segments: the spool no longer needs them.
+    if (sealed !== undefined)
+      await this.#spool?.release(sealed).catch((error: unknown) => this.#options.onError(error));
   }
 
   /** Stops the timer and writes what it can; the spool already holds the rest for the next start. */
@@ -119,36 +149,6 @@ export class UsageLedger {
     await this.#spool?.close();
     this.#spool = undefined;
     if (this.#options.spoolPath) this.#pending = [];
-  }
-
-  /** The file an earlier run's spool is replayed from, gone once its events are written. */
-  #dropReplayed(): void {
-    const path = this.#options.spoolPath;
-    if (path && this.#pending.length === 0 && existsSync(`${path}.replaying`))
-      unlinkSync(`${path}.replaying`);
-  }
-
-  async #replaySpool(): Promise<void> {
-    const path = this.#options.spoolPath;
-    if (!path) return;
-    // Move the spool aside first, so events spooled while replaying land in a new file; a replay
-    // left over from a crash is read again (request ids make a second insert a no-op).
-    const replaying = `${path}.replaying`;
-    if (existsSync(path)) {
-      if (existsSync(replaying)) {
-        appendFileSync(replaying, readFileSync(path));
-        unlinkSync(path);
-      } else {
-        renameSync(path, replaying);
-      }
-    }
-    if (!existsSync(replaying)) return;
-    const rows = readFileSync(replaying, 'utf8')
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .flatMap((line) => this.#replayedRow(line));
-    // Written by start()'s flush, once the new spool is open; dropped from disk once written.
-    this.#pending.push(...rows);
   }
 
   /**

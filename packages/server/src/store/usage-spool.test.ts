@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { UsageSpool } from './usage-spool.js';
@@ -20,6 +20,7 @@ async function openSpool(commitIntervalMs: number, sync?: boolean): Promise<Usag
 }
 
 const linesOf = (spool: UsageSpool): string[] => readFileSync(spool.path, 'utf8').split('\n').filter(Boolean);
+const filesOf = (spool: UsageSpool): string[] => readdirSync(dirname(spool.path)).sort();
 
 afterEach(async () => {
   vi.restoreAllMocks();
@@ -52,16 +53,51 @@ describe('usage spool', () => {
     expect(spool.durable()).toBe(d);
   });
 
-  it('writes what waited in the window before a truncation, and what came after it after', async () => {
+  it('seals what was appended before, keeps later lines in the next file, and removes the sealed on release', async () => {
     const spool = await openSpool(200);
     await spool.append('a');
     const waiting = spool.append('b');
-    const truncated = spool.truncate();
+    const mark = spool.seal();
     const after = spool.append('c');
     expect(after).not.toBe(waiting);
-    await Promise.all([waiting, truncated, after]);
-    // The truncation covered what was appended before it was asked for, and nothing later.
+    await Promise.all([waiting, after]);
+    // The seal covered what was appended before it, and nothing later.
+    expect(filesOf(spool)).toEqual(['usage-spool.jsonl', 'usage-spool.jsonl.0']);
+    expect(readFileSync(`${spool.path}.0`, 'utf8')).toBe('a\nb\n');
     expect(linesOf(spool)).toEqual(['c']);
+    // Nothing appended since: a second seal is the same mark and starts no empty segment.
+    expect(spool.seal()).toBe(mark + 1);
+    expect(spool.seal()).toBe(mark + 1);
+    await spool.release(mark);
+    expect(filesOf(spool)).toEqual(['usage-spool.jsonl', 'usage-spool.jsonl.1']);
+    await spool.release(mark + 1);
+    expect(filesOf(spool)).toEqual(['usage-spool.jsonl']);
+    expect(linesOf(spool)).toEqual([]);
+  });
+
+  it('hands back what an earlier run left, oldest first, and removes it with the first release', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'gatehouse-spool-'));
+    folders.push(folder);
+    const path = join(folder, 'usage-spool.jsonl');
+    // A replay file from before segments, two sealed segments, and a last file torn by a crash.
+    writeFileSync(`${path}.replaying`, 'r\n');
+    writeFileSync(`${path}.10`, 'y\n');
+    writeFileSync(`${path}.3`, 'x\n');
+    writeFileSync(path, 'z\n{"tor');
+    writeFileSync(join(folder, 'usage-spool.jsonl.bak'), 'not a segment\n');
+    const spool = new UsageSpool(path, { commitIntervalMs: 0 });
+    spools.push(spool);
+    expect(await spool.open()).toEqual(['r', 'x', 'y', 'z', '{"tor']);
+    const mark = spool.seal();
+    // A new line starts a new file: it never runs into the torn one.
+    await spool.append('n');
+    expect(linesOf(spool)).toEqual(['n']);
+    await spool.release(mark);
+    expect(filesOf(spool)).toEqual(['usage-spool.jsonl', 'usage-spool.jsonl.bak']);
+    // Numbering goes on after the highest segment left (the torn file took 11).
+    spool.seal();
+    await spool.append('o');
+    expect(filesOf(spool)).toEqual(['usage-spool.jsonl', 'usage-spool.jsonl.12', 'usage-spool.jsonl.bak']);
   });
 
   it('writes an append still in its window before closing', async () => {

@@ -1,5 +1,6 @@
 import { writeSync } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
+import { type FileHandle, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -28,13 +29,21 @@ interface Batch {
  * `sync: false` leaves out the `fdatasync`: a commit is written to the operating system only,
  * which a process crash (SIGKILL) cannot undo but power loss can. That is for a database that
  * is no more durable itself: embedded PGlite runs with fsync off, so a synced spool in front of
- * it would be truncated the moment the rows reach files that are not synced either.
+ * it would be released the moment the rows reach files that are not synced either.
  */
 export class UsageSpool {
   readonly #path: string;
   readonly #commitIntervalMs: number;
   readonly #sync: boolean;
   #handle: FileHandle | undefined;
+  /** Files whose lines the caller holds and has not written yet, oldest first. */
+  #sealed: string[] = [];
+  /** How many sealed files were released so far: a mark counts every file ever sealed. */
+  #releasedCount = 0;
+  /** The number the next sealed segment's file name takes. */
+  #nextSegment = 0;
+  /** Whether a line was appended since the last seal. */
+  #unsealed = false;
   /** When the last commit started, on the performance clock. */
   #lastCommitAt = Number.NEGATIVE_INFINITY;
   /** The batch still taking lines; undefined once it started writing. */
@@ -53,8 +62,25 @@ export class UsageSpool {
     return this.#path;
   }
 
-  async open(): Promise<void> {
+  /**
+   * Opens a fresh file. Returns the lines an earlier run left, oldest first; their files count
+   * as sealed, so the first release after the caller wrote those lines removes them.
+   */
+  async open(): Promise<string[]> {
+    const left = await this.#leftFiles();
+    // The last file an earlier run wrote becomes a segment of its own, so it is never appended
+    // to: a line a crash tore at its end must not run into the next one.
+    if (left.active) {
+      const segment = this.#segmentPath(this.#nextSegment++);
+      await rename(this.#path, segment);
+      left.files.push(segment);
+    }
     this.#handle = await open(this.#path, 'a', 0o600);
+    await this.#syncFolder();
+    this.#sealed = left.files;
+    const lines: string[] = [];
+    for (const file of left.files) lines.push(...(await readFile(file, 'utf8')).split('\n'));
+    return lines.filter((line) => line.trim() !== '');
   }
 
   /** Adds a line; resolves once it is on disk, with every line that joined the same batch. */
@@ -70,6 +96,7 @@ export class UsageSpool {
       this.#last = batch.done;
     }
     batch.lines.push(line);
+    this.#unsealed = true;
     return batch.done;
   }
 
@@ -79,13 +106,27 @@ export class UsageSpool {
   }
 
   /**
-   * Empties the file once the caller knows every line in it reached the database. Lines appended
-   * after this call are written after the truncation, so none of them is lost.
+   * Ends the current segment: every line appended before this call is in a sealed file from now
+   * on, and every later one in the next. Returns the mark to release them by.
    */
-  truncate(): Promise<void> {
+  seal(): number {
+    // A later append opens a new batch, committed after the rotation.
     this.#open = undefined;
+    if (this.#unsealed) {
+      this.#unsealed = false;
+      const segment = this.#segmentPath(this.#nextSegment++);
+      this.#sealed.push(segment);
+      void this.#enqueue(() => this.#rotate(segment)).catch(() => {});
+    }
+    return this.#releasedCount + this.#sealed.length;
+  }
+
+  /** Removes the files sealed up to `mark`, once the caller wrote every line in them. */
+  release(mark: number): Promise<void> {
+    const released = this.#sealed.splice(0, mark - this.#releasedCount);
+    this.#releasedCount += released.length;
     return this.#enqueue(async () => {
-      await this.#handle?.truncate(0);
+      for (const file of released) await rm(file, { force: true });
     });
   }
 
@@ -95,6 +136,52 @@ export class UsageSpool {
     await this.#queue;
     await this.#handle?.close();
     this.#handle = undefined;
+  }
+
+  /** Moves the current file aside as a sealed segment and starts a new one. */
+  async #rotate(segment: string): Promise<void> {
+    const sealed = this.#handle;
+    if (!sealed) throw new Error('usage spool is not open');
+    await rename(this.#path, segment);
+    this.#handle = await open(this.#path, 'a', 0o600);
+    await sealed.close();
+    await this.#syncFolder();
+  }
+
+  /**
+   * A synced line is safe from power loss only once its file's name is too: after a rename or
+   * a new file, the folder is synced as well (only when commits are).
+   */
+  async #syncFolder(): Promise<void> {
+    if (!this.#sync) return;
+    const folder = await open(dirname(this.#path), 'r');
+    try {
+      await folder.sync();
+    } finally {
+      await folder.close();
+    }
+  }
+
+  /**
+   * What an earlier run left, oldest first: a replay file from releases before segments, the
+   * sealed segments by number, and whether the last file it wrote is still there.
+   */
+  async #leftFiles(): Promise<{ files: string[]; active: boolean }> {
+    const name = basename(this.#path);
+    const folder = dirname(this.#path);
+    const entries = await readdir(folder);
+    const numbers = entries
+      .filter((entry) => entry.startsWith(`${name}.`) && /^\d+$/.test(entry.slice(name.length + 1)))
+      .map((entry) => Number(entry.slice(name.length + 1)))
+      .sort((a, b) => a - b);
+    this.#nextSegment = (numbers.at(-1) ?? -1) + 1;
+    const files = numbers.map((number) => this.#segmentPath(number));
+    if (entries.includes(`${name}.replaying`)) files.unshift(join(folder, `${name}.replaying`));
+    return { files, active: entries.includes(name) };
+  }
+
+  #segmentPath(number: number): string {
+    return `${this.#path}.${number}`;
   }
 
   async #commit(batch: Batch): Promise<void> {
