@@ -1,5 +1,6 @@
 /**
- * Two builds side by side (`npx tsx bench/compare.ts <other checkout>`, both checkouts built): one
+ * Two builds side by side (`npx tsx bench/compare.ts <other checkout> [<this one>]`, both checkouts
+ * built; the second defaults to the one this file is in, which always supplies the mock): one
  * mock upstream, one gateway from each build, the same requests sent to each in short alternating
  * rounds. On a shared machine a run's figures drift by tens of percent from one minute to the
  * next; rounds a second apart see the same drift, so the paired ratio of each round holds still
@@ -160,11 +161,11 @@ function report(scenario: Scenario, pairs: PairRounds[]): string[] {
 }
 
 /** Both builds' gateways, started fresh (each with its own embedded data) against one mock. */
-async function startBuilds(baselineCheckout: string, mockUrl: string, pair: number): Promise<Build[]> {
+async function startBuilds(checkouts: Checkouts, mockUrl: string, pair: number): Promise<Build[]> {
   const builds: Build[] = [];
   const both = [
-    ['baseline', baselineCheckout],
-    ['this checkout', REPOSITORY_ROOT],
+    ['baseline', checkouts.baseline],
+    ['this checkout', checkouts.measured],
   ] as const;
   // Which build starts first swaps from pair to pair: the two processes' places (start order,
   // memory, the core the scheduler favours) are not alike, and must not favour one build.
@@ -183,7 +184,13 @@ async function startBuilds(baselineCheckout: string, mockUrl: string, pair: numb
   return builds;
 }
 
-async function compare(baselineCheckout: string): Promise<void> {
+/** The two builds: the baseline, and the one measured against it. */
+interface Checkouts {
+  baseline: string;
+  measured: string;
+}
+
+async function compare(checkouts: Checkouts): Promise<void> {
   const mock = await startMockUpstream(REPOSITORY_ROOT);
   cleanups.add(() => mock.stop());
   // BENCH_SCENARIOS='c=50' narrows the comparison, as it does for `npm run bench`.
@@ -194,14 +201,14 @@ async function compare(baselineCheckout: string): Promise<void> {
   const measured = new Map(compared.map((scenario) => [scenario, [] as PairRounds[]]));
   for (let pair = 1; pair <= PAIRS; pair += 1) {
     console.log(`pair ${pair} of ${PAIRS}`);
-    const builds = await startBuilds(baselineCheckout, mock.url, pair);
+    const builds = await startBuilds(checkouts, mock.url, pair);
     for (const scenario of compared) {
       console.log(`measuring ${scenario.name} ...`);
       measured.get(scenario)?.push(await measureScenario(scenario, builds));
     }
     await Promise.all(builds.map((build) => build.gateway.stop()));
   }
-  console.log(`baseline ${baselineCheckout}, this checkout ${REPOSITORY_ROOT}`);
+  console.log(`baseline ${checkouts.baseline}, this checkout ${checkouts.measured}`);
   const lines = [
     `${'scenario'.padEnd(34)} | metric  |   baseline |       this | this vs baseline (median of ${PAIRS} × ${ROUNDS} paired rounds; each pair's)`,
   ];
@@ -209,13 +216,16 @@ async function compare(baselineCheckout: string): Promise<void> {
   console.log(`\n${lines.join('\n')}`);
 }
 
-const baselineArgument = process.argv[2];
+const [baselineArgument, measuredArgument] = process.argv.slice(2);
 if (!baselineArgument) {
-  console.error('usage: npx tsx bench/compare.ts <other checkout, built>');
+  console.error('usage: npx tsx bench/compare.ts <baseline checkout, built> [<measured checkout, built>]');
   process.exitCode = 2;
 } else {
   try {
-    await compare(resolve(baselineArgument));
+    await compare({
+      baseline: resolve(baselineArgument),
+      measured: measuredArgument ? resolve(measuredArgument) : REPOSITORY_ROOT,
+    });
   } catch (error) {
     console.error(error);
     process.exitCode = 1;
