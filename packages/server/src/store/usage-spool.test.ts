@@ -6,6 +6,18 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { UsageSpool } from './usage-spool.js';
 
+/** How many of the next `open` calls fail, as with too many open files. */
+const failingOpens = vi.hoisted(() => ({ count: 0 }));
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs/promises')>();
+  const open: typeof actual.open = (...args) => {
+    if (failingOpens.count === 0) return actual.open(...args);
+    failingOpens.count -= 1;
+    return Promise.reject(Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' }));
+  };
+  return { ...actual, open };
+});
+
 const folders: string[] = [];
 const spools: UsageSpool[] = [];
 
@@ -66,13 +78,29 @@ describe('usage spool', () => {
     expect(readFileSync(`${spool.path}.0`, 'utf8')).toBe('a\nb\n');
     expect(linesOf(spool)).toEqual(['c']);
     // Nothing appended since: a second seal is the same mark and starts no empty segment.
-    expect(spool.seal()).toBe(mark + 1);
-    expect(spool.seal()).toBe(mark + 1);
+    const second = spool.seal();
+    expect(spool.seal()).toBe(second);
     await spool.release(mark);
     expect(filesOf(spool)).toEqual(['usage-spool.jsonl', 'usage-spool.jsonl.1']);
-    await spool.release(mark + 1);
+    await spool.release(second);
     expect(filesOf(spool)).toEqual(['usage-spool.jsonl']);
     expect(linesOf(spool)).toEqual([]);
+  });
+
+  it('keeps the lines in the current file when it cannot start a new one, and a later seal takes them', async () => {
+    const spool = await openSpool(0);
+    await spool.append('a');
+    failingOpens.count = 1;
+    const mark = spool.seal();
+    await spool.append('b');
+    // The rotation failed: nothing was sealed, so releasing its mark removes nothing.
+    await spool.release(mark);
+    expect(filesOf(spool)).toEqual(['usage-spool.jsonl']);
+    expect(linesOf(spool)).toEqual(['a', 'b']);
+    const next = spool.seal();
+    await spool.append('c');
+    expect(readFileSync(`${spool.path}.${next}`, 'utf8')).toBe('a\nb\n');
+    expect(linesOf(spool)).toEqual(['c']);
   });
 
   it('hands back what an earlier run left, oldest first, and removes it with the first release', async () => {

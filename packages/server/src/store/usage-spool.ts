@@ -4,6 +4,12 @@ import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** A sealed file: its lines are all appended, and `release` of its number or above removes it. */
+interface Segment {
+  number: number;
+  file: string;
+}
+
 /** One group commit: the lines appended while it was open, written and synced together. */
 interface Batch {
   lines: string[];
@@ -36,12 +42,12 @@ export class UsageSpool {
   readonly #commitIntervalMs: number;
   readonly #sync: boolean;
   #handle: FileHandle | undefined;
-  /** Files whose lines the caller holds and has not written yet, oldest first. */
-  #sealed: string[] = [];
-  /** How many sealed files were released so far: a mark counts every file ever sealed. */
-  #releasedCount = 0;
+  /** Files whose lines the caller holds and has not written yet, oldest (lowest number) first. */
+  #sealed: Segment[] = [];
   /** The number the next sealed segment's file name takes. */
   #nextSegment = 0;
+  /** The newest segment's number: the mark that releases everything sealed so far. */
+  #lastSealed = Number.NEGATIVE_INFINITY;
   /** Whether a line was appended since the last seal. */
   #unsealed = false;
   /** When the last commit started, on the performance clock. */
@@ -71,15 +77,16 @@ export class UsageSpool {
     // The last file an earlier run wrote becomes a segment of its own, so it is never appended
     // to: a line a crash tore at its end must not run into the next one.
     if (left.active) {
-      const segment = this.#segmentPath(this.#nextSegment++);
-      await rename(this.#path, segment);
-      left.files.push(segment);
+      const segment = this.#newSegment();
+      await rename(this.#path, segment.file);
+      left.segments.push(segment);
     }
     this.#handle = await open(this.#path, 'a', 0o600);
     await this.#syncFolder();
-    this.#sealed = left.files;
+    this.#sealed = left.segments;
+    this.#lastSealed = left.segments.at(-1)?.number ?? Number.NEGATIVE_INFINITY;
     const lines: string[] = [];
-    for (const file of left.files) lines.push(...(await readFile(file, 'utf8')).split('\n'));
+    for (const { file } of left.segments) lines.push(...(await readFile(file, 'utf8')).split('\n'));
     return lines.filter((line) => line.trim() !== '');
   }
 
@@ -114,19 +121,21 @@ export class UsageSpool {
     this.#open = undefined;
     if (this.#unsealed) {
       this.#unsealed = false;
-      const segment = this.#segmentPath(this.#nextSegment++);
+      const segment = this.#newSegment();
       this.#sealed.push(segment);
+      this.#lastSealed = segment.number;
+      // A rotation that fails leaves its lines in the current file (see #rotate).
       void this.#enqueue(() => this.#rotate(segment)).catch(() => {});
     }
-    return this.#releasedCount + this.#sealed.length;
+    return this.#lastSealed;
   }
 
   /** Removes the files sealed up to `mark`, once the caller wrote every line in them. */
   release(mark: number): Promise<void> {
-    const released = this.#sealed.splice(0, mark - this.#releasedCount);
-    this.#releasedCount += released.length;
+    const count = this.#sealed.findIndex((segment) => segment.number > mark);
+    const released = this.#sealed.splice(0, count === -1 ? this.#sealed.length : count);
     return this.#enqueue(async () => {
-      for (const file of released) await rm(file, { force: true });
+      for (const { file } of released) await rm(file, { force: true });
     });
   }
 
@@ -138,12 +147,28 @@ export class UsageSpool {
     this.#handle = undefined;
   }
 
-  /** Moves the current file aside as a sealed segment and starts a new one. */
-  async #rotate(segment: string): Promise<void> {
+  /**
+   * Moves the current file aside as a sealed segment and starts a new one. If no new file can be
+   * opened, the segment goes back to being the current file: its lines stay there for a later
+   * seal, and this segment is dropped from the sealed, so releasing its mark removes nothing
+   * that still holds unwritten lines.
+   */
+  async #rotate(segment: Segment): Promise<void> {
     const sealed = this.#handle;
     if (!sealed) throw new Error('usage spool is not open');
-    await rename(this.#path, segment);
-    this.#handle = await open(this.#path, 'a', 0o600);
+    try {
+      await rename(this.#path, segment.file);
+      try {
+        this.#handle = await open(this.#path, 'a', 0o600);
+      } catch (error) {
+        await rename(segment.file, this.#path);
+        throw error;
+      }
+    } catch (error) {
+      this.#sealed = this.#sealed.filter((candidate) => candidate !== segment);
+      this.#unsealed = true;
+      throw error;
+    }
     await sealed.close();
     await this.#syncFolder();
   }
@@ -166,7 +191,7 @@ export class UsageSpool {
    * What an earlier run left, oldest first: a replay file from releases before segments, the
    * sealed segments by number, and whether the last file it wrote is still there.
    */
-  async #leftFiles(): Promise<{ files: string[]; active: boolean }> {
+  async #leftFiles(): Promise<{ segments: Segment[]; active: boolean }> {
     const name = basename(this.#path);
     const folder = dirname(this.#path);
     const entries = await readdir(folder);
@@ -175,13 +200,16 @@ export class UsageSpool {
       .map((entry) => Number(entry.slice(name.length + 1)))
       .sort((a, b) => a - b);
     this.#nextSegment = (numbers.at(-1) ?? -1) + 1;
-    const files = numbers.map((number) => this.#segmentPath(number));
-    if (entries.includes(`${name}.replaying`)) files.unshift(join(folder, `${name}.replaying`));
-    return { files, active: entries.includes(name) };
+    const segments = numbers.map((number) => ({ number, file: `${this.#path}.${number}` }));
+    // Older than every numbered segment, so numbered below them.
+    if (entries.includes(`${name}.replaying`))
+      segments.unshift({ number: -1, file: join(folder, `${name}.replaying`) });
+    return { segments, active: entries.includes(name) };
   }
 
-  #segmentPath(number: number): string {
-    return `${this.#path}.${number}`;
+  #newSegment(): Segment {
+    const number = this.#nextSegment++;
+    return { number, file: `${this.#path}.${number}` };
   }
 
   async #commit(batch: Batch): Promise<void> {
