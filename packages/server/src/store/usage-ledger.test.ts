@@ -194,7 +194,13 @@ describe('usage ledger', () => {
     folders.push(folder);
     const storage = await freshDatabase();
     const spoolPath = join(folder, 'usage-spool.jsonl');
-    const ledger = new UsageLedger(storage.db, { flushIntervalMs: 60_000, batchSize: 10, spoolPath });
+    // A segment of one line: each flush starts a new spool file, as a long busy spell does.
+    const ledger = new UsageLedger(storage.db, {
+      flushIntervalMs: 60_000,
+      batchSize: 10,
+      spoolPath,
+      spoolSegmentBytes: 1,
+    });
     await ledger.start();
     // The tenth event fills a batch and starts a flush; one more arrives while it runs.
     for (let index = 0; index < 10; index++) ledger.record(event(`req_${index}`, 1));

@@ -19,6 +19,8 @@ export interface UsageLedgerOptions {
    * true unless the database itself is not synced (embedded PGlite). See UsageSpool.
    */
   spoolSync?: boolean;
+  /** How large a spool file grows, under a load that never empties the queue, before a new one. */
+  spoolSegmentBytes?: number | undefined;
   onError?: (error: unknown) => void;
 }
 
@@ -31,7 +33,8 @@ export interface UsageLedgerOptions {
  */
 export class UsageLedger {
   readonly #db: Database;
-  readonly #options: Required<Omit<UsageLedgerOptions, 'spoolPath'>> & { spoolPath: string | undefined };
+  readonly #options: Required<Omit<UsageLedgerOptions, 'spoolPath' | 'spoolSegmentBytes'>> &
+    Pick<UsageLedgerOptions, 'spoolPath' | 'spoolSegmentBytes'>;
   /** Events not yet in the database, as the insert's JSON rows (also their spool lines). */
   #pending: string[] = [];
   /** How many events the flush under way took and has not written yet. */
@@ -56,7 +59,10 @@ export class UsageLedger {
   /** Replays a spool left by an earlier run, then starts the periodic flush. */
   async start(): Promise<void> {
     if (this.#options.spoolPath) {
-      this.#spool = new UsageSpool(this.#options.spoolPath, { sync: this.#options.spoolSync });
+      this.#spool = new UsageSpool(this.#options.spoolPath, {
+        sync: this.#options.spoolSync,
+        segmentBytes: this.#options.spoolSegmentBytes,
+      });
       const left = await this.#spool.open();
       // Request ids make a second insert of a line an earlier run already wrote a no-op.
       this.#pending.push(...left.flatMap((line) => this.#replayedRow(line)));
@@ -115,9 +121,10 @@ export class UsageLedger {
    * thread. Arrivals wait for the next flush (the timer, or a full batch).
    */
   async #drain(): Promise<void> {
-    // Every event recorded so far is in the segments this seals. The flush claims them at once,
-    // so arrivals meanwhile count toward the next full batch rather than starting one more
-    // flush right after this one.
+    // Every segment sealed by now (this seals the current file once it is large) holds only
+    // events recorded before this moment, each written already or claimed here. The flush claims
+    // them at once, so arrivals meanwhile count toward the next full batch rather than starting
+    // one more flush right after this one.
     const sealed = this.#spool?.seal();
     const claimed = this.#pending;
     this.#pending = [];
@@ -137,9 +144,11 @@ export class UsageLedger {
         return;
       }
     }
-    // The database holds every line of the sealed segments: the spool no longer needs them.
-    if (sealed !== undefined)
-      await this.#spool?.release(sealed).catch((error: unknown) => this.#options.onError(error));
+    // With nothing pending, every line in the spool is in the database; otherwise the sealed
+    // segments' lines are.
+    if (!this.#spool || sealed === undefined) return;
+    const done = this.#pending.length === 0 ? this.#spool.clear() : this.#spool.release(sealed);
+    await done.catch((error: unknown) => this.#options.onError(error));
   }
 
   /** Stops the timer and writes what it can; the spool already holds the rest for the next start. */

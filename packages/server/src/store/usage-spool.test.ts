@@ -22,10 +22,13 @@ const folders: string[] = [];
 const spools: UsageSpool[] = [];
 
 /** A spool in a fresh folder; the window is long enough that a test can act inside it. */
-async function openSpool(commitIntervalMs: number, sync?: boolean): Promise<UsageSpool> {
+async function openSpool(
+  commitIntervalMs: number,
+  options: { sync?: boolean; segmentBytes?: number } = {},
+): Promise<UsageSpool> {
   const folder = mkdtempSync(join(tmpdir(), 'gatehouse-spool-'));
   folders.push(folder);
-  const spool = new UsageSpool(join(folder, 'usage-spool.jsonl'), { commitIntervalMs, sync });
+  const spool = new UsageSpool(join(folder, 'usage-spool.jsonl'), { commitIntervalMs, ...options });
   await spool.open();
   spools.push(spool);
   return spool;
@@ -66,7 +69,7 @@ describe('usage spool', () => {
   });
 
   it('seals what was appended before, keeps later lines in the next file, and removes the sealed on release', async () => {
-    const spool = await openSpool(200);
+    const spool = await openSpool(200, { segmentBytes: 1 });
     await spool.append('a');
     const waiting = spool.append('b');
     const mark = spool.seal();
@@ -87,8 +90,26 @@ describe('usage spool', () => {
     expect(linesOf(spool)).toEqual([]);
   });
 
+  it('starts a new file only once the current one holds a segment, and clear() empties it all', async () => {
+    const spool = await openSpool(0, { segmentBytes: 4 });
+    await spool.append('a');
+    spool.seal();
+    await spool.append('b');
+    expect(filesOf(spool)).toEqual(['usage-spool.jsonl']);
+    spool.seal();
+    await spool.append('c');
+    expect(filesOf(spool)).toEqual(['usage-spool.jsonl', 'usage-spool.jsonl.0']);
+    expect(linesOf(spool)).toEqual(['c']);
+    const cleared = spool.clear();
+    const after = spool.append('d');
+    await Promise.all([cleared, after]);
+    // The clear covered what was appended before it was asked for, and nothing later.
+    expect(filesOf(spool)).toEqual(['usage-spool.jsonl']);
+    expect(linesOf(spool)).toEqual(['d']);
+  });
+
   it('keeps the lines in the current file when it cannot start a new one, and a later seal takes them', async () => {
-    const spool = await openSpool(0);
+    const spool = await openSpool(0, { segmentBytes: 1 });
     await spool.append('a');
     failingOpens.count = 1;
     const mark = spool.seal();
@@ -113,7 +134,7 @@ describe('usage spool', () => {
     writeFileSync(`${path}.3`, 'x\n');
     writeFileSync(path, 'z\n{"tor');
     writeFileSync(join(folder, 'usage-spool.jsonl.bak'), 'not a segment\n');
-    const spool = new UsageSpool(path, { commitIntervalMs: 0 });
+    const spool = new UsageSpool(path, { commitIntervalMs: 0, segmentBytes: 1 });
     spools.push(spool);
     expect(await spool.open()).toEqual(['r', 'x', 'y', 'z', '{"tor']);
     const mark = spool.seal();
@@ -149,7 +170,7 @@ describe('usage spool', () => {
     const synced = await openSpool(0);
     await synced.append('a');
     expect(syncs).toHaveBeenCalledTimes(1);
-    const unsynced = await openSpool(0, false);
+    const unsynced = await openSpool(0, { sync: false });
     await unsynced.append('b');
     await unsynced.append('c');
     // Written to the operating system all the same, so a process crash loses nothing.

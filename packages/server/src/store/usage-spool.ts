@@ -8,6 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 interface Segment {
   number: number;
   file: string;
+  /** What it holds, counted as the current file's size is (0 for an earlier run's). */
+  bytes: number;
 }
 
 /** One group commit: the lines appended while it was open, written and synced together. */
@@ -30,7 +32,16 @@ interface Batch {
  * the gateway's calls compete for; a commit therefore starts no sooner than `commitIntervalMs`
  * after the one before it. An append after a quiet spell commits at once. Nothing waits on the
  * window but the budget settle, which runs after the answer went out. Work runs strictly in
- * order on one queue (commits and truncation), so a truncation never races a write.
+ * order on one queue (commits, truncations, rotations and removals), so none races a write.
+ *
+ * Once the caller has written every line appended so far to the database, `clear()` empties the
+ * file. Under a load that never lets the ledger's queue run empty that moment never comes, so
+ * the file is also kept in segments: `seal()` ends the current one once it holds
+ * `segmentBytes` (the file is renamed to `<path>.<n>` and a new one started), and `release()`
+ * removes the sealed segments once their lines are written. Rotating at every flush would be
+ * simpler, but creating and removing a file each time costs the kernel about as much as the
+ * flush's insert saves by being whole. What an earlier run left (its segments and its last
+ * file) is handed back by `open()` and removed by the first release after it.
  *
  * `sync: false` leaves out the `fdatasync`: a commit is written to the operating system only,
  * which a process crash (SIGKILL) cannot undo but power loss can. That is for a database that
@@ -48,8 +59,9 @@ export class UsageSpool {
   #nextSegment = 0;
   /** The newest segment's number: the mark that releases everything sealed so far. */
   #lastSealed = Number.NEGATIVE_INFINITY;
-  /** Whether a line was appended since the last seal. */
-  #unsealed = false;
+  readonly #segmentBytes: number;
+  /** How much the current file holds (in UTF-16 units, near enough for a size limit). */
+  #currentBytes = 0;
   /** When the last commit started, on the performance clock. */
   #lastCommitAt = Number.NEGATIVE_INFINITY;
   /** The batch still taking lines; undefined once it started writing. */
@@ -58,7 +70,11 @@ export class UsageSpool {
   #queue: Promise<void> = Promise.resolve();
   #last: Promise<void> = Promise.resolve();
 
-  constructor(path: string, options: { commitIntervalMs?: number; sync?: boolean } = {}) {
+  constructor(
+    path: string,
+    options: { commitIntervalMs?: number; sync?: boolean; segmentBytes?: number } = {},
+  ) {
+    this.#segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     this.#path = path;
     this.#commitIntervalMs = options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
     this.#sync = options.sync ?? true;
@@ -103,7 +119,7 @@ export class UsageSpool {
       this.#last = batch.done;
     }
     batch.lines.push(line);
-    this.#unsealed = true;
+    this.#currentBytes += line.length + 1;
     return batch.done;
   }
 
@@ -113,15 +129,16 @@ export class UsageSpool {
   }
 
   /**
-   * Ends the current segment: every line appended before this call is in a sealed file from now
-   * on, and every later one in the next. Returns the mark to release them by.
+   * Ends the current segment once it holds `segmentBytes`: every line appended before this call
+   * is then in a sealed file, and every later one in the next. Returns the mark that releases
+   * every segment sealed so far.
    */
   seal(): number {
-    // A later append opens a new batch, committed after the rotation.
-    this.#open = undefined;
-    if (this.#unsealed) {
-      this.#unsealed = false;
-      const segment = this.#newSegment();
+    if (this.#currentBytes >= this.#segmentBytes) {
+      // A later append opens a new batch, committed after the rotation.
+      this.#open = undefined;
+      const segment = this.#newSegment(this.#currentBytes);
+      this.#currentBytes = 0;
       this.#sealed.push(segment);
       this.#lastSealed = segment.number;
       // A rotation that fails leaves its lines in the current file (see #rotate).
@@ -136,6 +153,21 @@ export class UsageSpool {
     const released = this.#sealed.splice(0, count === -1 ? this.#sealed.length : count);
     return this.#enqueue(async () => {
       for (const { file } of released) await rm(file, { force: true });
+    });
+  }
+
+  /**
+   * Empties the spool once the caller knows every line appended so far reached the database:
+   * the sealed segments are removed and the current file truncated. Lines appended after this
+   * call are written after the truncation, so none of them is lost.
+   */
+  clear(): Promise<void> {
+    this.#open = undefined;
+    const released = this.#sealed.splice(0);
+    this.#currentBytes = 0;
+    return this.#enqueue(async () => {
+      for (const { file } of released) await rm(file, { force: true });
+      await this.#handle?.truncate(0);
     });
   }
 
@@ -166,7 +198,7 @@ export class UsageSpool {
       }
     } catch (error) {
       this.#sealed = this.#sealed.filter((candidate) => candidate !== segment);
-      this.#unsealed = true;
+      this.#currentBytes += segment.bytes;
       throw error;
     }
     await sealed.close();
@@ -200,16 +232,16 @@ export class UsageSpool {
       .map((entry) => Number(entry.slice(name.length + 1)))
       .sort((a, b) => a - b);
     this.#nextSegment = (numbers.at(-1) ?? -1) + 1;
-    const segments = numbers.map((number) => ({ number, file: `${this.#path}.${number}` }));
+    const segments = numbers.map((number) => ({ number, file: `${this.#path}.${number}`, bytes: 0 }));
     // Older than every numbered segment, so numbered below them.
     if (entries.includes(`${name}.replaying`))
-      segments.unshift({ number: -1, file: join(folder, `${name}.replaying`) });
+      segments.unshift({ number: -1, file: join(folder, `${name}.replaying`), bytes: 0 });
     return { segments, active: entries.includes(name) };
   }
 
-  #newSegment(): Segment {
+  #newSegment(bytes = 0): Segment {
     const number = this.#nextSegment++;
-    return { number, file: `${this.#path}.${number}` };
+    return { number, file: `${this.#path}.${number}`, bytes };
   }
 
   async #commit(batch: Batch): Promise<void> {
@@ -244,6 +276,9 @@ export class UsageSpool {
  * that syncs in 0.3 ms spends at most 3 % of its time on the spool instead of all of it.
  */
 const DEFAULT_COMMIT_INTERVAL_MS = 10;
+
+/** About 2,000 usage events: a few seconds of a busy gateway, and a second's replay at most. */
+const DEFAULT_SEGMENT_BYTES = 1024 * 1024;
 
 function newBatch(): Batch {
   let resolve: () => void = () => {};
