@@ -108,6 +108,19 @@ describe('usage spool', () => {
     expect(linesOf(spool)).toEqual(['d']);
   });
 
+  it('hands back a spool too long to pass as arguments, as after a long outage', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'gatehouse-spool-'));
+    folders.push(folder);
+    const path = join(folder, 'usage-spool.jsonl');
+    writeFileSync(`${path}.0`, 'x\n'.repeat(300_000));
+    writeFileSync(path, 'y\n');
+    const spool = new UsageSpool(path, { commitIntervalMs: 0 });
+    spools.push(spool);
+    const lines = await spool.open();
+    expect(lines).toHaveLength(300_001);
+    expect(lines.at(-1)).toBe('y');
+  });
+
   it('keeps the lines in the current file when it cannot start a new one, and a later seal takes them', async () => {
     const spool = await openSpool(0, { segmentBytes: 1 });
     await spool.append('a');

@@ -101,9 +101,10 @@ export class UsageSpool {
     await this.#syncFolder();
     this.#sealed = left.segments;
     this.#lastSealed = left.segments.at(-1)?.number ?? Number.NEGATIVE_INFINITY;
-    const lines: string[] = [];
-    for (const { file } of left.segments) lines.push(...(await readFile(file, 'utf8')).split('\n'));
-    return lines.filter((line) => line.trim() !== '');
+    let lines: string[] = [];
+    for (const { file } of left.segments)
+      lines = lines.concat((await readFile(file, 'utf8')).split('\n').filter((line) => line.trim() !== ''));
+    return lines;
   }
 
   /** Adds a line; resolves once it is on disk, with every line that joined the same batch. */
