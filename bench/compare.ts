@@ -11,7 +11,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configureGateway } from './gateway-setup.js';
-import { type Bounds, openPool, runLoad, type Samples, summarise } from './measure.js';
+import { type Bounds, median, openPool, runLoad, type Samples, summarise } from './measure.js';
 import { cpuMicrosOf } from './process-cpu.js';
 import { gatewayRequest, SCENARIOS, type Scenario } from './scenarios.js';
 import {
@@ -50,15 +50,6 @@ interface RoundFigures {
 
 /** Undo steps, run newest first, on success, error and Ctrl-C alike. */
 const cleanups = cleanUpOnExit('the mock upstream and the gateways');
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((left, right) => left - right);
-  const middle = Math.floor(sorted.length / 2);
-  if (sorted.length === 0) return Number.NaN;
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? Number.NaN)
-    : ((sorted[middle - 1] ?? Number.NaN) + (sorted[middle] ?? Number.NaN)) / 2;
-}
 
 function figuresOf(samples: Samples): RoundFigures {
   if (samples.failed > 0) throw new Error(`${samples.failed} requests failed; the comparison stops`);

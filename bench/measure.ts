@@ -133,6 +133,16 @@ export interface Summary {
   cpuMicrosPerRequest: number | undefined;
 }
 
+/** The middle value (the mean of the two middle ones for an even count); NaN for none. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((left, right) => left - right);
+  const middle = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return Number.NaN;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? Number.NaN)
+    : ((sorted[middle - 1] ?? Number.NaN) + (sorted[middle] ?? Number.NaN)) / 2;
+}
+
 /** Nearest-rank percentile of an ascending array. */
 export function percentile(sortedAscending: Float64Array, fraction: number): number {
   if (sortedAscending.length === 0) return Number.NaN;

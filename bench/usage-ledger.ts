@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { median } from './measure.js';
 
 const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Events per second, and how long each run records them. */
@@ -91,14 +92,6 @@ async function runOnce(checkout: string): Promise<RunFigures> {
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((left, right) => left - right);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? Number.NaN)
-    : ((sorted[middle - 1] ?? Number.NaN) + (sorted[middle] ?? Number.NaN)) / 2;
 }
 
 function runChild(checkout: string): RunFigures {
