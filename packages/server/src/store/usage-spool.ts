@@ -55,10 +55,11 @@ export class UsageSpool {
   #handle: FileHandle | undefined;
   /** Files whose lines the caller holds and has not written yet, oldest (lowest number) first. */
   #sealed: Segment[] = [];
-  /** The number the next sealed segment's file name takes. */
+  /**
+   * The number the next sealed segment's file name takes; the one before it is the mark that
+   * releases everything sealed so far (an earlier run's replay file is numbered -1).
+   */
   #nextSegment = 0;
-  /** The newest segment's number: the mark that releases everything sealed so far. */
-  #lastSealed = Number.NEGATIVE_INFINITY;
   readonly #segmentBytes: number;
   /** How much the current file holds (in UTF-16 units, near enough for a size limit). */
   #currentBytes = 0;
@@ -100,7 +101,6 @@ export class UsageSpool {
     this.#handle = await open(this.#path, 'a', 0o600);
     await this.#syncFolder();
     this.#sealed = left.segments;
-    this.#lastSealed = left.segments.at(-1)?.number ?? Number.NEGATIVE_INFINITY;
     let lines: string[] = [];
     for (const { file } of left.segments)
       lines = lines.concat((await readFile(file, 'utf8')).split('\n').filter((line) => line.trim() !== ''));
@@ -141,11 +141,10 @@ export class UsageSpool {
       const segment = this.#newSegment(this.#currentBytes);
       this.#currentBytes = 0;
       this.#sealed.push(segment);
-      this.#lastSealed = segment.number;
       // A rotation that fails leaves its lines in the current file (see #rotate).
       void this.#enqueue(() => this.#rotate(segment)).catch(() => {});
     }
-    return this.#lastSealed;
+    return this.#nextSegment - 1;
   }
 
   /** Removes the files sealed up to `mark`, once the caller wrote every line in them. */
