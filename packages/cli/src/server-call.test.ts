@@ -83,4 +83,30 @@ describe('callServer', () => {
     const error = await failureOf(callServer(url));
     expect(error.exitCode).toBe(ExitCode.serverUnavailable);
   });
+
+  it('gives up at its deadline when the answer stalls after its headers, and says it timed out', async () => {
+    const url = await serve((_request, _body, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.write('{"partial":');
+    });
+    const started = Date.now();
+    const error = await failureOf(callServer(url, { timeoutMs: 300 }));
+    expect(error.exitCode).toBe(ExitCode.serverUnavailable);
+    expect(error.message).toBe(`Cannot reach ${url}: timed out`);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    server?.closeAllConnections();
+  });
+
+  it('does not follow a redirect with the bearer, and names where it points', async () => {
+    let calls = 0;
+    const url = await serve((_request, _body, response) => {
+      calls += 1;
+      response.writeHead(301, { location: 'https://gatehouse.example.com/api/auth/cli/whoami' });
+      response.end();
+    });
+    const error = await failureOf(callServer(`${url}/api/auth/cli/whoami`, { bearer: 'gth_x' }));
+    expect(error.exitCode).toBe(ExitCode.serverUnavailable);
+    expect(error.message).toContain('redirects to https://gatehouse.example.com');
+    expect(calls).toBe(1);
+  });
 });

@@ -1,9 +1,17 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { text } from 'node:stream/consumers';
 import { CliError, ExitCode } from './ui.js';
 
 /**
  * The one way the CLI calls a Gatehouse server. Every call, sign-in, self views and the admin API
  * alike, gets the same deadline and the same answer when the server cannot be reached (exit code
  * 5, "server unreachable"), so no command can hang on a dead network or fail with a stack trace.
+ *
+ * It is `node:http`, not `fetch`: Node 20's fetch parses answers with a WebAssembly build of
+ * llhttp that each new process compiles, and the compile (finished in the background, which the
+ * process waits for at exit) costs about 200 ms. That is most of a `gatehouse admin` command's
+ * time, and tools call `gatehouse token` on every key refresh. `node:http` uses the native parser.
  */
 
 /**
@@ -20,6 +28,8 @@ export interface ServerCall {
   form?: Record<string, string>;
   /** A JSON body (the admin API). */
   json?: unknown;
+  /** The deadline, when it is not SERVER_TIMEOUT_MS. */
+  timeoutMs?: number;
 }
 
 export interface ServerAnswer {
@@ -41,21 +51,53 @@ export async function callServer(url: string, call: ServerCall = {}): Promise<Se
     headers['content-type'] = 'application/json';
     body = JSON.stringify(call.json);
   }
+  const method = call.method ?? (body === undefined ? 'GET' : 'POST');
+  // One deadline from connecting to the last byte: a server that sends headers and then
+  // stalls or drops the connection is as unreachable as one that never answers.
+  const signal = AbortSignal.timeout(call.timeoutMs ?? SERVER_TIMEOUT_MS);
+  let status: number;
+  let answer: string;
+  let location: string | undefined;
   try {
-    const response = await fetch(url, {
-      method: call.method ?? (body === undefined ? 'GET' : 'POST'),
-      headers,
-      body,
-      signal: AbortSignal.timeout(SERVER_TIMEOUT_MS),
-    });
-    // Read inside the same deadline: a server that sends headers and then stalls or drops the
-    // connection is as unreachable as one that never answers.
-    const text = await response.text();
-    const parsed = parseJson(text);
-    return { status: response.status, ok: response.ok, body: parsed?.value, isJson: parsed !== undefined };
+    const response = await send(new URL(url), { method, headers, body, signal });
+    answer = await text(response);
+    if (!response.complete) throw new Error('the answer broke off');
+    status = response.statusCode ?? 0;
+    location = response.headers.location;
   } catch (error) {
-    throw unreachable(url, error);
+    throw unreachable(url, signal.aborted ? 'timed out' : reasonOf(error));
   }
+  // Not followed: a bearer token should go only where the person pointed the CLI.
+  if (status >= 300 && status < 400 && location !== undefined) {
+    throw new CliError(
+      `${new URL(url).origin} redirects to ${new URL(location, url).origin}: use that address as the server (gatehouse login --server …).`,
+      ExitCode.serverUnavailable,
+    );
+  }
+  const parsed = parseJson(answer);
+  return { status, ok: status >= 200 && status < 300, body: parsed?.value, isJson: parsed !== undefined };
+}
+
+interface Outgoing {
+  method: string;
+  headers: Record<string, string>;
+  body: string | undefined;
+  signal: AbortSignal;
+}
+
+/** Sends one request and resolves with the answer's head; the body is still to be read. */
+function send(url: URL, outgoing: Outgoing): Promise<IncomingMessage> {
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const sent = request(url, {
+      method: outgoing.method,
+      headers: outgoing.headers,
+      signal: outgoing.signal,
+    });
+    sent.once('response', resolve);
+    sent.once('error', reject);
+    sent.end(outgoing.body);
+  });
 }
 
 /** The answer's JSON, or a CliError saying the server answered something else. */
@@ -78,14 +120,11 @@ function parseJson(text: string): { value: unknown } | undefined {
   }
 }
 
-function unreachable(url: string, error: unknown): CliError {
-  const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : messageOf(error);
+function unreachable(url: string, reason: string): CliError {
   return new CliError(`Cannot reach ${new URL(url).origin}: ${reason}`, ExitCode.serverUnavailable);
 }
 
-/** undici says only "fetch failed"; the cause says why (ECONNREFUSED, ENOTFOUND, …). */
-function messageOf(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause;
-  return cause instanceof Error && cause.message ? `${error.message} (${cause.message})` : error.message;
+/** What went wrong, in words a person can act on: "connect ECONNREFUSED 127.0.0.1:4000", … */
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

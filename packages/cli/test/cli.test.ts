@@ -293,19 +293,40 @@ describe('gatehouse admin', () => {
     expect(refused.code).toBe(3);
   });
 
-  it('changes and deletes through the admin API (update and delete subcommands)', async () => {
-    const adminEnv = { ...env, GATEHOUSE_ADMIN_TOKEN: 'test-admin-token-0123456789' };
-    const json = async (args: string[]) => {
-      const run = await runCli(['admin', '--json', ...args], adminEnv);
-      expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(0);
-      return JSON.parse(run.stdout);
-    };
-    const project = await json(['projects', 'add', '--name', 'to be renamed']);
+  it("prints Claude Code's managed-settings file for this deployment", async () => {
+    const run = await runCli(['admin', 'claude-settings'], env);
+    expect(JSON.parse(run.stdout)).toEqual({ forceLoginMethod: 'gateway', forceLoginGatewayUrl: server.url });
+  });
+});
+
+/**
+ * The update and delete subcommands, one resource each. What a test only stands on is made
+ * through the admin API directly; the CLI runs what is under test (each run is a process).
+ */
+describe('gatehouse admin update and delete', () => {
+  const adminEnv = () => ({ ...env, GATEHOUSE_ADMIN_TOKEN: 'test-admin-token-0123456789' });
+  const json = async (args: string[]) => {
+    const run = await runCli(['admin', '--json', ...args], adminEnv());
+    expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(0);
+    return JSON.parse(run.stdout);
+  };
+  const newProject = (name: string) => server.admin('POST', '/projects', { name });
+
+  it('renames a project and clears its routing policy', async () => {
+    const project = await newProject('to be renamed');
     const renamed = await json(['projects', 'update', project.id, '--name', 'renamed', '--policy', 'none']);
     expect(renamed).toMatchObject({ id: project.id, name: 'renamed', routingPolicyId: null });
+  });
+
+  it('creates a key, then renames it and gives it an expiry', async () => {
+    const project = await newProject('keys');
     const key = await json(['keys', 'create', '--project', project.id, '--name', 'ci']);
     const expiring = await json(['keys', 'update', key.id, '--name', 'ci runner', '--expires-in', '3600']);
     expect(expiring).toMatchObject({ name: 'ci runner', expiresAt: expect.any(String) });
+  });
+
+  it("sets and changes a project's budget and rate limit", async () => {
+    const project = await newProject('limits');
     const budget = await json([
       'budgets',
       'set',
@@ -333,9 +354,24 @@ describe('gatehouse admin', () => {
       requestsPerMinute: null,
       tokensPerMinute: 1000,
     });
+  });
 
-    // In use: the key is live, and a budget and a limit name the project. The API says what.
-    const refused = await runCli(['admin', 'projects', 'delete', project.id], adminEnv);
+  it('refuses to delete a project still in use, says what uses it, and deletes it once freed', async () => {
+    const project = await newProject('in use');
+    const key = await server.admin('POST', '/virtual-keys', { projectId: project.id, name: 'live' });
+    const budget = await server.admin('POST', '/budgets', {
+      scope: 'project',
+      scopeId: project.id,
+      limitUsd: 5,
+      window: 'day',
+      action: 'block',
+    });
+    const limit = await server.admin('POST', '/rate-limits', {
+      scope: 'project',
+      scopeId: project.id,
+      requestsPerMinute: 60,
+    });
+    const refused = await runCli(['admin', 'projects', 'delete', project.id], adminEnv());
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(key.id);
     for (const args of [
@@ -344,19 +380,19 @@ describe('gatehouse admin', () => {
       ['rate-limits', 'delete', limit.id],
       ['projects', 'delete', project.id],
     ]) {
-      const run = await runCli(['admin', ...args], adminEnv);
+      const run = await runCli(['admin', ...args], adminEnv());
       expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(0);
     }
-    const team = await json(['teams', 'add', '--name', 'cli team']);
-    expect((await json(['teams', 'rename', team.id, '--name', 'cli people'])).name).toBe('cli people');
-    expect((await runCli(['admin', 'teams', 'delete', team.id], adminEnv)).stdout).toContain('deleted');
-    const usage = await json(['usage', '--status', 'served']);
-    expect(usage.groupBy).toBe('model');
+    const projects = await server.admin('GET', '/projects');
+    expect(projects.data.map((each: { id: string }) => each.id)).not.toContain(project.id);
   });
 
-  it("prints Claude Code's managed-settings file for this deployment", async () => {
-    const run = await runCli(['admin', 'claude-settings'], env);
-    expect(JSON.parse(run.stdout)).toEqual({ forceLoginMethod: 'gateway', forceLoginGatewayUrl: server.url });
+  it('adds, renames and deletes a team, and reads usage as JSON', async () => {
+    const team = await json(['teams', 'add', '--name', 'cli team']);
+    expect((await json(['teams', 'rename', team.id, '--name', 'cli people'])).name).toBe('cli people');
+    expect((await runCli(['admin', 'teams', 'delete', team.id], adminEnv())).stdout).toContain('deleted');
+    const usage = await json(['usage', '--status', 'served']);
+    expect(usage.groupBy).toBe('model');
   });
 });
 
