@@ -6,10 +6,12 @@ import { EventStreamCodec, type MessageHeaders } from '@smithy/eventstream-codec
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { UpstreamClient } from '../src/gateway/dispatch/upstream.js';
 import { bedrockAdapter } from '../src/gateway/providers/bedrock/adapter.js';
 import { createEventStreamDecoder } from '../src/gateway/providers/bedrock/event-stream.js';
 import type { ProviderTarget, UpstreamCall, UpstreamRequest } from '../src/gateway/providers/types.js';
 import { vertexAdapter } from '../src/gateway/providers/vertex/adapter.js';
+import { OutboundNetworks } from '../src/security/outbound-networks.js';
 import { MOCK_AWS_ACCESS_KEY_ID, MOCK_AWS_SECRET_ACCESS_KEY } from './mock-upstream/bedrock.js';
 import { type MockUpstream, startMockUpstream } from './mock-upstream/mock-upstream.js';
 import { startTestGatehouse, type TestGatehouse } from './support/harness.js';
@@ -60,6 +62,16 @@ function target(overrides: Partial<ProviderTarget>): ProviderTarget {
     ...overrides,
   };
 }
+
+/** The gateway's upstream client, as dispatch hands it to adapters: the mock is on loopback. */
+const upstream = new UpstreamClient(
+  { connectMs: 5_000, headersMs: 5_000, idleMs: 5_000 },
+  new OutboundNetworks(['127.0.0.0/8']),
+);
+afterAll(() => upstream.close());
+
+const buildVertexRequest = (target: ProviderTarget, upstreamCall: UpstreamCall) =>
+  vertexAdapter.buildRequest(target, upstreamCall, upstream);
 
 function call(overrides: Partial<UpstreamCall> & { json?: unknown }): UpstreamCall {
   const { json, ...rest } = overrides;
@@ -323,11 +335,11 @@ describe('the Vertex adapter', () => {
   it('mints a token at the key file token_uri with a signed JWT-bearer grant, and reuses it', async () => {
     const credential = vertexTarget();
     const json = { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] };
-    const first = await vertexAdapter.buildRequest(
+    const first = await buildVertexRequest(
       credential,
       call({ api: 'gemini-generate', dialect: 'gemini-generate', model: GEMINI, json }),
     );
-    const second = await vertexAdapter.buildRequest(
+    const second = await buildVertexRequest(
       credential,
       call({ api: 'gemini-generate', dialect: 'gemini-generate', model: GEMINI, json }),
     );
@@ -355,14 +367,14 @@ describe('the Vertex adapter', () => {
     const credential = vertexTarget({ baseUrl: undefined });
     const json = { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] };
     const base = '/v1/projects/gatehouse-test/locations/us-east5/publishers/google/models/gemini-2.5-flash';
-    const generate = await vertexAdapter.buildRequest(
+    const generate = await buildVertexRequest(
       credential,
       call({ api: 'gemini-generate', dialect: 'gemini-generate', model: GEMINI, json }),
     );
     expect(generate.origin).toBe('https://us-east5-aiplatform.googleapis.com');
     expect(generate.path).toBe(`${base}:generateContent`);
     expect(generate.body?.toString()).toBe(JSON.stringify(json));
-    const stream = await vertexAdapter.buildRequest(
+    const stream = await buildVertexRequest(
       credential,
       call({
         api: 'gemini-generate',
@@ -374,12 +386,12 @@ describe('the Vertex adapter', () => {
       }),
     );
     expect(stream.path).toBe(`${base}:streamGenerateContent?alt=sse`);
-    const translated = await vertexAdapter.buildRequest(
+    const translated = await buildVertexRequest(
       credential,
       call({ api: 'openai-chat', dialect: 'gemini', model: GEMINI, stream: true, search: '?x=1', json }),
     );
     expect(translated.path).toBe(`${base}:streamGenerateContent?alt=sse`);
-    const count = await vertexAdapter.buildRequest(
+    const count = await buildVertexRequest(
       credential,
       call({
         api: 'gemini-count-tokens',
@@ -390,7 +402,7 @@ describe('the Vertex adapter', () => {
     );
     expect(count.path).toBe(`${base}:countTokens`);
     expect(JSON.parse(String(count.body))).toEqual(json);
-    const global = await vertexAdapter.buildRequest(
+    const global = await buildVertexRequest(
       vertexTarget({ baseUrl: undefined, settings: { projectId: 'p', location: 'global' } }),
       call({ api: 'gemini-generate', dialect: 'gemini-generate', model: GEMINI, json }),
     );
@@ -408,7 +420,7 @@ describe('the Vertex adapter', () => {
       max_tokens: 64,
       messages: [{ role: 'user', content: 'hi' }],
     };
-    const request = await vertexAdapter.buildRequest(
+    const request = await buildVertexRequest(
       credential,
       call({
         model: CLAUDE_ON_VERTEX,
@@ -427,7 +439,7 @@ describe('the Vertex adapter', () => {
       anthropic_version: 'vertex-2023-10-16',
     });
     expect(request.headers['anthropic-beta']).toBe('context-1m-2025-08-07');
-    const plain = await vertexAdapter.buildRequest(credential, call({ model: CLAUDE_ON_VERTEX, json }));
+    const plain = await buildVertexRequest(credential, call({ model: CLAUDE_ON_VERTEX, json }));
     expect(plain.path).toMatch(/:rawPredict$/);
   });
 

@@ -143,4 +143,45 @@ describe('a provider whose base URL points inside', () => {
     expect(issuer.status).toBe(400);
     expect(((await issuer.json()) as { error: { message: string } }).error.message).toContain('issuer: ');
   });
+
+  it("holds a Vertex key file's token_uri to the same rules, at create and at patch", async () => {
+    // The key file names where tokens are minted; whoever may connect a provider may write it.
+    const keyFile = (tokenUri: string) =>
+      JSON.stringify({
+        client_email: 'gw@example.iam.gserviceaccount.com',
+        private_key: 'x',
+        token_uri: tokenUri,
+      });
+    const send = (method: string, path: string, body: Record<string, unknown>) =>
+      fetch(`${server.url}/api/admin${path}`, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const vertex = (name: string, tokenUri: string) => ({
+      name,
+      type: 'vertex',
+      projectId: 'p',
+      location: 'us-east5',
+      serviceAccountJson: keyFile(tokenUri),
+    });
+    const refusal = async (response: Response) => {
+      expect(response.status).toBe(400);
+      return ((await response.json()) as { error: { message: string } }).error.message;
+    };
+    expect(
+      await refusal(await send('POST', '/providers', vertex('metadata', 'http://169.254.169.254/token'))),
+    ).toMatch(
+      /^serviceAccountJson\.token_uri: 169\.254\.169\.254 resolves to 169\.254\.169\.254, which is link-local/,
+    );
+    const created = await send('POST', '/providers', vertex('public token', 'https://203.0.113.30/token'));
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    const patched = await send('PATCH', `/providers/${id}`, {
+      serviceAccountJson: keyFile('http://10.0.0.9/token'),
+    });
+    expect(await refusal(patched)).toContain('serviceAccountJson.token_uri: 10.0.0.9');
+    const notUrl = await send('POST', '/providers', vertex('not a url', 'file:///etc/passwd'));
+    expect(await refusal(notUrl)).toContain('serviceAccountJson must be a service account key file');
+  });
 });

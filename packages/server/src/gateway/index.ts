@@ -16,4 +16,4 @@ export { acceptRawBodies } from './http/route-requests.js';
 export { type GatewayRouteOptions, gatewayRoutes } from './http/routes.js';
 export { sendGatewayError, toGatewayError } from './pipeline.js';
 export { adapterFor, registeredAdapters } from './providers/registry.js';
-export type { ProviderAdapter } from './providers/types.js';
+export type { ProviderAdapter, StandingCredential } from './providers/types.js';

@@ -143,6 +143,7 @@ async function serveModelCall(dependencies: GatewayDependencies, call: GatewayCa
       parsed,
       model,
       identityToken: () => dependencies.identityTokens.tokenFor(caller),
+      upstream: dependencies.upstream,
     });
     // Counting tokens is free and spends nothing: no budget or rate limit to hold it to.
     const counting = isCountTokensApi(call.api);

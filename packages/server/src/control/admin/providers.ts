@@ -1,6 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { adapterFor, registeredAdapters } from '../../gateway/index.js';
+import {
+  adapterFor,
+  type ProviderAdapter,
+  registeredAdapters,
+  type StandingCredential,
+} from '../../gateway/index.js';
 import type { OutboundNetworks } from '../../security/outbound-networks.js';
 import type { SecretBox } from '../../security/secret-box.js';
 import { budgetsReferencing } from '../../store/budgets.js';
@@ -41,11 +46,24 @@ export interface ProviderRouteOptions {
   outbound: OutboundNetworks;
 }
 
-function refusedBaseUrl(
+/**
+ * Why a URL the credential would make the gateway call may not be called (the base URL, and
+ * the adapter's others, such as Vertex's token_uri), or undefined when every one may.
+ */
+async function refusedUrl(
   outbound: OutboundNetworks,
-  baseUrl: string | undefined,
+  adapter: ProviderAdapter,
+  credential: StandingCredential,
 ): Promise<string | undefined> {
-  return baseUrl === undefined ? Promise.resolve(undefined) : outbound.refusalForUrl('baseUrl', baseUrl);
+  const urls = [
+    ...(credential.baseUrl === undefined ? [] : [{ field: 'baseUrl', url: credential.baseUrl }]),
+    ...(adapter.credential.otherUrls?.(credential) ?? []),
+  ];
+  for (const { field, url } of urls) {
+    const refusal = await outbound.refusalForUrl(field, url);
+    if (refusal) return refusal;
+  }
+  return undefined;
 }
 
 /** `/api/admin/providers`: provider credentials; secrets go in sealed and never come out. */
@@ -73,10 +91,11 @@ export function providerRoutes(parent: FastifyInstance, options: ProviderRouteOp
       }
       const split = splitFields(adapter, request.body);
       const { secret, settings } = split;
+      const standing = { baseUrl: request.body.baseUrl, settings, secret };
       const invalid =
         invalidFields(adapter, split) ??
-        invalidCredential(adapter, { baseUrl: request.body.baseUrl, settings, secret }) ??
-        (await refusedBaseUrl(options.outbound, request.body.baseUrl));
+        invalidCredential(adapter, standing) ??
+        (await refusedUrl(options.outbound, adapter, standing));
       if (invalid) return reply.code(400).send(adminError('invalid_request', invalid));
       const organizationId = request.admin.organizationId;
       const created = await nameChecked(
@@ -148,14 +167,18 @@ export function providerRoutes(parent: FastifyInstance, options: ProviderRouteOp
       // Secret fields not given are kept: rotating AWS keys need not repeat the region's session token.
       const mergedSecret = rotated ? { ...openProviderSecret(box, existing), ...secret } : undefined;
       const mergedSettings = { ...existing.settings, ...settings };
+      const standing = {
+        baseUrl: 'baseUrl' in columns ? (columns.baseUrl as string | null) : existing.baseUrl,
+        settings: mergedSettings,
+        secret: mergedSecret ?? openProviderSecret(box, existing),
+      };
       const invalid =
         invalidFields(adapter, split) ??
-        invalidCredential(adapter, {
-          baseUrl: 'baseUrl' in columns ? (columns.baseUrl as string | null) : existing.baseUrl,
-          settings: mergedSettings,
-          secret: mergedSecret ?? openProviderSecret(box, existing),
-        }) ??
-        (await refusedBaseUrl(options.outbound, request.body.baseUrl ?? undefined));
+        invalidCredential(adapter, standing) ??
+        (await refusedUrl(options.outbound, adapter, {
+          ...standing,
+          baseUrl: standing.baseUrl ?? undefined,
+        }));
       if (invalid) return reply.code(400).send(adminError('invalid_request', invalid));
       const updated = await nameChecked(
         db.transaction(async (tx) => {

@@ -11,7 +11,7 @@ import {
   wireDialectOfApi,
 } from '@gatehouse/core';
 import type { ParsedCall } from '../http/request-body.js';
-import type { UpstreamRequest } from '../providers/types.js';
+import type { UpstreamRequest, UpstreamSender } from '../providers/types.js';
 import { codecFor } from '../relay/translation/codecs.js';
 import type { RouteCandidate } from './routing.js';
 
@@ -25,6 +25,8 @@ export interface PreparationInput {
   model: string;
   /** The caller's signed identity, for upstreams trusted to receive it. */
   identityToken(): Promise<string>;
+  /** Where an adapter's own calls go (a token request), under the outbound address rules. */
+  upstream: UpstreamSender;
 }
 
 /** The header that carries the caller's signed identity to trusted upstreams. */
@@ -79,15 +81,19 @@ export class CallPreparation {
   async requestFor(candidate: RouteCandidate): Promise<UpstreamRequest> {
     this.#refuseTooDeep();
     const body = candidate.translated ? this.#translatedBody(candidate.dialect) : this.#nativeBody().body;
-    const request = await candidate.adapter.buildRequest(candidate.target, {
-      api: this.#input.api,
-      dialect: candidate.dialect,
-      model: this.#input.model,
-      stream: this.#input.parsed.stream,
-      search: this.#input.search,
-      headers: this.#input.headers,
-      body,
-    });
+    const request = await candidate.adapter.buildRequest(
+      candidate.target,
+      {
+        api: this.#input.api,
+        dialect: candidate.dialect,
+        model: this.#input.model,
+        stream: this.#input.parsed.stream,
+        search: this.#input.search,
+        headers: this.#input.headers,
+        body,
+      },
+      this.#input.upstream,
+    );
     if (candidate.target.forwardIdentity)
       request.headers[IDENTITY_HEADER] = await this.#input.identityToken();
     return request;

@@ -34,7 +34,7 @@ export async function testConnection(
   const elapsed = () => Math.round(performance.now() - started);
   let request: UpstreamRequest;
   try {
-    request = await adapter.connectionProbe(target);
+    request = await adapter.connectionProbe(target, upstream);
   } catch (error) {
     // Vertex mints its token here: a bad key file is refused by Google's token endpoint.
     return failed(null, elapsed(), `The request could not be prepared: ${scrub(messageOf(error), target)}`);

@@ -1,4 +1,5 @@
 import type { ApiKind, ModelList, TranslationWarning, WireDialect, WireEvent } from '@gatehouse/core';
+import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import type { ProviderSecret } from '../../store/providers.js';
 import type { PriceOverride, ProviderType } from '../../store/schema.js';
@@ -54,6 +55,15 @@ export interface UpstreamRequest {
   warnings?: TranslationWarning[];
 }
 
+/**
+ * How an adapter makes a call of its own before the provider's (Vertex's token request): through
+ * the gateway's upstream client, so the outbound address rules and its timeouts hold for that call
+ * as for the provider's.
+ */
+export interface UpstreamSender {
+  send(request: UpstreamRequest, signal: AbortSignal): Promise<Dispatcher.ResponseData>;
+}
+
 /** What a provider can be spoken to in: a client API passed through, or a translation dialect. */
 export type ProviderDialect = ApiKind | WireDialect;
 
@@ -78,6 +88,12 @@ export interface ProviderCredentialShape {
   readonly baseUrlRequired?: boolean;
   /** What the schemas cannot say (Vertex: the key file's JSON): the problem, or undefined. */
   problem?(credential: StandingCredential): string | undefined;
+  /**
+   * URLs besides the base URL that the credential makes the gateway call (Vertex: the key file's
+   * `token_uri`), each named as the admin API names it in a refusal; they are held to the outbound
+   * address rules as the base URL is.
+   */
+  otherUrls?(credential: StandingCredential): ReadonlyArray<{ field: string; url: string }>;
 }
 
 /**
@@ -125,9 +141,19 @@ export interface ProviderAdapter {
    * nothing, and it goes out through the same upstream client, so the outbound address rules hold.
    * Async where the request needs a token or a signature first.
    */
-  connectionProbe(target: ProviderTarget): UpstreamRequest | Promise<UpstreamRequest>;
-  /** URL, auth and signing for one call. May be async (OAuth tokens, request signing). */
-  buildRequest(target: ProviderTarget, call: UpstreamCall): UpstreamRequest | Promise<UpstreamRequest>;
+  connectionProbe(
+    target: ProviderTarget,
+    upstream: UpstreamSender,
+  ): UpstreamRequest | Promise<UpstreamRequest>;
+  /**
+   * URL, auth and signing for one call. May be async (OAuth tokens, request signing); a call it
+   * needs first goes through `upstream`, never a client of its own.
+   */
+  buildRequest(
+    target: ProviderTarget,
+    call: UpstreamCall,
+    upstream: UpstreamSender,
+  ): UpstreamRequest | Promise<UpstreamRequest>;
   /**
    * Splits a streamed body into wire events when the provider does not frame with SSE (Bedrock's
    * AWS event-stream). Undefined means SSE. `dialect` is what the call was spoken in, so in-stream

@@ -4,8 +4,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeJwt, decodeProtectedHeader, importSPKI, jwtVerify } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { OutboundNetworks, RefusedAddressError } from '../../../security/outbound-networks.js';
+import { UpstreamClient } from '../../dispatch/upstream.js';
 import type { ProviderTarget } from '../types.js';
 import { accessTokenFor, clearAccessTokenClients } from './access-token.js';
+
+const TIMEOUTS = { connectMs: 5_000, headersMs: 5_000, idleMs: 5_000 };
+/** The gateway's upstream client, allowed to reach the loopback token endpoint below. */
+const upstream = new UpstreamClient(TIMEOUTS, new OutboundNetworks(['127.0.0.0/8']));
+/** The same client under the default outbound rules, which refuse loopback. */
+const guarded = new UpstreamClient(TIMEOUTS, new OutboundNetworks());
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', {
   modulusLength: 2048,
@@ -48,7 +56,10 @@ beforeAll(async () => {
   await once(server, 'listening');
   tokenUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(async () => {
+  await Promise.all([upstream.close(), guarded.close()]);
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
 beforeEach(() => {
   assertions = [];
   lifetimeSeconds = 3599;
@@ -80,7 +91,7 @@ function target(id = 'prov_vertex'): ProviderTarget {
 
 describe('Vertex access tokens', () => {
   it('signs an RS256 JWT-bearer assertion for the key, one hour long, addressed to its token_uri', async () => {
-    expect(await accessTokenFor(target())).toBe('token-1');
+    expect(await accessTokenFor(target(), upstream)).toBe('token-1');
     const [assertion] = assertions as [string];
     expect(decodeProtectedHeader(assertion)).toMatchObject({ alg: 'RS256', kid: 'key-7' });
     const { payload } = await jwtVerify(assertion, await importSPKI(publicKey, 'RS256'), {
@@ -92,25 +103,31 @@ describe('Vertex access tokens', () => {
   });
 
   it('shares one token request among concurrent callers, and reuses the token while it is fresh', async () => {
-    const tokens = await Promise.all(Array.from({ length: 8 }, () => accessTokenFor(target())));
+    const tokens = await Promise.all(Array.from({ length: 8 }, () => accessTokenFor(target(), upstream)));
     expect(new Set(tokens)).toEqual(new Set(['token-1']));
-    expect(await accessTokenFor(target())).toBe('token-1');
+    expect(await accessTokenFor(target(), upstream)).toBe('token-1');
     expect(assertions).toHaveLength(1);
     // Another credential has its own token.
-    expect(await accessTokenFor(target('prov_other'))).toBe('token-2');
+    expect(await accessTokenFor(target('prov_other'), upstream)).toBe('token-2');
   });
 
   it('mints a new token when the cached one is about to expire', async () => {
     lifetimeSeconds = 60;
-    expect(await accessTokenFor(target())).toBe('token-1');
-    expect(await accessTokenFor(target())).toBe('token-2');
+    expect(await accessTokenFor(target(), upstream)).toBe('token-1');
+    expect(await accessTokenFor(target(), upstream)).toBe('token-2');
     expect(decodeJwt(assertions[1] as string).iss).toBe('gateway@example.iam.gserviceaccount.com');
   });
 
   it('says what the token endpoint refused, and tries again on the next call', async () => {
     refuse = true;
-    await expect(accessTokenFor(target())).rejects.toThrow(/answered 400 .*Invalid JWT Signature/);
+    await expect(accessTokenFor(target(), upstream)).rejects.toThrow(/answered 400 .*Invalid JWT Signature/);
     refuse = false;
-    expect(await accessTokenFor(target())).toBe('token-2');
+    expect(await accessTokenFor(target(), upstream)).toBe('token-2');
+  });
+
+  it("holds the key file's token_uri to the outbound address rules: a refused one is never called", async () => {
+    await expect(accessTokenFor(target(), guarded)).rejects.toBeInstanceOf(RefusedAddressError);
+    await expect(accessTokenFor(target(), guarded)).rejects.toThrow(/127\.0\.0\.1 .*loopback/);
+    expect(assertions).toHaveLength(0);
   });
 });

@@ -7,7 +7,7 @@
  */
 import { createHash, createPrivateKey } from 'node:crypto';
 import { SignJWT } from 'jose';
-import type { ProviderTarget } from '../types.js';
+import type { ProviderTarget, UpstreamSender } from '../types.js';
 import { parseServiceAccountKey, type ServiceAccountKey } from './service-account.js';
 
 /** @see https://cloud.google.com/vertex-ai/docs/authentication */
@@ -19,6 +19,8 @@ const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const ASSERTION_SECONDS = 3600;
 /** A token is renewed this long before it expires, so no call goes out with a dying one. */
 const REFRESH_MARGIN_MS = 5 * 60 * 1000;
+/** How long the token request may take, from connecting to the answer's last byte. */
+const TOKEN_REQUEST_TIMEOUT_MS = 30_000;
 /** Bound on cached tokens; a deployment has a handful of Vertex credentials. */
 const MAX_CACHED = 256;
 
@@ -54,28 +56,39 @@ async function signedAssertion(key: ServiceAccountKey, tokenUri: string): Promis
     .sign(privateKey);
 }
 
-async function requestToken(target: ProviderTarget): Promise<{ token: string; expiresAt: number }> {
+async function requestToken(
+  target: ProviderTarget,
+  upstream: UpstreamSender,
+): Promise<{ token: string; expiresAt: number }> {
   const key = keyFor(target);
-  const tokenUri = key.token_uri ?? DEFAULT_TOKEN_URI;
-  const response = await fetch(tokenUri, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: JWT_BEARER_GRANT,
-      assertion: await signedAssertion(key, tokenUri),
-    }),
-    signal: AbortSignal.timeout(30_000),
+  const tokenUri = new URL(key.token_uri ?? DEFAULT_TOKEN_URI);
+  const form = new URLSearchParams({
+    grant_type: JWT_BEARER_GRANT,
+    assertion: await signedAssertion(key, tokenUri.href),
   });
-  const answer = (await response.json().catch(() => ({}))) as {
+  // Through the gateway's upstream client: the key file names the URL, and whoever may connect a
+  // provider may write one, so the outbound address rules hold for it as for the base URL.
+  const response = await upstream.send(
+    {
+      origin: tokenUri.origin,
+      path: `${tokenUri.pathname}${tokenUri.search}`,
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: Buffer.from(form.toString()),
+    },
+    AbortSignal.timeout(TOKEN_REQUEST_TIMEOUT_MS),
+  );
+  const answer = (await response.body.json().catch(() => ({}))) as {
     access_token?: unknown;
     expires_in?: unknown;
     error_description?: unknown;
   };
-  if (!response.ok || typeof answer.access_token !== 'string' || answer.access_token === '') {
+  const ok = response.statusCode >= 200 && response.statusCode < 300;
+  if (!ok || typeof answer.access_token !== 'string' || answer.access_token === '') {
     // Google's description says what is wrong with the key; the key itself is never in it.
     const reason = typeof answer.error_description === 'string' ? `: ${answer.error_description}` : '';
     throw new Error(
-      `Vertex credential '${target.name}': the token endpoint answered ${response.status} without an access token${reason}`,
+      `Vertex credential '${target.name}': the token endpoint answered ${response.statusCode} without an access token${reason}`,
     );
   }
   const lifetimeSeconds = typeof answer.expires_in === 'number' ? answer.expires_in : ASSERTION_SECONDS;
@@ -83,7 +96,7 @@ async function requestToken(target: ProviderTarget): Promise<{ token: string; ex
 }
 
 /** A bearer token for the credential: the cached one while it is fresh, else a newly minted one. */
-export async function accessTokenFor(target: ProviderTarget): Promise<string> {
+export async function accessTokenFor(target: ProviderTarget, upstream: UpstreamSender): Promise<string> {
   // Keyed by the key's digest too, so an edited credential never uses the old key's token.
   const digest = createHash('sha256')
     .update(target.secret.serviceAccountJson ?? '')
@@ -98,7 +111,7 @@ export async function accessTokenFor(target: ProviderTarget): Promise<string> {
     tokens.set(cacheKey, entry);
   }
   const cached = entry;
-  cached.pending = requestToken(target)
+  cached.pending = requestToken(target, upstream)
     .then(({ token, expiresAt }) => {
       cached.token = token;
       cached.expiresAt = expiresAt;

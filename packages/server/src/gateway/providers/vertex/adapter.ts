@@ -7,6 +7,7 @@ import type {
   ProviderTarget,
   UpstreamCall,
   UpstreamRequest,
+  UpstreamSender,
 } from '../types.js';
 import { splitBaseUrl } from '../types.js';
 import { accessTokenFor } from './access-token.js';
@@ -122,6 +123,12 @@ export const vertexAdapter: ProviderAdapter = {
       typeof parseServiceAccountKey(secret.serviceAccountJson) === 'string'
         ? 'serviceAccountJson must be a service account key file (JSON with client_email and private_key).'
         : undefined,
+    otherUrls: ({ secret }) => {
+      const key = parseServiceAccountKey(secret.serviceAccountJson);
+      return typeof key === 'string' || key.token_uri === undefined
+        ? []
+        : [{ field: 'serviceAccountJson.token_uri', url: key.token_uri }];
+    },
   },
   nativeApis: ['gemini-generate', 'gemini-count-tokens'],
   // Claude on Vertex speaks Anthropic's dialect, so a Gemini client asking for it is translated.
@@ -134,7 +141,11 @@ export const vertexAdapter: ProviderAdapter = {
   translationDialect: (model): WireDialect | undefined =>
     isClaude(model) ? 'anthropic-messages' : isGemini(model) ? 'gemini' : undefined,
   requestWarnings: betasDroppedOutsideAnthropic,
-  async buildRequest(target: ProviderTarget, call: UpstreamCall): Promise<UpstreamRequest> {
+  async buildRequest(
+    target: ProviderTarget,
+    call: UpstreamCall,
+    upstream: UpstreamSender,
+  ): Promise<UpstreamRequest> {
     const projectId = requiredSetting(target, 'projectId');
     const location = requiredSetting(target, 'location');
     const { origin, pathPrefix } = splitBaseUrl(target.baseUrl ?? defaultOrigin(location));
@@ -165,7 +176,7 @@ export const vertexAdapter: ProviderAdapter = {
       'content-type': 'application/json',
       // Metering reads the body, so ask for it uncompressed.
       'accept-encoding': 'identity',
-      authorization: `Bearer ${await accessTokenFor(target)}`,
+      authorization: `Bearer ${await accessTokenFor(target, upstream)}`,
     };
     // Vertex reads Anthropic betas from the header, as Anthropic's API does, but refuses the
     // Anthropic-API-only ones Claude Code sends (OAuth, Claude Code's own): those are left out.
@@ -180,15 +191,19 @@ export const vertexAdapter: ProviderAdapter = {
    * exist, and the service account may call models there. Vertex has no cheaper model call.
    * @see https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/count-tokens
    */
-  async connectionProbe(target: ProviderTarget): Promise<UpstreamRequest> {
-    return await vertexAdapter.buildRequest(target, {
-      api: 'gemini-count-tokens',
-      dialect: 'gemini-count-tokens',
-      model: PROBE_MODEL,
-      stream: false,
-      search: '',
-      headers: {},
-      body: Buffer.from(JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'ping' }] }] })),
-    });
+  async connectionProbe(target: ProviderTarget, upstream: UpstreamSender): Promise<UpstreamRequest> {
+    return await vertexAdapter.buildRequest(
+      target,
+      {
+        api: 'gemini-count-tokens',
+        dialect: 'gemini-count-tokens',
+        model: PROBE_MODEL,
+        stream: false,
+        search: '',
+        headers: {},
+        body: Buffer.from(JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'ping' }] }] })),
+      },
+      upstream,
+    );
   },
 };

@@ -23,8 +23,14 @@ export function parseServiceAccountKey(text: string | undefined): ServiceAccount
   if (typeof key.client_email !== 'string' || typeof key.private_key !== 'string') {
     return 'the service account key has no client_email or private_key.';
   }
-  if (key.token_uri !== undefined && typeof key.token_uri !== 'string') {
-    return 'the service account key has a token_uri that is not a URL.';
+  if (key.token_uri !== undefined && !isHttpUrl(key.token_uri)) {
+    return 'the service account key has a token_uri that is not an http(s) URL.';
   }
   return key as ServiceAccountKey;
+}
+
+function isHttpUrl(value: unknown): boolean {
+  if (typeof value !== 'string' || !URL.canParse(value)) return false;
+  const { protocol } = new URL(value);
+  return protocol === 'https:' || protocol === 'http:';
 }
