@@ -357,6 +357,20 @@ describe('OidcSignIn checks', () => {
 });
 
 describe('an OIDC connection made through the admin API', () => {
+  it("shows the environment's connection as such, and refuses to remove it, naming where it is set", async () => {
+    const settings = await adminCall('GET', '/sso');
+    expect(settings.body.oidc).toMatchObject({
+      issuer: (provider as OidcProvider).issuer,
+      fromEnvironment: true,
+    });
+    const removed = await adminCall('DELETE', '/sso/oidc');
+    expect(removed.status).toBe(409);
+    expect(removed.body.error).toMatchObject({ code: 'set_by_environment' });
+    expect(removed.body.error.message).toContain('GATEHOUSE_OIDC_*');
+    // A SAML connection never comes from the environment: nothing there to remove is a 404.
+    expect((await adminCall('DELETE', '/sso/saml')).status).toBe(404);
+  });
+
   it('signs people in through the configured provider, and the settings never show the secret', async () => {
     const second = secondProvider as OidcProvider;
     const put = await adminCall('PUT', '/sso/oidc', {
@@ -371,6 +385,7 @@ describe('an OIDC connection made through the admin API', () => {
         issuer: second.issuer,
         clientId: SECOND_CLIENT_ID,
         hasClientSecret: true,
+        fromEnvironment: false,
       });
       expect(settings.body.redirectUri).toBe(redirectUri);
       expect(JSON.stringify(put.body)).not.toContain(SECOND_CLIENT_SECRET);
@@ -417,6 +432,7 @@ describe('an OIDC connection made through the admin API', () => {
         issuer: second.issuer,
         clientId: SECOND_CLIENT_ID,
         hasClientSecret: true,
+        fromEnvironment: false,
       });
       const browser = new Browser(second, 'grace');
       const { response } = await browser.visit('/api/auth/sso/login?return_to=/api/auth/session');

@@ -320,7 +320,13 @@ export interface Team {
 }
 
 export interface SsoSettings {
-  oidc: { issuer: string; clientId: string; hasClientSecret: boolean } | null;
+  oidc: {
+    issuer: string;
+    clientId: string;
+    hasClientSecret: boolean;
+    /** Set by the server's GATEHOUSE_OIDC_* settings: not removable here. */
+    fromEnvironment: boolean;
+  } | null;
   saml: { entryPoint: string; idpEntityId: string; certificates: number } | null;
 }
 

@@ -183,6 +183,7 @@ describe('keys, budgets, people, SSO and the organisation in the web app', () =>
       issuer: 'http://127.0.0.1:9/oidc-renamed',
       clientId: 'gatehouse-web',
       hasClientSecret: true,
+      fromEnvironment: false,
     });
     const connections = new SsoConnections(suite.server.gatehouse.storage.db, suite.server.gatehouse.box, {
       organizationId: 'none',

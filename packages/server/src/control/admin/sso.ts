@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { isSecureOrLoopback } from '../../security/loopback.js';
 import { hasUserinfo, type OutboundNetworks } from '../../security/outbound-networks.js';
 import type { SsoConnections } from '../sso/connections.js';
+import { adminError } from './replies.js';
 import { errorSchema } from './schemas.js';
 
 const httpsOrLoopback = (name: string) =>
@@ -52,7 +53,18 @@ export const samlBody = z
 
 const ssoView = z
   .object({
-    oidc: z.object({ issuer: z.string(), clientId: z.string(), hasClientSecret: z.boolean() }).nullable(),
+    oidc: z
+      .object({
+        issuer: z.string(),
+        clientId: z.string(),
+        hasClientSecret: z.boolean(),
+        fromEnvironment: z
+          .boolean()
+          .describe(
+            "Set by the server's GATEHOUSE_OIDC_* settings: it cannot be removed here, and a connection saved here takes its place",
+          ),
+      })
+      .nullable(),
     saml: z
       .object({ entryPoint: z.string(), idpEntityId: z.string(), certificates: z.number().int() })
       .nullable(),
@@ -64,7 +76,7 @@ const ssoView = z
   })
   .meta({ id: 'SsoSettings' });
 
-const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema };
+const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema };
 const security = [{ adminToken: [] }];
 
 /**
@@ -88,7 +100,12 @@ export function ssoAdminRoutes(
     const saml = await connections.get(organizationId, 'saml');
     return {
       oidc: oidc
-        ? { issuer: oidc.issuer, clientId: oidc.clientId, hasClientSecret: oidc.clientSecret !== undefined }
+        ? {
+            issuer: oidc.issuer,
+            clientId: oidc.clientId,
+            hasClientSecret: oidc.clientSecret !== undefined,
+            fromEnvironment: await connections.isFromEnvironment(organizationId, 'oidc'),
+          }
         : null,
       saml: saml
         ? {
@@ -182,10 +199,20 @@ export function ssoAdminRoutes(
       },
     },
     async (request, reply) => {
-      const removed = await connections.remove(request.admin.organizationId, request.params.protocol);
-      if (!removed)
-        return reply.code(404).send({ error: { code: 'not_found', message: 'no such connection' } });
-      return reply.code(204).send(null);
+      const { organizationId } = request.admin;
+      const removed = await connections.remove(organizationId, request.params.protocol);
+      if (removed) return reply.code(204).send(null);
+      if (await connections.isFromEnvironment(organizationId, request.params.protocol)) {
+        return reply
+          .code(409)
+          .send(
+            adminError(
+              'set_by_environment',
+              "This connection is set by the server's GATEHOUSE_OIDC_* settings; remove it there and restart, or save another connection here to take its place.",
+            ),
+          );
+      }
+      return reply.code(404).send(adminError('not_found', 'no such connection'));
     },
   );
 }

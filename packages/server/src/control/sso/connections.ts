@@ -101,6 +101,20 @@ export class SsoConnections {
     });
   }
 
+  /**
+   * Whether the organisation signs in through the server's environment connection
+   * (`GATEHOUSE_OIDC_*`): no stored connection overrides it, so it cannot be removed here.
+   */
+  async isFromEnvironment(organizationId: string, protocol: SsoProtocol): Promise<boolean> {
+    if (protocol !== 'oidc' || organizationId !== this.#environment.organizationId) return false;
+    if (!this.#environment.connection) return false;
+    const [row] = await this.#db
+      .select({ id: ssoConnections.id })
+      .from(ssoConnections)
+      .where(and(eq(ssoConnections.organizationId, organizationId), eq(ssoConnections.protocol, protocol)));
+    return row === undefined;
+  }
+
   async remove(organizationId: string, protocol: SsoProtocol): Promise<boolean> {
     const removed = await this.#db
       .delete(ssoConnections)

@@ -74,7 +74,8 @@ function OidcSection({ settings }: { settings: SsoView }) {
     <Section
       title="OpenID Connect"
       actions={
-        stored && (
+        stored &&
+        !stored.fromEnvironment && (
           <DeleteButton
             label="Remove"
             what="the OIDC connection"
@@ -89,6 +90,12 @@ function OidcSection({ settings }: { settings: SsoView }) {
           ? `Connected to ${stored.issuer} as ${stored.clientId}, ${stored.hasClientSecret ? 'with a client secret' : 'as a public client (PKCE only)'}.`
           : 'Not connected.'}
       </Text>
+      {stored?.fromEnvironment && (
+        <Text size="sm">
+          Set by the server's <code>GATEHOUSE_OIDC_*</code> settings, so it cannot be removed here. A
+          connection saved below takes its place for this organisation.
+        </Text>
+      )}
       <OidcSettings stored={stored} />
     </Section>
   );
