@@ -44,11 +44,13 @@ describe('the usage explorer', () => {
 
     await page.goto(`${suite.server.url}/usage?groupBy=tool`);
     const byTool = page.getByRole('region', { name: 'By coding tool' });
-    await expect.poll(() => byTool.textContent()).toContain('claude-code');
+    // Each tool by its own name, not the id it is stored under ("claude-code").
+    await expect.poll(() => byTool.textContent()).toContain('Claude Code');
     const rows = byTool.getByRole('row');
     await expect.poll(() => rows.count()).toBe(3); // the header and one row per tool
-    expect(await byTool.getByRole('row', { name: /claude-code/ }).textContent()).toMatch(/claude-code\s*2/);
-    expect(await byTool.getByRole('row', { name: /codex/ }).textContent()).toMatch(/codex\s*1/);
+    expect(await byTool.getByRole('row', { name: /Claude Code/ }).textContent()).toMatch(/Claude Code\s*2/);
+    expect(await byTool.getByRole('row', { name: /Codex/ }).textContent()).toMatch(/Codex\s*1/);
+    expect(await byTool.textContent()).not.toContain('claude-code');
     await expect.poll(() => page.getByTestId('total-Requests').textContent()).toBe('3');
 
     // The chart is one image that names what it shows, today's calls included.
@@ -57,13 +59,14 @@ describe('the usage explorer', () => {
       .getByRole('img', { name: /^Cost per/ });
     await expect.poll(() => chart.getAttribute('aria-label')).toMatch(/^Cost per day by coding tool: /);
     const chartLabel = (await chart.getAttribute('aria-label')) ?? '';
-    expect(chartLabel).toContain('claude-code');
-    expect(chartLabel).toContain('codex');
+    expect(chartLabel).toContain('Claude Code');
+    expect(chartLabel).toContain('Codex');
     await checkPage(page, 'usage-by-tool');
 
     // Today by the hour, narrowed to Codex: the totals, the table and the export follow.
     await page.goto(`${suite.server.url}/usage?groupBy=model&period=today&tool=codex`);
     await expect.poll(() => page.getByTestId('total-Requests').textContent()).toBe('1');
+    await expect.poll(() => page.getByRole('textbox', { name: 'Coding tool' }).inputValue()).toBe('Codex');
     await expect.poll(() => chart.getAttribute('aria-label')).toMatch(/^Cost per hour by model: gpt-4o-mini/);
     const byModel = page.getByRole('region', { name: 'By model' });
     await expect.poll(() => byModel.textContent()).toContain('gpt-4o-mini');

@@ -15,7 +15,7 @@ import {
   type VirtualKey,
 } from '../api';
 import { DataTable, PageTitle, Section } from '../components';
-import { count, usd } from '../format';
+import { count, toolName, usd } from '../format';
 import { SeriesChart } from '../series-chart';
 import { useSignedIn } from '../session';
 import { EmptyState, QueryView } from '../states';
@@ -175,8 +175,13 @@ export function UsagePage() {
   const keyNames = new Map((keys.data?.data ?? []).map((key) => [key.id, `${key.name} (${key.hint})`]));
   const projectNames = new Map((projects.data?.data ?? []).map((project) => [project.id, project.name]));
   // A service key's calls have the key itself as their principal, so key names are looked up too.
+  // Grouped by tool, a group is a tool's id ("claude-code"), shown by its own name.
   const nameOf = (id: string | null) =>
-    id === null ? '(none)' : (keyNames.get(id) ?? projectNames.get(id) ?? names(id));
+    groupBy === 'tool'
+      ? toolName(id)
+      : id === null
+        ? '(none)'
+        : (keyNames.get(id) ?? projectNames.get(id) ?? names(id));
 
   const filter = (label: string, name: string, data: { value: string; label: string }[]) => (
     <Select
@@ -231,7 +236,7 @@ export function UsagePage() {
             'Coding tool',
             'tool',
             (tools.data?.rows ?? []).flatMap((row) =>
-              row.group ? [{ value: row.group, label: row.group }] : [],
+              row.group ? [{ value: row.group, label: toolName(row.group) }] : [],
             ),
           )}
           {whole &&
