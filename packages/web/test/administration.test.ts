@@ -148,7 +148,7 @@ describe('administering the organisation in the web app', () => {
       .click();
     await expect.poll(() => keys.textContent()).toContain('revoked');
     expect((await chat(key)).status).toBe(401);
-  }, 90_000);
+  }, 120_000);
 
   it('shows people, roles and admin tokens, and a new token once', async () => {
     const { page } = tab;
@@ -179,5 +179,5 @@ describe('administering the organisation in the web app', () => {
     });
     expect(listed.status).toBe(200);
     await checkPage(page, 'tokens');
-  }, 40_000);
+  }, 90_000);
 });

@@ -109,25 +109,22 @@ describe('sign-in and my access', () => {
     });
     expect(refused.status).toBe(401);
 
-    // A rough time to interactive of the home page on loopback (with the device gone, the
-    // engineer's home is usage): navigation start to the page's heading visible and every
-    // loading state gone, with a warm browser cache.
+    // The home page settles (with the device gone, the engineer's home is usage): heading shown
+    // and no loading state left, with a warm cache and in a new profile that has only the session
+    // cookie. How fast it gets there is bench/web.ts's to measure, not a test's.
     await page.goto(`${url}/`);
     await page.getByRole('heading', { level: 1 }).waitFor();
     await page.waitForFunction(() => !document.querySelector('[role="status"][aria-live]'));
-    const warmMs = await page.evaluate(() => performance.now());
-    // And cold: a new profile with the same session cookie and nothing cached.
     const cold = await browser.newContext({ storageState: await tab.context.storageState() });
     const coldPage = await cold.newPage();
     await coldPage.goto(`${url}/`);
     await coldPage.getByRole('heading', { level: 1 }).waitFor();
     await coldPage.waitForFunction(() => !document.querySelector('[role="status"][aria-live]'));
-    const coldMs = await coldPage.evaluate(() => performance.now());
+    expect(await coldPage.getByRole('heading', { level: 1 }).textContent()).toBe(
+      await page.getByRole('heading', { level: 1 }).textContent(),
+    );
     await cold.close();
-    console.log(`home page interactive after ${Math.round(warmMs)} ms warm, ${Math.round(coldMs)} ms cold`);
-    expect(warmMs).toBeLessThan(5_000);
-    expect(coldMs).toBeLessThan(5_000);
-  }, 60_000);
+  }, 90_000);
 
   it('shows a member no admin page, and the admin API answers them 403', async () => {
     const tab = await openTab(browser, 'dark');

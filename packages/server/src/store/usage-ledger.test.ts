@@ -38,7 +38,9 @@ afterEach(async () => {
   for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
 });
 
-describe('usage ledger', () => {
+// Each test opens a fresh embedded database (one or two), and PGlite's start-up alone takes 5 to
+// 8 s of a loaded CI machine's time: the default 20 s is too close.
+describe('usage ledger', { timeout: 60_000 }, () => {
   it('writes events in batches and never twice for one request id', async () => {
     const storage = await freshDatabase();
     const ledger = new UsageLedger(storage.db, { flushIntervalMs: 60_000, batchSize: 3 });
