@@ -20,7 +20,10 @@ describe('administering the organisation in the web app', () => {
       body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
     });
 
-  it('connects a provider, publishes a policy, creates and revokes a key, sets a budget and sees the spend', async () => {
+  // The steps run in order, in one signed-in tab: each stands on what the one before it made.
+  let key = '';
+
+  it('shows a new owner what is left to set up, and connects a provider', async () => {
     tab = await suite.openTab();
     const { page } = tab;
     await signInAs(tab, suite.server, 'owner@example.com', 'owner');
@@ -53,7 +56,10 @@ describe('administering the organisation in the web app', () => {
     await expect.poll(() => providers.textContent()).toContain('mock-openai');
     expect(await providers.textContent()).not.toContain(MOCK_UPSTREAM_API_KEY);
     await checkPage(page, 'providers');
+  }, 90_000);
 
+  it('publishes a routing policy, its chain picked by keyboard', async () => {
+    const { page } = tab;
     await page.getByRole('link', { name: 'Routing policies' }).click();
     await page.getByRole('button', { name: 'Create a policy' }).click();
     await submitDialog(
@@ -77,7 +83,10 @@ describe('administering the organisation in the web app', () => {
       .poll(() => page.getByRole('region', { name: 'Policies' }).textContent())
       .toContain('default');
     await checkPage(page, 'routing');
+  }, 90_000);
 
+  it('creates a project and a service key, shown once, that calls the gateway', async () => {
+    const { page } = tab;
     await page.getByRole('link', { name: 'Virtual keys' }).click();
     await page.getByRole('button', { name: 'Create a project' }).click();
     await submitDialog(
@@ -92,7 +101,7 @@ describe('administering the organisation in the web app', () => {
     await keyDialog.getByLabel('Name').fill('ci-bot');
     await keyDialog.getByRole('button', { name: 'Create key' }).click();
     await keyDialog.getByText('Copy it now').waitFor();
-    const key = (await keyDialog.locator('code').textContent()) ?? '';
+    key = (await keyDialog.locator('code').textContent()) ?? '';
     expect(key).toMatch(/^gth_[0-9A-Za-z]{38}$/);
     await checkPage(page, 'keys-created');
     await keyDialog.getByRole('button', { name: 'Done' }).click();
@@ -102,8 +111,11 @@ describe('administering the organisation in the web app', () => {
     expect(await keys.textContent()).not.toContain(key);
 
     expect((await chat(key)).status).toBe(200);
-    await suite.server.flushUsage();
+  }, 90_000);
 
+  it('sets a budget, and finds the call in usage, its CSV export and governance', async () => {
+    const { page } = tab;
+    await suite.server.flushUsage();
     await page.getByRole('link', { name: 'Budgets' }).click();
     await page.getByText('No budgets yet').waitFor();
     await page.getByRole('button', { name: 'Create a budget' }).click();
@@ -137,10 +149,15 @@ describe('administering the organisation in the web app', () => {
     await expect
       .poll(() => page.getByRole('region', { name: 'Top spenders this month' }).textContent())
       .toContain('ci-bot');
+    const checklist = page.getByRole('region', { name: 'Setup checklist' });
     await expect.poll(() => checklist.textContent()).toContain('Connect a provider: done');
     await checkPage(page, 'governance');
+  }, 90_000);
 
+  it('revokes the key, and the gateway refuses it at once', async () => {
+    const { page } = tab;
     await page.getByRole('link', { name: 'Virtual keys' }).click();
+    const keys = page.getByRole('region', { name: 'Keys' });
     await keys.getByRole('button', { name: 'Revoke ci-bot' }).click();
     await page
       .getByRole('dialog', { name: 'Revoke ci-bot?' })
@@ -148,7 +165,7 @@ describe('administering the organisation in the web app', () => {
       .click();
     await expect.poll(() => keys.textContent()).toContain('revoked');
     expect((await chat(key)).status).toBe(401);
-  }, 120_000);
+  }, 90_000);
 
   it('shows people, roles and admin tokens, and a new token once', async () => {
     const { page } = tab;
