@@ -70,7 +70,7 @@ export async function callServer(url: string, call: ServerCall = {}): Promise<Se
   // Not followed: a bearer token should go only where the person pointed the CLI.
   if (status >= 300 && status < 400 && location !== undefined) {
     throw new CliError(
-      `${new URL(url).origin} redirects to ${new URL(location, url).origin}: use that address as the server (gatehouse login --server …).`,
+      `${new URL(url).origin} redirects to ${URL.canParse(location, url) ? new URL(location, url).origin : location}: use that address as the server (gatehouse login --server …).`,
       ExitCode.serverUnavailable,
     );
   }
@@ -95,7 +95,8 @@ function send(url: URL, outgoing: Outgoing): Promise<IncomingMessage> {
       signal: outgoing.signal,
     });
     sent.once('response', resolve);
-    sent.once('error', reject);
+    // Kept for the request's whole life: an error after the answer began is the body's to report.
+    sent.on('error', reject);
     sent.end(outgoing.body);
   });
 }
