@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
 import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
@@ -158,6 +159,59 @@ describe('routing policy chains', () => {
     });
     expect(response.status).toBe(502);
     expect(await response.json()).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+  });
+
+  it('falls back past a Vertex credential whose token cannot be minted, and names why when it is the last', async () => {
+    // The key file's token endpoint answers 404: no token, so nothing can be sent with it.
+    const { privateKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+    const vertex = await server.admin('POST', '/providers', {
+      name: 'vertex-no-token',
+      type: 'vertex',
+      baseUrl: flaky.url,
+      projectId: 'gatehouse-test',
+      location: 'us-east5',
+      serviceAccountJson: JSON.stringify({
+        private_key: privateKey,
+        client_email: 'gateway@gatehouse-test.iam.gserviceaccount.com',
+        token_uri: `${flaky.url}/no-such-token-endpoint`,
+      }),
+    });
+    const spare = await provider('vertex-spare', 'anthropic', healthy.url);
+    const request = {
+      model: 'claude-haiku-4-5',
+      max_tokens: 5,
+      messages: [{ role: 'user' as const, content: 'hi' }],
+    };
+    const chained = await keyForChain([vertex.id, spare]);
+    const anthropic = new Anthropic({ apiKey: chained.key, baseURL: `${server.url}/api`, maxRetries: 0 });
+    const message = await anthropic.messages.create(request);
+    expect(message.content[0]?.type === 'text' && message.content[0].text).toBe(
+      'Hello from the mock upstream.',
+    );
+    const event = await eventFor(chained.keyId);
+    expect(event?.attempts).toEqual([
+      expect.objectContaining({ providerId: vertex.id, errorCode: 'upstream_unreachable' }),
+      expect.objectContaining({ providerId: spare, status: 200 }),
+    ]);
+    expect(flaky.requests.filter((each) => each.path.includes('rawPredict'))).toHaveLength(0);
+
+    const alone = await keyForChain([vertex.id]);
+    const failure = await new Anthropic({
+      apiKey: alone.key,
+      baseURL: `${server.url}/api`,
+      maxRetries: 0,
+    }).messages
+      .create(request)
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(Anthropic.APIError);
+    expect((failure as InstanceType<typeof Anthropic.APIError>).status).toBe(502);
+    expect((failure as Error).message).toContain("Vertex credential 'vertex-no-token'");
+    expect((failure as Error).message).toContain('token endpoint answered 404');
+    expect((failure as Error).message).not.toContain('PRIVATE KEY');
   });
 
   it('skips a credential whose circuit breaker is open', async () => {

@@ -1,7 +1,7 @@
 import { GatewayError } from '@gatehouse/core';
 import type { Dispatcher } from 'undici';
 import { RefusedAddressError } from '../../security/outbound-networks.js';
-import type { UpstreamRequest } from '../providers/types.js';
+import { CredentialUnavailableError, type UpstreamRequest } from '../providers/types.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
 import type { RouteCandidate } from './routing.js';
 import type { UpstreamClient } from './upstream.js';
@@ -51,10 +51,11 @@ export interface Dispatched {
 
 /**
  * Tries the route's credentials in order. Falls back on connect errors, timeouts before the
- * first byte, 429 and 5xx; never on the caller's own 4xx, and never once a response is being
- * relayed (the caller only gets a response here after its headers arrived). The coding tools
- * retry 429 and 5xx themselves, so the same credential is retried only when it is the last one
- * left, retries are configured, and the provider named a wait no longer than `maxRetryDelayMs`.
+ * first byte, 429 and 5xx, and a credential that cannot be readied; never on the caller's own
+ * 4xx, and never once a response is being relayed (the caller only gets a response here after
+ * its headers arrived). The coding tools retry 429 and 5xx themselves, so the same credential
+ * is retried only when it is the last one left, retries are configured, and the provider named a
+ * wait no longer than `maxRetryDelayMs`.
  */
 export async function dispatchWithFallback(
   candidates: RouteCandidate[],
@@ -82,8 +83,18 @@ export async function dispatchWithFallback(
       let response: Dispatcher.ResponseData;
       // Building the request is the gateway's own work on the caller's input: whatever fails here
       // (a 400 for the input, or our own 500) is no fault of the provider and never reaches its
-      // breaker, or one caller could take a credential down for everyone.
-      const request = await options.prepare(candidate);
+      // breaker, or one caller could take a credential down for everyone. The exception is a
+      // credential that cannot be readied (no token could be minted): that one is its own.
+      let request: UpstreamRequest;
+      try {
+        request = await options.prepare(candidate);
+      } catch (error) {
+        if (!(error instanceof CredentialUnavailableError)) throw error;
+        options.breakers.recordFailure(candidate.target.id);
+        attempts.push(attemptOf(candidate, undefined, 'upstream_unreachable', started));
+        lastFailure = new GatewayError('upstream_unreachable', error.message, { cause: error });
+        break;
+      }
       try {
         response = await options.upstream.send(request, options.signal);
       } catch (error) {

@@ -64,6 +64,15 @@ export interface UpstreamSender {
   send(request: UpstreamRequest, signal: AbortSignal): Promise<Dispatcher.ResponseData>;
 }
 
+/**
+ * A credential that cannot be made ready for a call (Vertex: no token could be minted). It is
+ * that credential's failure, not the caller's: dispatch counts it against the credential's breaker
+ * and tries the next one in the chain. The message names the credential and never a secret.
+ */
+export class CredentialUnavailableError extends Error {
+  override readonly name = 'CredentialUnavailableError';
+}
+
 /** What a provider can be spoken to in: a client API passed through, or a translation dialect. */
 export type ProviderDialect = ApiKind | WireDialect;
 

@@ -7,7 +7,8 @@
  */
 import { createHash, createPrivateKey } from 'node:crypto';
 import { SignJWT } from 'jose';
-import type { ProviderTarget, UpstreamSender } from '../types.js';
+import { RefusedAddressError } from '../../../security/outbound-networks.js';
+import { CredentialUnavailableError, type ProviderTarget, type UpstreamSender } from '../types.js';
 import { parseServiceAccountKey, type ServiceAccountKey } from './service-account.js';
 
 /** @see https://cloud.google.com/vertex-ai/docs/authentication */
@@ -35,8 +36,19 @@ const tokens = new Map<string, CachedToken>();
 
 function keyFor(target: ProviderTarget): ServiceAccountKey {
   const parsed = parseServiceAccountKey(target.secret.serviceAccountJson);
-  if (typeof parsed === 'string') throw new Error(`Vertex credential '${target.name}': ${parsed}`);
+  if (typeof parsed === 'string') {
+    throw new CredentialUnavailableError(`Vertex credential '${target.name}': ${parsed}`);
+  }
   return parsed;
+}
+
+/** Why the token request could not be sent or answered, as the credential's failure. */
+function unreachableTokenEndpoint(target: ProviderTarget, error: unknown): CredentialUnavailableError {
+  const why =
+    error instanceof RefusedAddressError
+      ? `its key file's token_uri points at an address Gatehouse may not call (${error.network})`
+      : `the token endpoint could not be reached (${error instanceof Error ? error.message : String(error)})`;
+  return new CredentialUnavailableError(`Vertex credential '${target.name}': ${why}`, { cause: error });
 }
 
 async function signedAssertion(key: ServiceAccountKey, tokenUri: string): Promise<string> {
@@ -68,16 +80,20 @@ async function requestToken(
   });
   // Through the gateway's upstream client: the key file names the URL, and whoever may connect a
   // provider may write one, so the outbound address rules hold for it as for the base URL.
-  const response = await upstream.send(
-    {
-      origin: tokenUri.origin,
-      path: `${tokenUri.pathname}${tokenUri.search}`,
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: Buffer.from(form.toString()),
-    },
-    AbortSignal.timeout(TOKEN_REQUEST_TIMEOUT_MS),
-  );
+  const response = await upstream
+    .send(
+      {
+        origin: tokenUri.origin,
+        path: `${tokenUri.pathname}${tokenUri.search}`,
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: Buffer.from(form.toString()),
+      },
+      AbortSignal.timeout(TOKEN_REQUEST_TIMEOUT_MS),
+    )
+    .catch((error: unknown) => {
+      throw unreachableTokenEndpoint(target, error);
+    });
   const answer = (await response.body.json().catch(() => ({}))) as {
     access_token?: unknown;
     expires_in?: unknown;
@@ -87,7 +103,7 @@ async function requestToken(
   if (!ok || typeof answer.access_token !== 'string' || answer.access_token === '') {
     // Google's description says what is wrong with the key; the key itself is never in it.
     const reason = typeof answer.error_description === 'string' ? `: ${answer.error_description}` : '';
-    throw new Error(
+    throw new CredentialUnavailableError(
       `Vertex credential '${target.name}': the token endpoint answered ${response.statusCode} without an access token${reason}`,
     );
   }
