@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +10,7 @@ import {
   startMockUpstream,
 } from './mock-upstream/mock-upstream.js';
 import { ADMIN_TOKEN, freePort } from './support/harness.js';
+import { redisAnswers } from './support/own-redis.js';
 
 /**
  * A gateway killed with SIGKILL right after answering calls: the usage it charged to the budget
@@ -36,23 +36,15 @@ function startRedis(): Promise<void> {
     ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     { stdio: 'ignore' },
   );
-  return waitForPort(redisPort);
+  return waitForRedis(redisPort);
 }
 
-async function waitForPort(port: number): Promise<void> {
+async function waitForRedis(port: number): Promise<void> {
   for (let attempt = 0; attempt < 600; attempt++) {
-    const ready = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ready) return;
+    if (await redisAnswers(port)) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`nothing listens on ${port}`);
+  throw new Error(`Redis never answered on ${port}`);
 }
 
 async function startServe(): Promise<{ child: ChildProcess; url: string }> {
@@ -72,8 +64,27 @@ async function startServe(): Promise<{ child: ChildProcess; url: string }> {
     stdio: 'ignore',
   });
   children.push(child);
-  await waitForPort(port);
-  return { child, url: `http://127.0.0.1:${port}` };
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHealthy(url, child);
+  return { child, url };
+}
+
+/**
+ * Until the server answers `/healthz` over HTTP. A bare TCP connect is not enough: polling a port
+ * in the ephemeral range while nothing listens there yet can connect the socket to itself (TCP
+ * simultaneous open), which once let this test call a server that was not up.
+ */
+async function waitForHealthy(url: string, child: ChildProcess): Promise<void> {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    if (child.exitCode !== null) throw new Error(`gatehouse serve exited with ${child.exitCode}`);
+    const healthy = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) }).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (healthy) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${url} never answered /healthz`);
 }
 
 async function admin<T>(url: string, method: string, path: string, body?: unknown): Promise<T> {

@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   MOCK_UPSTREAM_API_KEY,
@@ -7,6 +6,7 @@ import {
   startMockUpstream,
 } from './mock-upstream/mock-upstream.js';
 import { canStartCluster, freePort, startTestCluster, type TestGatehouse } from './support/harness.js';
+import { redisAnswers } from './support/own-redis.js';
 
 /**
  * Three gateway instances on one PostgreSQL and a Redis of this file's own (the shared one must
@@ -27,17 +27,6 @@ const REVOCATIONS = Math.min(Number(process.env.GATEHOUSE_TEST_OUTAGE_REVOCATION
 let redis: ChildProcess | undefined;
 let redisPort: number;
 
-async function redisAnswers(): Promise<boolean> {
-  return new Promise<boolean>((resolve) => {
-    const socket = connect(redisPort, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.end();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 async function startRedis(): Promise<void> {
   redis = spawn(
     'redis-server',
@@ -45,7 +34,7 @@ async function startRedis(): Promise<void> {
     { stdio: 'ignore' },
   );
   for (let attempt = 0; attempt < 100; attempt++) {
-    if (await redisAnswers()) return;
+    if (await redisAnswers(redisPort)) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error('redis-server did not start');

@@ -28,7 +28,7 @@ export class OwnRedis {
       { stdio: 'ignore' },
     );
     for (let attempt = 0; attempt < 100; attempt++) {
-      if (await answers(this.port)) return;
+      if (await redisAnswers(this.port)) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     throw new Error('redis-server did not start');
@@ -44,13 +44,21 @@ export class OwnRedis {
   }
 }
 
-function answers(port: number): Promise<boolean> {
+/**
+ * Whether a Redis answers PING on the port. A bare connect is not enough: polling a port in the
+ * ephemeral range while nothing listens there can connect the socket to itself (TCP simultaneous
+ * open), and such a socket only hears its own PING.
+ */
+export function redisAnswers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.end();
-      resolve(true);
+    socket.setTimeout(2_000, () => socket.destroy());
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => {
+      socket.destroy();
+      resolve(data.toString().startsWith('+PONG'));
     });
+    socket.once('close', () => resolve(false));
     socket.once('error', () => resolve(false));
   });
 }
